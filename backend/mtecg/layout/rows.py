@@ -1,0 +1,116 @@
+"""Finding the rows of ECG trace on a straightened page.
+
+A trace row spends most of its time on its baseline, so the count of trace pixels per image
+row peaks sharply at each baseline. A peak is kept as a trace row only if, around it, ink runs
+nearly unbroken for a long stretch and rises into tall complexes (QRS) at several places:
+that rules out text lines, frame lines and stray marks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+BoolMap = npt.NDArray[np.bool_]
+
+MIN_ROW_MM = 100.0  # a trace row is at least 2.5 s x 4 of a 3x4 block, or a 5 s strip
+_BAND_MM = 9.0  # half-height of the band searched around a baseline
+_MAX_GAP_MM = 4.0  # gaps a row may have (lead changes, markers)
+_TALL_MM = 4.0  # a column with ink this tall holds a complex, not a line of text
+_MIN_TALL = 4  # complexes a real trace row shows at least
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One row of trace: baseline y and horizontal extent, in pixels.
+
+    `start` is where the signal begins: `left` moved past a calibration pulse when the row
+    opens with one.
+    """
+
+    baseline: float
+    left: int
+    right: int
+    start: int
+    tall_columns: int
+
+
+def remove_straight_lines(trace: BoolMap, px_per_mm: float) -> BoolMap:
+    """Drops long straight horizontal or vertical strokes (frames, rules, markers)."""
+    length = max(3, round(25 * px_per_mm))
+    mask = trace.astype(np.uint8)
+    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    return (mask & ~(horizontal | vertical)).astype(bool)
+
+
+def _longest_run(occupied: npt.NDArray[np.bool_], max_gap: int) -> tuple[int, int]:
+    xs = np.flatnonzero(occupied)
+    if len(xs) == 0:
+        return (0, -1)
+    breaks = np.flatnonzero(np.diff(xs) > max_gap + 1)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(xs) - 1]))
+    lengths = xs[ends] - xs[starts]
+    k = int(np.argmax(lengths))
+    return int(xs[starts[k]]), int(xs[ends[k]])
+
+
+def find_rows(trace: BoolMap, px_per_mm: float) -> list[TraceRow]:
+    """Returns the trace rows of a straightened page, top to bottom."""
+    h, w = trace.shape
+    profile = gaussian_filter1d(trace.sum(axis=1).astype(np.float64), 0.5 * px_per_mm)
+    if profile.max() <= 0:
+        return []
+    peaks, _ = find_peaks(
+        profile, distance=max(1, round(10 * px_per_mm)), prominence=0.12 * profile.max()
+    )
+    band = round(_BAND_MM * px_per_mm)
+    tall = _TALL_MM * px_per_mm
+    rows: list[TraceRow] = []
+    for y in peaks:
+        y0, y1 = max(0, y - band), min(h, y + band + 1)
+        strip = trace[y0:y1]
+        occupied = strip.any(axis=0)
+        left, right = _longest_run(occupied, round(_MAX_GAP_MM * px_per_mm))
+        if right - left < MIN_ROW_MM * px_per_mm:
+            continue
+        top = np.where(occupied, strip.argmax(axis=0), 0)
+        bottom = np.where(occupied, strip.shape[0] - 1 - strip[::-1].argmax(axis=0), 0)
+        span = (bottom - top)[left : right + 1]
+        tall_columns = _count_events(span >= tall)
+        if tall_columns < _MIN_TALL:
+            continue
+        height = (y - y0) - top[left : right + 1]
+        start = left + _pulse_width(height, px_per_mm)
+        rows.append(TraceRow(float(y), left, right, start, tall_columns))
+    return rows
+
+
+def _pulse_width(height: npt.NDArray[np.int64], px_per_mm: float) -> int:
+    """Width of a calibration pulse (a flat-topped step >= 4 mm high) opening a row, or 0.
+
+    The pulse is 0.2 s wide (5 mm) at 25 mm/s; it is followed by the signal, which starts
+    where the outline comes back down near the baseline.
+    """
+    window = height[: round(10 * px_per_mm)]
+    if len(window) == 0 or window.max() < 4 * px_per_mm:
+        return 0
+    plateau = np.flatnonzero(window >= 0.85 * window.max())
+    if len(plateau) < 2 * px_per_mm or plateau[0] > 3 * px_per_mm:
+        return 0
+    after = np.flatnonzero(height[plateau[-1] :] < 1.5 * px_per_mm)
+    return int(plateau[-1] + (after[0] if len(after) else 0))
+
+
+def _count_events(flags: npt.NDArray[np.bool_]) -> int:
+    """Number of separate runs of True (one per complex, however wide)."""
+    if len(flags) == 0:
+        return 0
+    rises = np.flatnonzero(np.diff(flags.astype(np.int8)) == 1)
+    return len(rises) + int(flags[0])
