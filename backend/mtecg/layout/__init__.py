@@ -1,0 +1,21 @@
+"""Page image -> the twelve lead panels and the model's canonical image, or a reasoned refusal."""
+
+from mtecg.ingest.document import PageSource
+from mtecg.layout.detect import detect_layout
+from mtecg.layout.profiles import PROFILES, apply_profile
+from mtecg.layout.result import LayoutResult, Panel
+
+AUTO = "auto"
+PROFILE_NAMES = (AUTO, *PROFILES)
+
+
+def find_layout(source: PageSource, profile: str = AUTO) -> LayoutResult:
+    """Reads the page with the named fixed profile, or detects its layout when `auto`."""
+    if profile == AUTO:
+        return detect_layout(source)
+    if profile not in PROFILES:
+        raise ValueError(f"unknown layout profile {profile!r}; known: {', '.join(PROFILE_NAMES)}")
+    return apply_profile(profile, source)
+
+
+__all__ = ["AUTO", "PROFILE_NAMES", "LayoutResult", "Panel", "find_layout"]

@@ -35,6 +35,7 @@ from mtecg.layout.ink import TRACE_BINARY, InkMaps, ink_maps, trace_only
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.layout.rows import TraceRow, find_rows, remove_straight_lines
 from mtecg.layout.scale import grid_periods
+from mtecg.timing import Stopwatch
 
 MIN_PX_PER_MM = 4.0  # about 100 dpi: below it 1 mm grid squares and QRS notches blur away
 _OVERVIEW_DPI = 100
@@ -264,22 +265,28 @@ def _canonical(
 
 def detect_layout(source: PageSource) -> LayoutResult:
     """Finds the 3 x 4 block on a page and returns its panels and the canonical image."""
-    overview, scale = _overview(source)
-    maps = ink_maps(overview)
+    clock = Stopwatch()
+    with clock.stage("overview"):
+        overview, scale = _overview(source)
+        maps = ink_maps(overview)
     if float((maps.printed > 0.25).mean()) < 0.002:
         raise Rejection(RejectCode.NOT_ECG, "the page is blank.")
-    _check_paper_speed(source.text())
-    if source.native_dpi is not None:
-        _check_lead_labels(source.words(), source.native_dpi / MM_PER_INCH)
-    angle = estimate_rotation(maps.printed)
-    if abs(angle) < _MIN_ROTATION_DEG:
-        angle = 0.0
-    else:
-        overview = _rotate(overview, angle)
-        maps = ink_maps(overview)
+    with clock.stage("text"):
+        _check_paper_speed(source.text())
+        if source.native_dpi is not None:
+            _check_lead_labels(source.words(), source.native_dpi / MM_PER_INCH)
+    with clock.stage("deskew"):
+        angle = estimate_rotation(maps.printed)
+        if abs(angle) < _MIN_ROTATION_DEG:
+            angle = 0.0
+        else:
+            overview = _rotate(overview, angle)
+            maps = ink_maps(overview)
+    with clock.stage("scale"):
+        candidates = _scale_candidates(maps, source, scale)
     binary = maps.trace > TRACE_BINARY
     rejections: list[Rejection] = []
-    for ppmm in _scale_candidates(maps, source, scale):
+    for ppmm in candidates:
         if ppmm / scale < MIN_PX_PER_MM:
             rejections.append(
                 Rejection(
@@ -290,21 +297,25 @@ def detect_layout(source: PageSource) -> LayoutResult:
                 )
             )
             continue
-        trace = remove_straight_lines(binary, ppmm)
         try:
-            fit = _fit_block(find_rows(trace, ppmm), trace, ppmm)
+            with clock.stage("rows"):
+                trace = remove_straight_lines(binary, ppmm)
+                fit = _fit_block(find_rows(trace, ppmm), trace, ppmm)
         except Rejection as rejection:
             rejections.append(rejection)
             continue
         panels = _panel_boxes(fit, ppmm, 1.0 / scale)
         native_ppmm = ppmm / scale
+        with clock.stage("canonical"):
+            canonical = _canonical(source, panels, native_ppmm, angle)
         return LayoutResult(
             profile="auto",
             px_per_mm=round(native_ppmm, 3),
             rotation_deg=round(angle, 2),
             panels=panels,
-            canonical=_canonical(source, panels, native_ppmm, angle),
+            canonical=canonical,
             rhythm_strips=fit.rhythm_strips,
+            timings_ms=clock.ms,
         )
     raise _most_telling(rejections)
 

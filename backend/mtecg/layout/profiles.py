@@ -14,9 +14,11 @@ import cv2
 import numpy as np
 
 from mtecg.errors import Rejection, RejectCode
+from mtecg.ingest.document import PageSource
 from mtecg.layout.canonical import stack_6x2
 from mtecg.layout.geometry import COLUMNS_3X4, CANONICAL_PX_PER_MM, PANEL_H_PX, PANEL_W_PX
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
+from mtecg.timing import Stopwatch
 
 # "new format" (2017 onwards): crop box and panel offsets inside it, in 300-dpi page pixels.
 _GRID_CROP: Box = (82, 950, 3000, 2000)
@@ -105,21 +107,28 @@ def _plain_panels() -> tuple[Panel, ...]:
     )
 
 
-def apply_profile(name: str, page: RGBImage) -> LayoutResult:
-    """Reads a 300-dpi page image with the named fixed-geometry profile."""
+def apply_profile(name: str, source: PageSource) -> LayoutResult:
+    """Reads a page with the named fixed-geometry profile, rendering only its crop at 300 dpi.
+
+    A PDF page is rasterised at 300 dpi; an image is taken to be that 300-dpi page already.
+    """
     profile = PROFILES[name]
     x0, y0, x1, y1 = profile.crop
-    height, width = page.shape[:2]
+    width, height = source.width, source.height
     if width < x1 or height < y1:
         raise Rejection(
             RejectCode.UNSUPPORTED_LAYOUT,
             f"profile {name} expects a page rendered at 300 dpi of at least {x1} x {y1} px; "
             f"this page is {width} x {height} px. Use automatic layout detection instead.",
         )
+    clock = Stopwatch()
+    with clock.stage("canonical"):
+        canonical = profile.apply(source.render(1.0, (x0, y0, x1, y1)))
     return LayoutResult(
         profile=name,
         px_per_mm=CANONICAL_PX_PER_MM,
         rotation_deg=0.0,
         panels=profile.panels(),
-        canonical=profile.apply(page[y0:y1, x0:x1]),
+        canonical=canonical,
+        timings_ms=clock.ms,
     )

@@ -37,3 +37,4 @@ class LayoutResult:
     panels: tuple[Panel, ...]
     canonical: RGBImage = field(repr=False)
     rhythm_strips: int = 0
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)

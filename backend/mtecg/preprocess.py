@@ -1,0 +1,59 @@
+"""Upload bytes -> canonical ECG image: ingest and layout as one step.
+
+This is the unit of untrusted work: it parses the file and renders it, so callers that hold
+patient sessions (the API, the CLI) run it through the sandbox (`preprocess_in_sandbox`)
+rather than in their own process. Tests and training call `preprocess` directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mtecg.ingest import IngestLimits, open_document
+from mtecg.ingest.sandbox import Sandbox
+from mtecg.layout import AUTO, LayoutResult, find_layout
+from mtecg.timing import Stopwatch
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """A readable 12-lead page: where it came from, its layout, the canonical image."""
+
+    kind: str
+    page: int  # 1-based page number of a PDF; 1 for an image
+    layout: LayoutResult
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-able description (everything but the image)."""
+        return {
+            "profile": self.layout.profile,
+            "page": self.page,
+            "input_type": self.kind,
+            "px_per_mm": self.layout.px_per_mm,
+            "rotation_deg": self.layout.rotation_deg,
+            "rhythm_strips": self.layout.rhythm_strips,
+            "panels": [panel.to_json() for panel in self.layout.panels],
+        }
+
+
+def preprocess(data: bytes, profile: str = AUTO, limits: IngestLimits | None = None) -> Preprocessed:
+    """Reads upload bytes into the canonical image; raises `Rejection` for unusable input."""
+    clock = Stopwatch()
+    with clock.stage("open"):
+        source = open_document(data, limits or IngestLimits())
+    layout = find_layout(source, profile)
+    return Preprocessed(
+        kind=source.kind,
+        page=source.page_index + 1,
+        layout=layout,
+        timings_ms={**clock.ms, **layout.timings_ms},
+    )
+
+
+def preprocess_in_sandbox(
+    sandbox: Sandbox, data: bytes, profile: str = AUTO, limits: IngestLimits | None = None
+) -> Preprocessed:
+    """`preprocess` in a sandbox worker: a crash, hang or memory blow-up there is a Rejection."""
+    return sandbox.call(preprocess, data, profile, limits)
