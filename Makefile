@@ -15,11 +15,11 @@ $(STAMP): backend/pyproject.toml
 	touch $(STAMP)
 
 lint: install
-	$(BIN)/ruff check backend tests benchmarks
-	$(BIN)/ruff format --check backend tests benchmarks
+	$(BIN)/ruff check --config backend/pyproject.toml backend tests benchmarks
+	$(BIN)/ruff format --config backend/pyproject.toml --check backend tests benchmarks
 
 typecheck: install
-	$(BIN)/mypy backend/mtecg
+	$(BIN)/mypy --config-file backend/pyproject.toml backend/mtecg
 
 pytest: install
 	$(BIN)/pytest

@@ -130,7 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except OSError as error:
-        print(f"mtecg: {error.strerror or error}: {getattr(error, 'filename', '')}", file=sys.stderr)
+        print(
+            f"mtecg: {error.strerror or error}: {getattr(error, 'filename', '')}", file=sys.stderr
+        )
         return EXIT_FAILED
 
 

@@ -38,7 +38,9 @@ class Preprocessed:
         }
 
 
-def preprocess(data: bytes, profile: str = AUTO, limits: IngestLimits | None = None) -> Preprocessed:
+def preprocess(
+    data: bytes, profile: str = AUTO, limits: IngestLimits | None = None
+) -> Preprocessed:
     """Reads upload bytes into the canonical image; raises `Rejection` for unusable input."""
     clock = Stopwatch()
     with clock.stage("open"):

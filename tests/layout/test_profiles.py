@@ -11,11 +11,10 @@ import io
 import numpy as np
 import numpy.typing as npt
 import pytest
-from PIL import Image
-
-from mtecg.errors import Rejection, RejectCode
+from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import open_document
 from mtecg.layout import find_layout
+from PIL import Image
 
 PAGE_W, PAGE_H = 3508, 2480  # A4 landscape at 300 dpi
 GRID_COLOURS = [(216, 111, 98), (250, 200, 168), (168, 0, 0)]
@@ -30,12 +29,21 @@ def reference_new_format(page: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     out8 = out.astype(np.uint8)
     cols, rows = [0, 740, 1478, 2217], [0, 350, 700]
     panel = {}
-    names = [["I", "II", "III"], ["aVR", "aVL", "aVF"], ["V1", "V2", "V3"], ["V4", "V5", "V6"]]
+    names = [
+        ["I", "II", "III"],
+        ["aVR", "aVL", "aVF"],
+        ["V1", "V2", "V3"],
+        ["V4", "V5", "V6"],
+    ]
     for ci, x in enumerate(cols):
         for ri, y in enumerate(rows):
             panel[names[ci][ri]] = out8[y : y + 350, x : x + 701]
-    left = np.concatenate([panel[n] for n in ["I", "II", "III", "aVR", "aVL", "aVF"]], axis=0)
-    right = np.concatenate([panel[n] for n in ["V1", "V2", "V3", "V4", "V5", "V6"]], axis=0)
+    left = np.concatenate(
+        [panel[n] for n in ["I", "II", "III", "aVR", "aVL", "aVF"]], axis=0
+    )
+    right = np.concatenate(
+        [panel[n] for n in ["V1", "V2", "V3", "V4", "V5", "V6"]], axis=0
+    )
     return np.concatenate([left, right], axis=1)
 
 
@@ -44,7 +52,9 @@ def _page_with_grid_colours(seed: int) -> npt.NDArray[np.uint8]:
     rng = np.random.default_rng(seed)
     page = rng.integers(0, 256, size=(PAGE_H, PAGE_W, 3), dtype=np.uint8)
     pick = rng.random((PAGE_H, PAGE_W)) < 0.35
-    colours = np.array(GRID_COLOURS, dtype=np.int16)[rng.integers(0, 3, size=int(pick.sum()))]
+    colours = np.array(GRID_COLOURS, dtype=np.int16)[
+        rng.integers(0, 3, size=int(pick.sum()))
+    ]
     jitter = rng.integers(-4, 5, size=colours.shape)
     page[pick] = np.clip(colours + jitter, 0, 255).astype(np.uint8)
     return page

@@ -14,15 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from mtecg.layout.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
+from PIL import Image
 
 # file -> (expected status or rejection code, approximate px/mm from SOURCES.md or None)
 EXPECTED: dict[str, tuple[str, float | None]] = {
     "pdf/dicomecgplot_anonymous_ecg_3x4_1.pdf": ("ok", 300 / 25.4),
     "pdf/biomarker_schiller_1282423.pdf": ("unsupported_layout", None),  # 6 x 10 s rows
-    "pdf/biomarker_cardiosoft_testmann.pdf": ("too_many_pages", None),  # 3 pages, 50 mm/s
+    "pdf/biomarker_cardiosoft_testmann.pdf": (
+        "too_many_pages",
+        None,
+    ),  # 3 pages, 50 mm/s
     "images/eik_ecg00001.png": ("ok", 12.4),
     "images/eik_ecg00003.png": ("ok", 6.35),
     "images/eik_ecg00012.jpg": ("ok", 14.0),
@@ -38,7 +40,16 @@ EXPECTED: dict[str, tuple[str, float | None]] = {
 
 def _run(path: Path, out: Path) -> tuple[int, dict[str, object]]:
     proc = subprocess.run(
-        [sys.executable, "-m", "mtecg.cli", "preprocess", str(path), "--out", str(out), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "mtecg.cli",
+            "preprocess",
+            str(path),
+            "--out",
+            str(out),
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -79,7 +90,10 @@ def test_sample_outcome(samples: Path, tmp_path: Path, name: str) -> None:
     # Standard 3 x 4 arrangement: columns left to right, rows top to bottom.
     assert boxes["I"][0] < boxes["aVR"][0] < boxes["V1"][0] < boxes["V4"][0]
     assert boxes["I"][1] < boxes["II"][1] < boxes["III"][1]
-    assert abs(boxes["I"][1] - boxes["V4"][1]) < 0.02 * (boxes["III"][3] - boxes["I"][1]) + 3
+    assert (
+        abs(boxes["I"][1] - boxes["V4"][1])
+        < 0.02 * (boxes["III"][3] - boxes["I"][1]) + 3
+    )
     image = np.asarray(Image.open(out))
     assert image.shape == (CANONICAL_H_PX, CANONICAL_W_PX, 3)
     # Grid removed: the canonical image is white paper with a little dark trace, no colour.

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import cv2
 import numpy as np
 
-from mtecg.errors import Rejection, RejectCode
+from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest.document import PageSource
 from mtecg.layout.canonical import stack_6x2
 from mtecg.layout.deskew import estimate_rotation
@@ -41,6 +42,7 @@ MIN_PX_PER_MM = 4.0  # about 100 dpi: below it 1 mm grid squares and QRS notches
 _OVERVIEW_DPI = 100
 _OVERVIEW_MAX_SIDE = 1600
 _MIN_ROTATION_DEG = 0.2
+_MIN_LEAD_CHANGES = 3  # of the 9 column boundaries of the block's rows
 _ASSUMED_PAGE_WIDTH_MM = 280.0  # landscape A4/letter, only for grid-less images
 _PAPER_SPEED = re.compile(r"(\d+(?:[.,]\d+)?)\s*mm\s*/\s*s(?:ec)?\b", re.IGNORECASE)
 
@@ -66,9 +68,7 @@ def _rotate(image: RGBImage, angle_deg: float) -> RGBImage:
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -angle_deg, 1.0)
     return np.asarray(
-        cv2.warpAffine(
-            image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
-        )
+        cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
     )
 
 
@@ -87,12 +87,14 @@ Word = tuple[float, float, float, float, str]
 # Neighbours in a 3 x 4 printout: the label of the second lead sits one column (62.5 mm) to
 # the right of the first's, on the same row.
 _ROW_NEIGHBOURS = tuple(
-    (left[r], right[r]) for left, right in zip(COLUMNS_3X4, COLUMNS_3X4[1:]) for r in range(3)
+    (left[r], right[r]) for left, right in pairwise(COLUMNS_3X4) for r in range(3)
 )
 
 
-def _check_lead_labels(words: list[Word], native_ppmm: float) -> None:
+def _check_lead_labels(words: list[Word], native_ppmm: float) -> bool:
     """Refuses a PDF whose printed lead labels are not arranged as in a 3 x 4 printout.
+
+    Returns whether the labels confirm a 3 x 4 arrangement (at least two neighbour pairs).
 
     The text layer is the surest witness of the layout where there is one: six rows of
     continuous strips (I, II, III, aVR, aVL, aVF stacked at one x) look much like a 3 x 4 block
@@ -104,6 +106,7 @@ def _check_lead_labels(words: list[Word], native_ppmm: float) -> None:
         if label in LEADS and label not in first:
             first[label] = ((x0 + x1) / 2, (y0 + y1) / 2)
     column = SEGMENT_MM * native_ppmm
+    confirmed = 0
     for a, b in _ROW_NEIGHBOURS:
         if a in first and b in first:
             dx = first[b][0] - first[a][0]
@@ -114,11 +117,15 @@ def _check_lead_labels(words: list[Word], native_ppmm: float) -> None:
                     "the lead labels are not arranged as in a 3 x 4 printout (e.g. six or "
                     "twelve 10 s rows). Print or export the ECG in the standard 3 x 4 layout.",
                 )
+            confirmed += 1
+    return confirmed >= 2
 
 
 def _scale_candidates(maps: InkMaps, source: PageSource, scale: float) -> list[float]:
     """Overview px/mm readings to try, most likely first."""
-    periods = grid_periods(maps.grid)
+    # A reading that would make the page narrower than one 10 s strip cannot be right.
+    width = maps.grid.shape[1]
+    periods = [p for p in grid_periods(maps.grid) if width / p >= 0.95 * STRIP_MM]
     if source.native_dpi is not None:
         # A PDF page is drawn to scale: its own dpi says the px/mm, the grid may confirm it.
         known = source.native_dpi * scale / MM_PER_INCH
@@ -130,43 +137,48 @@ def _scale_candidates(maps: InkMaps, source: PageSource, scale: float) -> list[f
 
 
 def _boundary_evidence(trace: np.ndarray, row: TraceRow, x: float, ppmm: float) -> bool:
-    """Whether a lead change shows at x: a break in the trace or a step of its baseline."""
+    """Whether a lead change shows at x: a break in the trace, or a marker stroke across it.
+
+    Printers mark the 2.5 s boundaries of a 3 x 4 block with a gap, a tick or a bar; a
+    continuous strip crosses them with nothing but its baseline (or, by chance, a QRS).
+    """
     band = round(9 * ppmm)
     y0, y1 = max(0, round(row.baseline) - band), round(row.baseline) + band + 1
     half = max(1, round(1.5 * ppmm))
     xi = round(x)
     window = trace[y0:y1, max(0, xi - half) : xi + half + 1]
-    if window.size and not window.any(axis=0).all():
-        return True
-    side = round(6 * ppmm)
-
-    def level(a: int, b: int) -> float | None:
-        ys, _ = np.nonzero(trace[y0:y1, max(0, a) : max(0, b)])
-        return float(np.median(ys)) if len(ys) else None
-
-    before, after = level(xi - side, xi - half), level(xi + half, xi + side)
-    return before is not None and after is not None and abs(before - after) > 1.0 * ppmm
+    if window.size == 0:
+        return False
+    gap = not window.any(axis=0).all()
+    marker = float(window.sum(axis=0).max()) >= 1.8 * ppmm
+    return gap or marker
 
 
-def _time_zero(block: list[TraceRow], width: float, ppmm: float) -> float:
+def _time_zero(block: list[TraceRow], width: float, ppmm: float, page_width: int) -> float:
     """x of t = 0 from where the rows' signals start and end (10 s = 250 mm apart).
 
-    Both ends are measured; they must agree within 5 % of the strip, otherwise the grid scale
-    and the traces contradict each other (a photo in perspective, a stretched scan) and the
-    panels cannot be placed reliably.
+    The end of the 10 s is the sharper witness (nothing follows it; the start may carry a
+    calibration pulse or its edge), unless the rows run into the image border or something
+    is printed after them. Both ends must agree within 5 % of the strip, otherwise the grid
+    scale and the traces contradict each other (a photo in perspective, a stretched scan).
     """
     from_left = float(np.median([r.start for r in block]))
-    from_right = float(np.median([r.right for r in block])) - width
+    right = float(np.median([r.right for r in block]))
+    from_right = right - width
     if abs(from_left - from_right) > 0.05 * width:
         raise Rejection(
             RejectCode.UNREADABLE,
             "the trace rows do not span 10 s at the scale of the grid (a photo taken at an "
             "angle or a stretched scan?). Scan the printout flat, or upload the PDF.",
         )
-    return (from_left + from_right) / 2
+    clipped = right >= page_width - 1 - 1.0 * ppmm
+    overshoot = from_left - from_right > 3 * ppmm
+    return from_left if clipped or overshoot else from_right
 
 
-def _fit_block(rows: list[TraceRow], trace: np.ndarray, ppmm: float) -> BlockFit:
+def _fit_block(
+    rows: list[TraceRow], trace: np.ndarray, ppmm: float, labels_confirmed: bool
+) -> BlockFit:
     """Fits three rows of four 2.5 s columns (plus rhythm strips) to the trace rows."""
     width = STRIP_MM * ppmm
     if not rows:
@@ -201,20 +213,25 @@ def _fit_block(rows: list[TraceRow], trace: np.ndarray, ppmm: float) -> BlockFit
             RejectCode.UNSUPPORTED_LAYOUT,
             "the first three trace rows are not evenly spaced as in a 3 x 4 printout.",
         )
-    x_start = _time_zero(block, width, ppmm)
-    if len(long_rows) == 6:
-        # Six rows can be 3 x 4 + 3 rhythm strips or six continuous 10 s strips (6 x 1):
-        # only the former changes lead at each 2.5 s boundary of its first three rows.
-        changes = sum(
+    x_start = _time_zero(block, width, ppmm, trace.shape[1])
+    # A 3 x 4 block changes lead at each 2.5 s boundary of its rows; continuous 10 s strips
+    # (6 x 1, or a 50 mm/s page read as 25 mm/s) do not. Printed labels, where a PDF has them,
+    # have already said which it is.
+    changes = (
+        9
+        if labels_confirmed
+        else sum(
             _boundary_evidence(trace, row, x_start + c * SEGMENT_MM * ppmm, ppmm)
             for row in block
             for c in (1, 2, 3)
         )
-        if changes < 4:
-            raise Rejection(
-                RejectCode.UNSUPPORTED_LAYOUT,
-                "the page shows six continuous 10 s rows (a 6 x 1 layout), not a 3 x 4 block.",
-            )
+    )
+    if changes < _MIN_LEAD_CHANGES:
+        raise Rejection(
+            RejectCode.UNSUPPORTED_LAYOUT,
+            "the rows run on without changing lead every 2.5 s: this is not a 3 x 4 printout "
+            "(e.g. six or twelve 10 s strips). Print or export the standard 3 x 4 layout.",
+        )
     baselines = (block[0].baseline, block[1].baseline, block[2].baseline)
     return BlockFit(x_start, baselines, len(long_rows) - 3)
 
@@ -273,8 +290,9 @@ def detect_layout(source: PageSource) -> LayoutResult:
         raise Rejection(RejectCode.NOT_ECG, "the page is blank.")
     with clock.stage("text"):
         _check_paper_speed(source.text())
-        if source.native_dpi is not None:
-            _check_lead_labels(source.words(), source.native_dpi / MM_PER_INCH)
+        labels_confirmed = source.native_dpi is not None and _check_lead_labels(
+            source.words(), source.native_dpi / MM_PER_INCH
+        )
     with clock.stage("deskew"):
         angle = estimate_rotation(maps.printed)
         if abs(angle) < _MIN_ROTATION_DEG:
@@ -300,7 +318,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
         try:
             with clock.stage("rows"):
                 trace = remove_straight_lines(binary, ppmm)
-                fit = _fit_block(find_rows(trace, ppmm), trace, ppmm)
+                fit = _fit_block(find_rows(trace, ppmm), trace, ppmm, labels_confirmed)
         except Rejection as rejection:
             rejections.append(rejection)
             continue

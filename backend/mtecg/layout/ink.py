@@ -1,10 +1,12 @@
 """Separating what was printed from the paper, and traces from the grid, whatever the colours.
 
-A trace is dark in every channel (black or navy ink); a grid line, whatever its hue, is bright
-in at least one channel (red, orange, pink, magenta, green) or only lightly grey. So the
-darkness of the *brightest* channel, relative to the local paper brightness, isolates traces
-without knowing the grid colour, and the darkness of the *darkest* channel shows everything
-printed. Normalising by a smooth paper estimate absorbs uneven light and tinted paper.
+A trace is black or navy ink; a grid line, whatever its hue, is bright in its red or green
+channel (red, orange, pink, magenta, green) or only lightly grey. So the darkness of the
+brightest channel, relative to the local paper brightness, isolates traces without knowing
+the grid colour; blue counts towards that brightness only as far as red and green do, so that
+navy ink stays dark (ECG grids are never blue). The darkness of the *darkest* channel shows
+everything printed. Normalising by a smooth paper estimate absorbs uneven light and tinted
+paper.
 """
 
 from __future__ import annotations
@@ -36,11 +38,19 @@ class InkMaps:
     @property
     def grid(self) -> FloatMap:
         """Printed but not trace: the grid, stamps and coloured text."""
-        return np.clip(self.printed - self.trace, 0.0, 1.0)
+        grid: FloatMap = np.clip(self.printed - self.trace, 0.0, 1.0)
+        return grid
+
+
+# How much brighter than the red/green mean the blue channel may count (navy vs black ink).
+_BLUE_ALLOWANCE = 40
 
 
 def _channel_max(image: RGBImage) -> npt.NDArray[np.uint8]:
-    return np.asarray(cv2.max(cv2.max(image[:, :, 0], image[:, :, 1]), image[:, :, 2]))
+    """Brightness of the brightest channel, blue capped near the red/green mean."""
+    red, green, blue = image[:, :, 0], image[:, :, 1], image[:, :, 2]
+    blue_cap = cv2.addWeighted(red, 0.5, green, 0.5, _BLUE_ALLOWANCE)
+    return np.asarray(cv2.max(cv2.max(red, green), cv2.min(blue, blue_cap)))
 
 
 def _channel_min(image: RGBImage) -> npt.NDArray[np.uint8]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mtecg.errors import Rejection, RejectCode
+from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest.document import PageSource
 from mtecg.layout.canonical import stack_6x2
-from mtecg.layout.geometry import COLUMNS_3X4, CANONICAL_PX_PER_MM, PANEL_H_PX, PANEL_W_PX
+from mtecg.layout.geometry import CANONICAL_PX_PER_MM, COLUMNS_3X4, PANEL_H_PX, PANEL_W_PX
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.timing import Stopwatch
 
@@ -61,7 +61,7 @@ def remove_grid_colours(region: RGBImage) -> RGBImage:
     for colour in _GRID_COLOURS:
         lo = np.array([max(c - _GRID_TOLERANCE, 0) for c in colour], dtype=np.uint8)
         hi = np.array([min(c + _GRID_TOLERANCE, 255) for c in colour], dtype=np.uint8)
-        mask |= cv2.inRange(region, lo, hi)
+        mask |= np.asarray(cv2.inRange(region, lo, hi), dtype=np.uint8)
     out[mask > 0] = 255
     return out
 
@@ -75,9 +75,7 @@ def _grid_boxes_in_crop() -> dict[str, Box]:
 
 
 def _panel_images(region: RGBImage) -> dict[str, RGBImage]:
-    return {
-        lead: region[y0:y1, x0:x1] for lead, (x0, y0, x1, y1) in _grid_boxes_in_crop().items()
-    }
+    return {lead: region[y0:y1, x0:x1] for lead, (x0, y0, x1, y1) in _grid_boxes_in_crop().items()}
 
 
 def _grid_panels() -> tuple[Panel, ...]:

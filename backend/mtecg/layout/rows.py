@@ -2,8 +2,9 @@
 
 A trace row spends most of its time on its baseline, so the count of trace pixels per image
 row peaks sharply at each baseline. A peak is kept as a trace row only if, around it, ink runs
-nearly unbroken for a long stretch and rises into tall complexes (QRS) at several places:
-that rules out text lines, frame lines and stray marks.
+nearly unbroken for a long stretch and rises into complexes (QRS) at several places: that
+rules out frame lines, rules and stray marks (long lines of text are ruled out later, as no
+text runs unbroken for 10 s of paper).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ BoolMap = npt.NDArray[np.bool_]
 MIN_ROW_MM = 100.0  # a trace row is at least 2.5 s x 4 of a 3x4 block, or a 5 s strip
 _BAND_MM = 9.0  # half-height of the band searched around a baseline
 _MAX_GAP_MM = 4.0  # gaps a row may have (lead changes, markers)
-_TALL_MM = 4.0  # a column with ink this tall holds a complex, not a line of text
-_MIN_TALL = 4  # complexes a real trace row shows at least
+_TALL_MM = 2.5  # ink spanning this height in one column: a complex, not a flat line
+_MIN_TALL = 3  # complexes a real trace row shows at least
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ def remove_straight_lines(trace: BoolMap, px_per_mm: float) -> BoolMap:
     mask = trace.astype(np.uint8)
     horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
     vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
-    return (mask & ~(horizontal | vertical)).astype(bool)
+    lines = np.asarray(horizontal, dtype=bool) | np.asarray(vertical, dtype=bool)
+    kept: BoolMap = np.asarray(mask, dtype=bool) & ~lines
+    return kept
 
 
 def _longest_run(occupied: npt.NDArray[np.bool_], max_gap: int) -> tuple[int, int]:
@@ -63,7 +66,7 @@ def _longest_run(occupied: npt.NDArray[np.bool_], max_gap: int) -> tuple[int, in
 
 def find_rows(trace: BoolMap, px_per_mm: float) -> list[TraceRow]:
     """Returns the trace rows of a straightened page, top to bottom."""
-    h, w = trace.shape
+    h = trace.shape[0]
     profile = gaussian_filter1d(trace.sum(axis=1).astype(np.float64), 0.5 * px_per_mm)
     if profile.max() <= 0:
         return []
@@ -76,36 +79,57 @@ def find_rows(trace: BoolMap, px_per_mm: float) -> list[TraceRow]:
     for y in peaks:
         y0, y1 = max(0, y - band), min(h, y + band + 1)
         strip = trace[y0:y1]
-        occupied = strip.any(axis=0)
+        occupied = np.asarray(strip.any(axis=0), dtype=bool)
         left, right = _longest_run(occupied, round(_MAX_GAP_MM * px_per_mm))
         if right - left < MIN_ROW_MM * px_per_mm:
             continue
         top = np.where(occupied, strip.argmax(axis=0), 0)
         bottom = np.where(occupied, strip.shape[0] - 1 - strip[::-1].argmax(axis=0), 0)
-        span = (bottom - top)[left : right + 1]
-        tall_columns = _count_events(span >= tall)
+        tall_columns = _count_events((bottom - top)[left : right + 1] >= tall)
         if tall_columns < _MIN_TALL:
             continue
         height = (y - y0) - top[left : right + 1]
         start = left + _pulse_width(height, px_per_mm)
-        rows.append(TraceRow(float(y), left, right, start, tall_columns))
+        rows.append(TraceRow(_subpixel_peak(profile, int(y)), left, right, start, tall_columns))
     return rows
 
 
 def _pulse_width(height: npt.NDArray[np.int64], px_per_mm: float) -> int:
-    """Width of a calibration pulse (a flat-topped step >= 4 mm high) opening a row, or 0.
+    """Width of the calibration pulse opening a row (0 when there is none).
 
-    The pulse is 0.2 s wide (5 mm) at 25 mm/s; it is followed by the signal, which starts
-    where the outline comes back down near the baseline.
+    A pulse is a flat-topped step (1 mV: 5-20 mm high, 0.2 s: 5 mm wide) starting at the
+    row's left end. When it is taller than the search band its top falls outside the band and
+    only its falling edge stays attached to the row: a full-height stroke that drops back to
+    the baseline within a millimetre.
     """
-    window = height[: round(10 * px_per_mm)]
-    if len(window) == 0 or window.max() < 4 * px_per_mm:
+    n = len(height)
+    if n == 0:
         return 0
-    plateau = np.flatnonzero(window >= 0.85 * window.max())
-    if len(plateau) < 2 * px_per_mm or plateau[0] > 3 * px_per_mm:
+    full = height.max(initial=0)
+    raised = height >= 3 * px_per_mm
+    first = int(np.argmax(raised)) if raised.any() else n
+    if first > 2 * px_per_mm:
         return 0
-    after = np.flatnonzero(height[plateau[-1] :] < 1.5 * px_per_mm)
-    return int(plateau[-1] + (after[0] if len(after) else 0))
+    level = height[first]
+    flat = np.abs(height[first:] - level) <= max(1.0, 0.5 * px_per_mm)
+    run = len(flat) if flat.all() else int(np.argmin(flat))
+    if 3 * px_per_mm <= run <= 7 * px_per_mm:
+        end = first + run
+    elif run <= px_per_mm and level >= 0.9 * full:
+        end = first + run  # only the falling edge of a tall pulse is in the band
+    else:
+        return 0
+    back = np.flatnonzero(height[end:] < 1.5 * px_per_mm)
+    return int(end + (back[0] if len(back) else 0))
+
+
+def _subpixel_peak(profile: npt.NDArray[np.float64], i: int) -> float:
+    """Peak position refined by a parabola through the peak and its neighbours."""
+    if i <= 0 or i + 1 >= len(profile):
+        return float(i)
+    a, b, c = profile[i - 1], profile[i], profile[i + 1]
+    denom = a - 2 * b + c
+    return float(i + (0.5 * (a - c) / denom if denom < 0 else 0.0))
 
 
 def _count_events(flags: npt.NDArray[np.bool_]) -> int:

@@ -20,8 +20,9 @@ def _autocorrelation(profile: np.ndarray) -> np.ndarray:
     p = profile - profile.mean()
     n = len(p)
     spectrum = np.fft.rfft(p, 2 * n)
-    ac = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
-    return ac / (ac[0] + 1e-9)
+    ac: np.ndarray = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    normalised: np.ndarray = ac / (ac[0] + 1e-9)
+    return normalised
 
 
 def _at(ac: np.ndarray, lag: float) -> float:
@@ -53,25 +54,35 @@ def _refine(ac: np.ndarray, period: float) -> float:
     """
     for k in (2, 4, 8, 16, 32):
         peak = _peak_near(ac, k * period, period / 3)
-        if peak is None or ac[int(round(peak))] < 0.1:
+        if peak is None or ac[round(peak)] < 0.1:
             break
         period = peak / k
     return period
 
 
-def _first_peak(ac: np.ndarray, max_lag: int) -> float | None:
-    """The shortest lag at which the autocorrelation has a clear local maximum."""
-    lo = int(MIN_PERIOD_PX)
-    segment = ac[lo:max_lag]
-    if len(segment) < 3:
+def _fundamental(ac: np.ndarray, max_lag: float) -> float | None:
+    """The grid's fundamental period: the shortest lag whose multiples are all peaks.
+
+    A comb test (autocorrelation at k p minus at (k - 1/2) p, averaged over multiples) is
+    robust where a peak picker is not: a blurred scan's autocorrelation decays slowly from
+    lag 0 with small ripples, and faint 1 mm dots make only shallow peaks, yet both show up
+    consistently at every multiple of the true period and at none of half of it.
+    """
+    periods = np.arange(MIN_PERIOD_PX, max_lag / 4, 0.05)
+    if len(periods) == 0:
         return None
-    floor = 0.4 * float(segment.max())
-    if floor < 0.08:
+    k = np.arange(1, 13)
+    lags = np.outer(periods, k)
+    valid = lags < max_lag
+    lag_axis = np.arange(len(ac), dtype=np.float64)
+    on = np.where(valid, np.interp(lags, lag_axis, ac), 0.0)
+    off = np.where(valid, np.interp(lags - periods[:, None] / 2, lag_axis, ac), 0.0)
+    counts = valid.sum(axis=1)
+    score = np.where(counts >= 3, (on - off).sum(axis=1) / np.maximum(counts, 1), -1.0)
+    best = float(score.max())
+    if best < 0.1:
         return None
-    for i in range(lo, max_lag - 1):
-        if ac[i] >= floor and ac[i] >= ac[i - 1] and ac[i] > ac[i + 1]:
-            return float(i)
-    return None
+    return float(periods[int(np.argmax(score >= 0.7 * best))])
 
 
 def grid_periods(grid: FloatMap) -> list[float]:
@@ -79,7 +90,7 @@ def grid_periods(grid: FloatMap) -> list[float]:
     acs = [_autocorrelation(grid.sum(axis=axis).astype(np.float64)) for axis in (0, 1)]
     n = min(len(acs[0]), len(acs[1]))
     ac = (acs[0][:n] + acs[1][:n]) / 2
-    peak = _first_peak(ac, n // 3)
+    peak = _fundamental(ac, n / 3)
     if peak is None:
         return []
     period = _refine(ac, peak)
