@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from mtecg.errors import RejectCode, Rejection
-from mtecg.ingest import open_document
+from mtecg.ingest import IngestLimits, open_document
 from mtecg.layout import find_layout
 from PIL import Image
 
@@ -38,12 +38,8 @@ def reference_new_format(page: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     for ci, x in enumerate(cols):
         for ri, y in enumerate(rows):
             panel[names[ci][ri]] = out8[y : y + 350, x : x + 701]
-    left = np.concatenate(
-        [panel[n] for n in ["I", "II", "III", "aVR", "aVL", "aVF"]], axis=0
-    )
-    right = np.concatenate(
-        [panel[n] for n in ["V1", "V2", "V3", "V4", "V5", "V6"]], axis=0
-    )
+    left = np.concatenate([panel[n] for n in ["I", "II", "III", "aVR", "aVL", "aVF"]], axis=0)
+    right = np.concatenate([panel[n] for n in ["V1", "V2", "V3", "V4", "V5", "V6"]], axis=0)
     return np.concatenate([left, right], axis=1)
 
 
@@ -52,12 +48,14 @@ def _page_with_grid_colours(seed: int) -> npt.NDArray[np.uint8]:
     rng = np.random.default_rng(seed)
     page = rng.integers(0, 256, size=(PAGE_H, PAGE_W, 3), dtype=np.uint8)
     pick = rng.random((PAGE_H, PAGE_W)) < 0.35
-    colours = np.array(GRID_COLOURS, dtype=np.int16)[
-        rng.integers(0, 3, size=int(pick.sum()))
-    ]
+    colours = np.array(GRID_COLOURS, dtype=np.int16)[rng.integers(0, 3, size=int(pick.sum()))]
     jitter = rng.integers(-4, 5, size=colours.shape)
     page[pick] = np.clip(colours + jitter, 0, 255).astype(np.uint8)
     return page
+
+
+# Random pixels do not compress: the test page is larger than an upload may be.
+_ROOMY = IngestLimits(max_bytes=64 * 2**20)
 
 
 def _png(page: npt.NDArray[np.uint8]) -> bytes:
@@ -69,7 +67,7 @@ def _png(page: npt.NDArray[np.uint8]) -> bytes:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_siriraj_grid_is_pixel_identical_to_the_published_pipeline(seed: int) -> None:
     page = _page_with_grid_colours(seed)
-    result = find_layout(open_document(_png(page)), "siriraj-grid")
+    result = find_layout(open_document(_png(page), _ROOMY), "siriraj-grid")
     expected = reference_new_format(page)
     assert result.canonical.shape == (2100, 1402, 3)
     assert np.array_equal(result.canonical, expected)
@@ -80,7 +78,7 @@ def test_siriraj_grid_is_pixel_identical_to_the_published_pipeline(seed: int) ->
 
 def test_siriraj_plain_is_the_published_crop() -> None:
     page = _page_with_grid_colours(2)
-    result = find_layout(open_document(_png(page)), "siriraj-plain")
+    result = find_layout(open_document(_png(page), _ROOMY), "siriraj-plain")
     assert np.array_equal(result.canonical, page[280:1600, 180:3000])
     assert len(result.panels) == 12
 
@@ -88,5 +86,5 @@ def test_siriraj_plain_is_the_published_crop() -> None:
 def test_a_profile_refuses_a_page_too_small_for_its_crop() -> None:
     page = np.full((1000, 1400, 3), 255, dtype=np.uint8)
     with pytest.raises(Rejection) as caught:
-        find_layout(open_document(_png(page)), "siriraj-grid")
+        find_layout(open_document(_png(page), _ROOMY), "siriraj-grid")
     assert caught.value.code is RejectCode.UNSUPPORTED_LAYOUT

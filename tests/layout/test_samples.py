@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mtecg.layout.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
+from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
 from PIL import Image
 
 # file -> (expected status or rejection code, approximate px/mm from SOURCES.md or None)
@@ -90,10 +90,7 @@ def test_sample_outcome(samples: Path, tmp_path: Path, name: str) -> None:
     # Standard 3 x 4 arrangement: columns left to right, rows top to bottom.
     assert boxes["I"][0] < boxes["aVR"][0] < boxes["V1"][0] < boxes["V4"][0]
     assert boxes["I"][1] < boxes["II"][1] < boxes["III"][1]
-    assert (
-        abs(boxes["I"][1] - boxes["V4"][1])
-        < 0.02 * (boxes["III"][3] - boxes["I"][1]) + 3
-    )
+    assert abs(boxes["I"][1] - boxes["V4"][1]) < 0.02 * (boxes["III"][3] - boxes["I"][1]) + 3
     image = np.asarray(Image.open(out))
     assert image.shape == (CANONICAL_H_PX, CANONICAL_W_PX, 3)
     # Grid removed: the canonical image is white paper with a little dark trace, no colour.

@@ -1,6 +1,6 @@
 """Page image -> the twelve lead panels and the model's canonical image, or a reasoned refusal."""
 
-from mtecg.ingest.document import PageSource
+from mtecg.ingest.page import PageSource
 from mtecg.layout.detect import detect_layout
 from mtecg.layout.profiles import PROFILES, apply_profile
 from mtecg.layout.result import LayoutResult, Panel

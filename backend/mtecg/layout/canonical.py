@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mtecg.layout.geometry import CANONICAL_COLUMNS, PANEL_H_PX, PANEL_W_PX
+from mtecg.geometry import CANONICAL_COLUMNS, PANEL_H_PX, PANEL_W_PX
 from mtecg.layout.result import RGBImage
 
 

@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 
 from mtecg.errors import RejectCode, Rejection
-from mtecg.ingest.document import PageSource
+from mtecg.ingest.page import PageSource
 from mtecg.layout.canonical import stack_6x2
 from mtecg.layout.deskew import estimate_rotation
-from mtecg.layout.geometry import (
+from mtecg.geometry import (
     CANONICAL_PX_PER_MM,
     COLUMNS_3X4,
     LEADS,
@@ -42,7 +42,11 @@ MIN_PX_PER_MM = 4.0  # about 100 dpi: below it 1 mm grid squares and QRS notches
 _OVERVIEW_DPI = 100
 _OVERVIEW_MAX_SIDE = 1600
 _MIN_ROTATION_DEG = 0.2
-_MIN_LEAD_CHANGES = 3  # of the 9 column boundaries of the block's rows
+_MIN_LEAD_CHANGES = 3
+# How far the rows' start may lie before t = 0 (an undetected pulse) or after it (rows
+# shorter than 10 s by a scan's slack), in mm, before the page counts as distorted.
+_PULSE_ALLOWANCE_MM = 8.0
+_SHORTFALL_ALLOWANCE_MM = 3.0  # of the 9 column boundaries of the block's rows
 _ASSUMED_PAGE_WIDTH_MM = 280.0  # landscape A4/letter, only for grid-less images
 _PAPER_SPEED = re.compile(r"(\d+(?:[.,]\d+)?)\s*mm\s*/\s*s(?:ec)?\b", re.IGNORECASE)
 
@@ -133,7 +137,20 @@ def _scale_candidates(maps: InkMaps, source: PageSource, scale: float) -> list[f
         return agreeing[:1] or [known]
     if periods:
         return periods
-    return [maps.trace.shape[1] / _ASSUMED_PAGE_WIDTH_MM]
+    return [_scale_from_rows(maps.trace > TRACE_BINARY, width / _ASSUMED_PAGE_WIDTH_MM)]
+
+
+def _scale_from_rows(binary: np.ndarray, guess: float) -> float:
+    """px/mm of a page without a readable grid: its longest trace rows are 10 s = 250 mm.
+
+    The guess (a landscape page filling the image) only needs to be close enough to find
+    the rows; their span then gives the scale.
+    """
+    rows = find_rows(remove_straight_lines(binary, guess), guess)
+    spans = sorted((r.right - r.start for r in rows), reverse=True)[:3]
+    if len(spans) < 3:
+        return guess
+    return float(np.median(spans)) / STRIP_MM
 
 
 def _boundary_evidence(trace: np.ndarray, row: TraceRow, x: float, ppmm: float) -> bool:
@@ -157,23 +174,25 @@ def _boundary_evidence(trace: np.ndarray, row: TraceRow, x: float, ppmm: float) 
 def _time_zero(block: list[TraceRow], width: float, ppmm: float, page_width: int) -> float:
     """x of t = 0 from where the rows' signals start and end (10 s = 250 mm apart).
 
-    The end of the 10 s is the sharper witness (nothing follows it; the start may carry a
-    calibration pulse or its edge), unless the rows run into the image border or something
-    is printed after them. Both ends must agree within 5 % of the strip, otherwise the grid
-    scale and the traces contradict each other (a photo in perspective, a stretched scan).
+    The end of the 10 s is the sharper witness: nothing follows it, while the start may carry
+    a calibration pulse or its edge (so the start may lie up to a pulse's width early). Rows
+    that run into the image border are placed from their start instead. Rows that are
+    clearly shorter than 10 s at the grid's scale mean the grid and the traces disagree (a
+    photo taken at an angle, a stretched scan), and no panel can be placed reliably.
     """
     from_left = float(np.median([r.start for r in block]))
     right = float(np.median([r.right for r in block]))
+    if right >= page_width - 1 - 1.0 * ppmm:
+        return from_left
     from_right = right - width
-    if abs(from_left - from_right) > 0.05 * width:
+    excess_mm = (from_left - from_right) / ppmm
+    if not -_PULSE_ALLOWANCE_MM <= excess_mm <= _SHORTFALL_ALLOWANCE_MM:
         raise Rejection(
             RejectCode.UNREADABLE,
             "the trace rows do not span 10 s at the scale of the grid (a photo taken at an "
             "angle or a stretched scan?). Scan the printout flat, or upload the PDF.",
         )
-    clipped = right >= page_width - 1 - 1.0 * ppmm
-    overshoot = from_left - from_right > 3 * ppmm
-    return from_left if clipped or overshoot else from_right
+    return from_right
 
 
 def _fit_block(

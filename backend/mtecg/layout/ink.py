@@ -37,8 +37,8 @@ class InkMaps:
 
     @property
     def grid(self) -> FloatMap:
-        """Printed but not trace: the grid, stamps and coloured text."""
-        grid: FloatMap = np.clip(self.printed - self.trace, 0.0, 1.0)
+        """Printed but not trace: the grid (coloured or grey), stamps and coloured text."""
+        grid: FloatMap = np.where(self.trace < TRACE_BINARY, self.printed, 0.0).astype(np.float32)
         return grid
 
 

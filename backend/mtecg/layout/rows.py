@@ -24,6 +24,7 @@ _BAND_MM = 9.0  # half-height of the band searched around a baseline
 _MAX_GAP_MM = 4.0  # gaps a row may have (lead changes, markers)
 _TALL_MM = 2.5  # ink spanning this height in one column: a complex, not a flat line
 _MIN_TALL = 3  # complexes a real trace row shows at least
+_MAX_TALL_PER_100MM = 25  # more is letters of a line of text (a 200 bpm ECG has 8)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,11 @@ def find_rows(trace: BoolMap, px_per_mm: float) -> list[TraceRow]:
         top = np.where(occupied, strip.argmax(axis=0), 0)
         bottom = np.where(occupied, strip.shape[0] - 1 - strip[::-1].argmax(axis=0), 0)
         tall_columns = _count_events((bottom - top)[left : right + 1] >= tall)
-        if tall_columns < _MIN_TALL:
+        if (
+            not _MIN_TALL
+            <= tall_columns
+            <= _MAX_TALL_PER_100MM * (right - left) / (100 * px_per_mm)
+        ):
             continue
         height = (y - y0) - top[left : right + 1]
         start = left + _pulse_width(height, px_per_mm)

@@ -1,5 +1,7 @@
 """The canonical geometry every layout is mapped to, and standard ECG printout facts.
 
+Shared by ingest (render resolution), layout (panel geometry) and synth (printouts).
+
 The published model was trained on Siriraj "new format" pages rendered at 300 dpi: twelve
 panels of 350 x 701 px cut on a 3 x 4 grid and stacked 6 x 2. Whatever printer produced an
 upload, the auto-detected layout is resampled to exactly this geometry so the same network

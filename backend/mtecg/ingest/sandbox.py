@@ -1,0 +1,255 @@
+"""Run untrusted decoding in long-lived worker processes with memory, CPU and time limits.
+
+A crash, hang or memory blow-up in PDF rendering or image decoding must cost one request, not
+the API. Each worker is a fresh interpreter (``python -m mtecg.ingest.worker``, started with
+`subprocess`, i.e. fork+exec: nothing of the parent's threads, locks or loaded models is
+inherited). `multiprocessing`'s spawn start method would do the same but also re-imports the
+parent's ``__main__`` in every worker (the CLI, with whatever it imports, e.g. torch), and that
+would count against the worker's address-space cap.
+
+Jobs are module-level functions, pickled with their arguments; replies are unpickled with an
+allow-list (`safe_pickle`), because a worker that a hostile file has taken over must not be
+able to run code in the parent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from types import TracebackType
+from typing import Any, Final, TypeVar, cast
+
+from mtecg.errors import RejectCode, Rejection
+from mtecg.ingest import safe_pickle
+from mtecg.ingest.limits import DEFAULT_SANDBOX_LIMITS, SandboxLimits
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_WORKER_MODULE: Final = "mtecg.ingest.worker"
+#: Decoding is single-threaded; extra BLAS/OpenMP threads would only reserve address space.
+_WORKER_ENV: Final = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: The only variables a worker inherits: a worker taken over by a hostile file must not find
+#: the API's secrets (database URL, keys) in its environment. Jobs get settings as arguments.
+_INHERITED_ENV: Final = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "TMPDIR")
+
+
+def _loggable(detail: object) -> str:
+    """An exception type name from the worker, or "?" (a compromised worker could send text)."""
+    return detail if isinstance(detail, str) and detail.isidentifier() else "?"
+
+
+def _failed(message: str = "The file could not be processed.") -> Rejection:
+    return Rejection(RejectCode.PROCESSING_FAILED, message)
+
+
+class _Worker:
+    """One worker process and the parent's end of its socket."""
+
+    def __init__(self, limits: SandboxLimits) -> None:
+        parent_end, child_end = socket.socketpair()
+        env = {
+            **{name: os.environ[name] for name in _INHERITED_ENV if name in os.environ},
+            **_WORKER_ENV,
+            # The worker imports what the parent can (jobs may live outside installed packages).
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        }
+        with child_end:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-P",  # no script directory or cwd on sys.path: only PYTHONPATH and site
+                    "-m",
+                    _WORKER_MODULE,
+                    str(child_end.fileno()),
+                    str(limits.memory_bytes),
+                    str(limits.cpu_seconds),
+                ],
+                pass_fds=(child_end.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,  # decoder messages can quote the file
+                env=env,
+            )
+        self.conn = Connection(parent_end.detach())
+        self.ready = False
+
+    def wait_ready(self, timeout_s: float) -> None:
+        """Block until the worker has loaded its libraries; PROCESSING_FAILED if it cannot."""
+        if self.ready:
+            return
+        if not self.conn.poll(timeout_s):
+            log.error("sandbox worker did not start within %.0f s", timeout_s)
+            raise _failed()
+        try:
+            status, detail = safe_pickle.loads(self.conn.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError) as exc:
+            log.error("sandbox worker died while starting (%s)", type(exc).__name__)
+            raise _failed() from exc
+        if status != "ready":
+            log.error("sandbox worker failed to start: %s", _loggable(detail))
+            raise _failed()
+        self.ready = True
+
+    def run(self, job: bytes, limits: SandboxLimits) -> tuple[str, Any]:
+        """Send one job and return the worker's reply; Rejection if the worker fails us."""
+        self.wait_ready(limits.startup_timeout_s)
+        try:
+            self.conn.send_bytes(job)
+        except OSError as exc:
+            log.warning("sandbox worker gone before the job (exit status %s)", self.exit_status())
+            raise _failed() from exc
+        if not self.conn.poll(limits.timeout_s):
+            self.kill()
+            log.warning("sandbox job timed out after %.1f s", limits.timeout_s)
+            raise Rejection(
+                RejectCode.PROCESSING_TIMEOUT, "Processing the file took longer than allowed."
+            )
+        try:
+            reply = self.conn.recv_bytes(limits.max_result_bytes)
+        except (EOFError, OSError) as exc:
+            # Died mid-job: segfault, SIGXCPU (CPU limit), SIGKILL (OOM killer), or a reply
+            # larger than max_result_bytes.
+            log.warning("sandbox worker died during a job (exit status %s)", self.exit_status())
+            raise _failed() from exc
+        try:
+            status, value = safe_pickle.loads(reply)
+        except Exception as exc:
+            log.warning("sandbox reply refused (%s)", type(exc).__name__)
+            raise _failed() from exc
+        return str(status), value
+
+    def exit_status(self) -> int | None:
+        """The exit status if the process has ended (negative: killed by that signal)."""
+        try:
+            return self.process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def terminate(self) -> None:
+        """SIGKILL the process; a thread blocked on its socket then sees end-of-file."""
+        if self.process.poll() is None:
+            self.process.kill()
+
+    def kill(self) -> None:
+        """End the process now and release its socket (only by the thread using the worker)."""
+        self.terminate()
+        self.process.wait()
+        self.conn.close()
+
+
+class Sandbox:
+    """A pool of `workers` sandboxed processes; `call` runs one job in a free one.
+
+    Thread-safe: concurrent callers each take a free worker, waiting while all are busy. A
+    worker that fails in any way (crash, timeout, memory, unexpected exception) is killed and
+    replaced at once, so the next call finds a healthy pool.
+    """
+
+    def __init__(self, limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError("a sandbox needs at least one worker")
+        self._limits = limits
+        self._cond = threading.Condition()
+        self._closed = False
+        self._idle = [_Worker(limits) for _ in range(workers)]
+        self._live = set(self._idle)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in a worker and return its result.
+
+        `fn` must be a module-level function and its arguments and result picklable; the
+        result may hold builtin data, NumPy arrays and `mtecg` classes (see `safe_pickle`).
+        Raises the job's own `Rejection` unchanged, or PROCESSING_TIMEOUT (wall clock) or
+        PROCESSING_FAILED (crash, CPU or memory limit, any other exception).
+        """
+        job = pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
+        worker = self._acquire()
+        healthy = False
+        try:
+            status, value = worker.run(job, self._limits)
+            if status == "ok":
+                healthy = True
+                return cast(T, value)
+            if status == "rejection" and isinstance(value, Rejection):
+                healthy = True
+                raise value
+            if status == "memory":
+                # Not IMAGE_TOO_LARGE: pixel caps are checked before decoding, so running out
+                # of memory means something else (PDF content, a low cap) and saying "image
+                # too large" would mislead.
+                log.warning("sandbox job ran out of memory")
+                raise _failed("Processing the file needed more memory than allowed.")
+            log.warning("sandbox job failed: %s", _loggable(value))
+            raise _failed()
+        finally:
+            self._release(worker, healthy)
+
+    def close(self) -> None:
+        """Stop every worker, idle or busy (a busy caller gets PROCESSING_FAILED)."""
+        with self._cond:
+            self._closed = True
+            idle, busy = list(self._idle), self._live.difference(self._idle)
+            self._idle.clear()
+            self._live.clear()
+            self._cond.notify_all()
+        for worker in idle:
+            worker.kill()
+        for worker in busy:
+            worker.terminate()  # its caller closes the socket when it sees the end
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            while not self._closed and not self._idle:
+                self._cond.wait()
+            if self._closed:
+                raise RuntimeError("the sandbox is closed")
+            worker = self._idle.pop()
+            if worker.process.poll() is None:
+                return worker
+            # Died while idle (killed from outside): replace it rather than fail this call.
+            self._live.discard(worker)
+            replacement = _Worker(self._limits)
+            self._live.add(replacement)
+        worker.kill()
+        return replacement
+
+    def _release(self, worker: _Worker, healthy: bool) -> None:
+        with self._cond:
+            if healthy and not self._closed:
+                self._idle.append(worker)
+                self._cond.notify()
+                return
+            self._live.discard(worker)
+            replacement = None if self._closed else _Worker(self._limits)
+            if replacement is not None:
+                self._live.add(replacement)
+                self._idle.append(replacement)
+                self._cond.notify()
+        worker.kill()
+
+
+def run_sandboxed(
+    fn: Callable[..., T], *args: Any, limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS
+) -> T:
+    """Run one job in a one-off worker (for the CLI); the worker is stopped afterwards."""
+    with Sandbox(limits, workers=1) as sandbox:
+        return sandbox.call(fn, *args)

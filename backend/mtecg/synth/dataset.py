@@ -1,0 +1,197 @@
+"""Labelled synthetic printouts: one record at a time, or a folder with labels.csv.
+
+Each record draws its labels, the features its ECG expresses, the signals, the layout, the
+header and the scan settings from its own random streams, all spawned from one seed. So a
+data set is reproducible record by record, and the same seed gives the same patient as PDF
+or PNG, with or without scan artefacts (tests rely on that).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pymupdf
+
+from mtecg.geometry import CANONICAL_PX_PER_MM, RENDER_DPI
+from mtecg.synth.header import draw_header
+from mtecg.synth.labels import Labels, draw_expression, draw_labels
+from mtecg.synth.layouts import LAYOUTS, Layout, jitter
+from mtecg.synth.printout import pdf_bytes, render_pdf
+from mtecg.synth.scan import Scan, draw_scan, png_bytes, scan_page
+from mtecg.synth.signals import ECG, Expression, Signals, synthesize
+
+LAYOUT_NAMES: tuple[str, ...] = tuple(LAYOUTS)
+MIXED = "mixed"
+FORMATS = ("pdf", "png")
+LABELS_CSV = "labels.csv"
+CSV_COLUMNS = (
+    "file",
+    "scar",
+    "lvef",
+    "low_ef",
+    "female",
+    "diabetes",
+    "hypertension",
+    "smoking",
+    "dyslipidaemia",
+    "age",
+    "layout",
+    "format",
+    "width",
+    "height",
+    "px_per_mm",
+    "rotation_deg",
+    "gain_mm_per_mv",
+    "rhythm_leads",
+    "panels",
+    "territory",
+    "expression",
+)
+
+
+@dataclass(frozen=True)
+class SynthRecord:
+    """One synthetic printout and everything true about it.
+
+    `data` is the file (PDF or PNG bytes). `panels` are the true boxes
+    ({"lead", "box": [x0, y0, x1, y1]}) in pixels of the page at `px_per_mm`: for a PDF, the
+    page rendered at 300 dpi; for a PNG, the image itself, in its unrotated frame (the image
+    is turned `rotation_deg` counter-clockwise about its centre).
+    """
+
+    data: bytes
+    fmt: str
+    layout: Layout
+    labels: Labels
+    expression: Expression
+    ecg: ECG
+    panels: list[dict[str, object]]
+    px_per_mm: float
+    rotation_deg: float
+    size_px: tuple[int, int]
+
+    @property
+    def signals(self) -> Signals:
+        """The drawn signals, (12, 5000) in mV, rows in `LEADS` order."""
+        return self.ecg.signals
+
+    def csv_row(self, file: str) -> dict[str, object]:
+        """The record's labels.csv row, `file` being its path relative to the csv's folder."""
+        clinical = self.labels.clinical
+        return {
+            "file": file,
+            "scar": self.labels.scar,
+            "lvef": self.labels.lvef,
+            "low_ef": self.labels.low_ef,
+            "female": clinical.female,
+            "diabetes": clinical.diabetes,
+            "hypertension": clinical.hypertension,
+            "smoking": clinical.smoking,
+            "dyslipidaemia": clinical.dyslipidaemia,
+            "age": clinical.age,
+            "layout": self.layout.name,
+            "format": self.fmt,
+            "width": self.size_px[0],
+            "height": self.size_px[1],
+            "px_per_mm": round(self.px_per_mm, 4),
+            "rotation_deg": self.rotation_deg,
+            "gain_mm_per_mv": self.layout.gain_mm_per_mv,
+            "rhythm_leads": "|".join(self.layout.rhythm_leads),
+            "panels": json.dumps(self.panels, separators=(",", ":")),
+            "territory": self.expression.territory or "",
+            "expression": json.dumps(
+                {k: round(v, 3) for k, v in self.expression.strengths().items() if v > 0},
+                separators=(",", ":"),
+            ),
+        }
+
+
+def _check(layout: str, fmt: str) -> None:
+    if layout != MIXED and layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; known: {', '.join((*LAYOUT_NAMES, MIXED))}")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def _choose_layout(name: str, rng: np.random.Generator) -> Layout:
+    """The named layout, or for "mixed" a random one, jittered."""
+    if name == MIXED:
+        return jitter(LAYOUTS[str(rng.choice(LAYOUT_NAMES))], rng)
+    return LAYOUTS[name]
+
+
+def make_record(
+    seed: int | Sequence[int], layout: str = MIXED, fmt: str = "pdf", scan: Scan | None = None
+) -> SynthRecord:
+    """Draws one printout. `seed`: non-negative int(s); `layout`: a name or "mixed".
+
+    For PNG, `scan` replaces the randomly drawn scan settings (e.g. `Scan(dpi=300)` for a
+    clean straight rendering); the record's labels, signals and layout do not change with it.
+    """
+    _check(layout, fmt)
+    streams = np.random.SeedSequence(list(np.atleast_1d(seed))).spawn(5)
+    label_rng, signal_rng, layout_rng, header_rng, scan_rng = (
+        np.random.default_rng(s) for s in streams
+    )
+    labels = draw_labels(label_rng)
+    expression = draw_expression(labels, label_rng)
+    ecg = synthesize(expression, signal_rng)
+    chosen = _choose_layout(layout, layout_rng)
+    header = draw_header(labels, ecg.measurements, chosen.gain_mm_per_mv, header_rng)
+    settings = draw_scan(scan_rng) if scan is None else scan
+    doc = render_pdf(chosen, ecg.signals, header)
+    try:
+        if fmt == "pdf":
+            data = pdf_bytes(doc)
+            zoom = RENDER_DPI / 72
+            rect = doc[0].rect.transform(pymupdf.Matrix(zoom, zoom)).irect
+            px_per_mm, rotation, size = CANONICAL_PX_PER_MM, 0.0, (rect.width, rect.height)
+        else:
+            image = scan_page(doc[0], settings, scan_rng)
+            data = png_bytes(image)
+            px_per_mm, rotation = settings.px_per_mm, settings.rotation_deg
+            size = (image.shape[1], image.shape[0])
+    finally:
+        doc.close()
+    return SynthRecord(
+        data=data,
+        fmt=fmt,
+        layout=chosen,
+        labels=labels,
+        expression=expression,
+        ecg=ecg,
+        panels=chosen.panel_boxes(px_per_mm),
+        px_per_mm=px_per_mm,
+        rotation_deg=rotation,
+        size_px=size,
+    )
+
+
+def write_dataset(n: int, seed: int, out: Path, layout: str = MIXED, fmt: str = "pdf") -> Path:
+    """Writes n printouts (00000.pdf, ...) and out/labels.csv; returns the csv's path.
+
+    Record i is `make_record((seed, i), layout, fmt)`, so the set is deterministic for a seed
+    and any record can be regenerated on its own.
+    """
+    _check(layout, fmt)  # before anything is written
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        record = make_record((seed, i), layout, fmt)
+        name = f"{i:05d}.{fmt}"
+        (out / name).write_bytes(record.data)
+        rows.append(record.csv_row(name))
+    path = out / LABELS_CSV
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)
+    return path

@@ -1,0 +1,264 @@
+"""Printout layouts: where a printer puts the 3 x 4 block, rhythm strips, grid and header.
+
+A layout is plain geometry in millimetres on the page, so one layout can be rendered at any
+resolution, and its true panel boxes follow from it at any px/mm. The named layouts mimic real
+printers (page size, offsets, grid colours, gain); `jitter` moves a layout's block, row pitch
+and colours within what still fits the page, for data sets that must not teach a detector one
+fixed position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from mtecg.geometry import (
+    CANONICAL_PX_PER_MM,
+    COLUMNS_3X4,
+    PANEL_H_MM,
+    PANEL_W_MM,
+    SEGMENT_MM,
+    STRIP_MM,
+)
+
+RGB = tuple[int, int, int]
+BoxF = tuple[float, float, float, float]
+
+A4_MM = (297.0, 210.0)
+LETTER_MM = (279.4, 215.9)
+STANDARD_COLUMN_STARTS_MM = tuple(c * SEGMENT_MM for c in range(4))
+HEADER_MM = 30.0  # room the header text needs above the block
+CALIBRATION_MM = 6.0  # the 1 mV x 0.2 s pulse and its lead-in, left of the block
+MARGIN_MM = 3.0
+MIN_PITCH_MM, MAX_PITCH_MM = 25.0, 45.0
+
+
+def _mm(px: float) -> float:
+    """Millimetres of a distance given in 300-dpi page pixels (the published geometry's unit)."""
+    return px / CANONICAL_PX_PER_MM
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Grid paper: 1 mm lines or dots (`fine`, None for a 5 mm-only grid) and 5 mm lines.
+
+    `marker` is the colour of the block frame and column markers some printers add (the
+    Siriraj printer's dark red); None draws column markers in the trace colour, or none.
+    """
+
+    fine: RGB | None
+    bold: RGB
+    fine_dots: bool = False
+    marker: RGB | None = None
+    column_markers: bool = False
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Geometry of one printout, in mm from the page's top-left corner.
+
+    `x0_mm` is where t = 0 of the 3 x 4 block is drawn; column c starts at
+    `x0_mm + column_starts_mm[c]` (62.5 mm apart, unless a printer is known to round them
+    otherwise) and shows the signal from 2.5 c to 2.5 (c + 1) s. Rows are `row_pitch_mm`
+    apart from `baseline0_mm` (the zero-mV line of row 0); rhythm strips (10 s each) follow
+    below at the same pitch plus `rhythm_gap_mm`.
+    """
+
+    name: str
+    page_mm: tuple[float, float]
+    x0_mm: float
+    baseline0_mm: float
+    row_pitch_mm: float
+    grid: Grid
+    rhythm_leads: tuple[str, ...] = ()
+    rhythm_gap_mm: float = 0.0
+    gain_mm_per_mv: float = 10.0
+    column_starts_mm: tuple[float, ...] = STANDARD_COLUMN_STARTS_MM
+    trace_rgb: RGB = (0, 0, 0)
+    trace_width_mm: float = 0.25
+    grid_top_mm: float = HEADER_MM - 2.0
+    header_top_mm: float = 9.0  # baseline of the first header line
+    crop_frame_mm: BoxF | None = None  # a printed frame around the block (Siriraj)
+    # Real printers show where the 3 x 4 block changes lead, with a marker (`grid.column_markers`)
+    # or by lifting the pen: each column's trace then stops this many mm before the next.
+    lead_change_gap_mm: float = 0.0
+
+    def row_baselines_mm(self) -> tuple[float, ...]:
+        """Zero-mV lines of the three 3 x 4 rows."""
+        return tuple(self.baseline0_mm + r * self.row_pitch_mm for r in range(3))
+
+    def rhythm_baselines_mm(self) -> tuple[float, ...]:
+        """Zero-mV lines of the rhythm strips below the block."""
+        first = self.baseline0_mm + 3 * self.row_pitch_mm + self.rhythm_gap_mm
+        return tuple(first + k * self.row_pitch_mm for k in range(len(self.rhythm_leads)))
+
+    def column_x_mm(self, column: int) -> float:
+        """x where column `column` of the block starts (its signal's first sample)."""
+        return self.x0_mm + self.column_starts_mm[column]
+
+    def panel_boxes(self, px_per_mm: float) -> list[dict[str, object]]:
+        """The true panel of each lead at `px_per_mm`: {"lead", "box": [x0, y0, x1, y1]}.
+
+        A panel is PANEL_W_MM wide from its column start and PANEL_H_MM tall centred on its
+        row's baseline, the geometry the canonical image is cut with. Rounded to whole pixels.
+        """
+        panels: list[dict[str, object]] = []
+        for c, leads in enumerate(COLUMNS_3X4):
+            x0 = self.column_x_mm(c) * px_per_mm
+            for lead, baseline in zip(leads, self.row_baselines_mm(), strict=True):
+                yc = baseline * px_per_mm
+                box = (
+                    x0,
+                    yc - PANEL_H_MM / 2 * px_per_mm,
+                    x0 + PANEL_W_MM * px_per_mm,
+                    yc + PANEL_H_MM / 2 * px_per_mm,
+                )
+                panels.append({"lead": lead, "box": [round(v) for v in box]})
+        return panels
+
+    def fits_page(self) -> bool:
+        """Whether calibration pulses, rows and rhythm strips all lie on the page."""
+        w, h = self.page_mm
+        last = (self.row_baselines_mm() + self.rhythm_baselines_mm())[-1]
+        right = self.x0_mm + max(self.column_starts_mm) + SEGMENT_MM
+        return (
+            self.x0_mm - CALIBRATION_MM >= 0
+            and right <= w
+            and self.x0_mm + STRIP_MM <= w
+            and self.baseline0_mm - PANEL_H_MM / 2 >= self.grid_top_mm
+            and last + PANEL_H_MM / 2 <= h
+        )
+
+
+# The Siriraj "new format" (DOMAIN.md §2), in 300-dpi page pixels: page 3508 x 2480, block
+# crop (82, 950, 3000, 2000), 350 px rows, published column starts (not exactly 62.5 mm apart).
+_SIRIRAJ_COLUMNS_PX = (0, 740, 1478, 2217)
+SIRIRAJ_GRID = Layout(
+    name="siriraj-grid",
+    page_mm=(_mm(3508), _mm(2480)),
+    x0_mm=_mm(82),
+    baseline0_mm=_mm(950 + 175),
+    row_pitch_mm=_mm(350),
+    grid=Grid(fine=(250, 200, 168), bold=(216, 111, 98), marker=(168, 0, 0)),
+    rhythm_leads=("II",),
+    rhythm_gap_mm=_mm(25),
+    column_starts_mm=tuple(_mm(x) for x in _SIRIRAJ_COLUMNS_PX),
+    grid_top_mm=_mm(930),
+    header_top_mm=45.0,
+    crop_frame_mm=(_mm(82), _mm(950), _mm(3000), _mm(2000)),
+    lead_change_gap_mm=1.0,
+)
+
+LAYOUTS: dict[str, Layout] = {
+    layout.name: layout
+    for layout in (
+        SIRIRAJ_GRID,
+        Layout(
+            name="letter-3x4-1r",
+            page_mm=LETTER_MM,
+            x0_mm=14.0,
+            baseline0_mm=62.0,
+            row_pitch_mm=38.0,
+            grid=Grid(fine=(255, 200, 150), bold=(255, 128, 0), column_markers=True),
+            rhythm_leads=("II",),
+        ),
+        Layout(
+            name="a4-3x4-3r",
+            page_mm=A4_MM,
+            x0_mm=22.0,
+            baseline0_mm=58.0,
+            row_pitch_mm=26.0,
+            grid=Grid(fine=(255, 205, 215), bold=(240, 130, 160), column_markers=True),
+            rhythm_leads=("V1", "II", "V5"),
+        ),
+        Layout(
+            name="a4-3x4-0r",
+            page_mm=A4_MM,
+            x0_mm=30.0,
+            baseline0_mm=75.0,
+            row_pitch_mm=42.0,
+            grid=Grid(fine=(235, 160, 235), bold=(205, 70, 190), fine_dots=True),
+            lead_change_gap_mm=1.2,
+        ),
+        Layout(
+            name="a4-green-2r-5mm",
+            page_mm=A4_MM,
+            x0_mm=18.0,
+            baseline0_mm=62.0,
+            row_pitch_mm=30.0,
+            grid=Grid(fine=(190, 230, 190), bold=(90, 170, 90), column_markers=True),
+            rhythm_leads=("II", "V5"),
+            rhythm_gap_mm=3.0,
+            gain_mm_per_mv=5.0,
+        ),
+        Layout(
+            name="letter-grey-1r-20mm",
+            page_mm=LETTER_MM,
+            x0_mm=16.0,
+            baseline0_mm=70.0,
+            row_pitch_mm=35.0,
+            grid=Grid(fine=(205, 205, 205), bold=(165, 165, 165), fine_dots=True),
+            rhythm_leads=("II",),
+            rhythm_gap_mm=3.0,
+            gain_mm_per_mv=20.0,
+            trace_rgb=(0, 0, 70),
+            lead_change_gap_mm=1.0,
+        ),
+        Layout(
+            name="a4-coarse-1r",
+            page_mm=A4_MM,
+            x0_mm=25.0,
+            baseline0_mm=66.0,
+            row_pitch_mm=34.0,
+            grid=Grid(fine=None, bold=(212, 61, 26), column_markers=True),
+            rhythm_leads=("II",),
+            trace_width_mm=0.3,
+        ),
+    )
+}
+FIXED_LAYOUTS = frozenset({SIRIRAJ_GRID.name})  # fixed hospital formats: never jittered
+
+
+def _jitter_colour(colour: RGB, rng: np.random.Generator) -> RGB:
+    r, g, b = (int(np.clip(c + rng.integers(-12, 13), 0, 255)) for c in colour)
+    return (r, g, b)
+
+
+def jitter(layout: Layout, rng: np.random.Generator) -> Layout:
+    """The layout with its block moved, row pitch changed (25-45 mm) and colours varied.
+
+    Fixed hospital formats are returned unchanged: their point is the exact geometry.
+    """
+    if layout.name in FIXED_LAYOUTS:
+        return layout
+    w, h = layout.page_mm
+    rows = 3 + len(layout.rhythm_leads)
+    gaps = layout.rhythm_gap_mm if layout.rhythm_leads else 0.0
+    top = HEADER_MM + PANEL_H_MM / 2
+    bottom = h - MARGIN_MM - PANEL_H_MM / 2
+    max_pitch = min(MAX_PITCH_MM, (bottom - top - gaps) / (rows - 1))
+    pitch = rng.uniform(MIN_PITCH_MM, max(MIN_PITCH_MM, max_pitch))
+    baseline0 = rng.uniform(top, max(top, bottom - gaps - (rows - 1) * pitch))
+    x0 = rng.uniform(CALIBRATION_MM + 2.0, w - STRIP_MM - MARGIN_MM)
+    grid = layout.grid
+    grid = replace(
+        grid,
+        fine=None if grid.fine is None else _jitter_colour(grid.fine, rng),
+        bold=_jitter_colour(grid.bold, rng),
+        fine_dots=grid.fine_dots if rng.random() < 0.7 else not grid.fine_dots,
+        column_markers=bool(rng.random() < 0.5),
+    )
+    trace_rgb: RGB = (0, 0, 0) if rng.random() < 0.75 else (0, 0, int(rng.integers(40, 110)))
+    jittered = replace(
+        layout,
+        x0_mm=x0,
+        baseline0_mm=baseline0,
+        row_pitch_mm=pitch,
+        grid=grid,
+        trace_rgb=trace_rgb,
+        trace_width_mm=rng.uniform(0.18, 0.35),
+        lead_change_gap_mm=0.0 if grid.column_markers else float(rng.uniform(0.8, 1.5)),
+    )
+    assert jittered.fits_page()
+    return jittered
