@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint typecheck pytest bench clean
+DEMO := var/demo
 
 install: $(STAMP)
 
@@ -25,6 +26,16 @@ pytest: install
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Until the web service exists, `run` shows the pipeline end to end on a synthetic printout.
+run: install
+	@mkdir -p $(DEMO)
+	@$(BIN)/mtecg synth --n 1 --seed 7 --layout siriraj-grid --out $(DEMO) > /dev/null
+	@$(BIN)/mtecg preprocess $(DEMO)/00000.pdf --out $(DEMO)/canonical.png
+	@echo
+	@echo "Synthetic printout: $(DEMO)/00000.pdf"
+	@echo "Canonical 12-lead image: $(DEMO)/canonical.png"
+	@echo "Try your own: $(BIN)/mtecg preprocess ECG.pdf --out canonical.png --json"
 
 bench: install
 	$(BIN)/python benchmarks/preprocess.py

@@ -252,3 +252,11 @@ def test_safe_unpickling_accepts_data() -> None:
     assert np.array_equal(back["a"], value["a"]) and back["b"] == 3 and back["c"] == value["c"]
     assert back["r"].code is RejectCode.CORRUPT_FILE
     assert back["o"].tolist() == [None, 1]
+
+
+def test_peak_memory_of_the_workers_is_reported() -> None:
+    with Sandbox(workers=1) as sandbox:
+        sandbox.call(jobs.echo, 1)
+        peak = sandbox.peak_rss_bytes()
+    # A worker with NumPy, Pillow, OpenCV and PyMuPDF loaded holds tens of MB, not bytes/GBs.
+    assert 10 * 2**20 < peak < 1024 * 2**20

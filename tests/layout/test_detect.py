@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mtecg.errors import Rejection, RejectCode
+from mtecg.errors import RejectCode, Rejection
+from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
 from mtecg.ingest import open_document
 from mtecg.layout import LayoutResult, find_layout
-from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
 from mtecg.synth.dataset import LAYOUT_NAMES, SynthRecord, make_record
 from mtecg.synth.scan import Scan
 

@@ -11,10 +11,11 @@ import io
 import numpy as np
 import numpy.typing as npt
 import pytest
+from PIL import Image
+
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import IngestLimits, open_document
 from mtecg.layout import find_layout
-from PIL import Image
 
 PAGE_W, PAGE_H = 3508, 2480  # A4 landscape at 300 dpi
 GRID_COLOURS = [(216, 111, 98), (250, 200, 168), (168, 0, 0)]

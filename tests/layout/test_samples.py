@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
 from PIL import Image
+
+from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
 
 # file -> (expected status or rejection code, approximate px/mm from SOURCES.md or None)
 EXPECTED: dict[str, tuple[str, float | None]] = {

@@ -14,11 +14,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pymupdf
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import find_peaks
+
 from mtecg.geometry import COLUMNS_3X4, LEADS, PAPER_SPEED_MM_S, SEGMENT_S
 from mtecg.synth.dataset import SynthRecord
 from mtecg.synth.signals import FS_HZ
-from scipy.ndimage import uniform_filter1d
-from scipy.signal import find_peaks
 
 Image = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mtecg.synth.labels import Labels, draw_expression, draw_labels
 from mtecg.synth.signals import TERRITORIES, Expression
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pymupdf
 import pytest
+from synth_checks import box_of, dark, expected_curve, match_curve, render
+
 from mtecg.geometry import LEADS, PANEL_H_MM
 from mtecg.layout.profiles import PROFILES, remove_grid_colours
 from mtecg.synth.dataset import LAYOUT_NAMES, SynthRecord, make_record
 from mtecg.synth.layouts import LAYOUTS, SIRIRAJ_GRID
-from synth_checks import box_of, dark, expected_curve, match_curve, render
 
 SEED = 17
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mtecg.geometry import LEADS, PANEL_W_MM
-from mtecg.synth.dataset import make_record
-from mtecg.synth.scan import MAX_ROTATION_DEG, Scan, draw_scan
 from synth_checks import (
     box_of,
     dark,
@@ -16,6 +13,10 @@ from synth_checks import (
     render,
     unrotate,
 )
+
+from mtecg.geometry import LEADS, PANEL_W_MM
+from mtecg.synth.dataset import make_record
+from mtecg.synth.scan import MAX_ROTATION_DEG, Scan, draw_scan
 
 SEED = 23
 LAYOUT = "a4-3x4-0r"

@@ -6,6 +6,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy.signal import find_peaks
+from synth_checks import median_beat, qrs_peaks, qrs_width_ms
+
 from mtecg.geometry import LEADS
 from mtecg.synth.signals import (
     DURATION_S,
@@ -14,8 +17,6 @@ from mtecg.synth.signals import (
     Expression,
     synthesize,
 )
-from scipy.signal import find_peaks
-from synth_checks import median_beat, qrs_peaks, qrs_width_ms
 
 SEEDS = range(6)
 LIMB = LEADS[:6]

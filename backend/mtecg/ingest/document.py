@@ -9,7 +9,6 @@ from __future__ import annotations
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest.image import open_image
 from mtecg.ingest.limits import DEFAULT_INGEST_LIMITS, IngestLimits
-
 from mtecg.ingest.page import PageSource
 from mtecg.ingest.pdf import open_pdf
 from mtecg.ingest.sniff import sniff

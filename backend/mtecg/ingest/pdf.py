@@ -17,10 +17,10 @@ import numpy as np
 import pymupdf
 
 from mtecg.errors import RejectCode, Rejection
+from mtecg.geometry import RENDER_DPI
 from mtecg.ingest.limits import IngestLimits
 from mtecg.ingest.pdf_structure import StructureCheck
 from mtecg.ingest.raster import RGB, Clip, Word, clip_box, fit, output_size
-from mtecg.geometry import RENDER_DPI
 
 #: Native pixels per PDF point (1/72 inch) at the render resolution.
 PX_PER_PT: Final = RENDER_DPI / 72.0

@@ -205,6 +205,16 @@ class Sandbox:
         for worker in busy:
             worker.terminate()  # its caller closes the socket when it sees the end
 
+    def peak_rss_bytes(self) -> int:
+        """Largest peak resident memory (VmHWM) of the live workers; 0 where /proc is absent.
+
+        Benchmarks and health reports read it: the goal is a worker that stays small.
+        """
+        with self._cond:
+            pids = [worker.process.pid for worker in self._live]
+        peaks = [_peak_rss(pid) for pid in pids]
+        return max(peaks, default=0)
+
     def __enter__(self) -> Sandbox:
         return self
 
@@ -245,6 +255,17 @@ class Sandbox:
                 self._idle.append(replacement)
                 self._cond.notify()
         worker.kill()
+
+
+def _peak_rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def run_sandboxed(

@@ -17,9 +17,6 @@ import cv2
 import numpy as np
 
 from mtecg.errors import RejectCode, Rejection
-from mtecg.ingest.page import PageSource
-from mtecg.layout.canonical import stack_6x2
-from mtecg.layout.deskew import estimate_rotation
 from mtecg.geometry import (
     CANONICAL_PX_PER_MM,
     COLUMNS_3X4,
@@ -32,6 +29,9 @@ from mtecg.geometry import (
     SEGMENT_MM,
     STRIP_MM,
 )
+from mtecg.ingest.page import PageSource
+from mtecg.layout.canonical import stack_6x2
+from mtecg.layout.deskew import estimate_rotation
 from mtecg.layout.ink import TRACE_BINARY, InkMaps, ink_maps, trace_only
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.layout.rows import TraceRow, find_rows, remove_straight_lines
@@ -309,16 +309,23 @@ def detect_layout(source: PageSource) -> LayoutResult:
         raise Rejection(RejectCode.NOT_ECG, "the page is blank.")
     with clock.stage("text"):
         _check_paper_speed(source.text())
-        labels_confirmed = source.native_dpi is not None and _check_lead_labels(
-            source.words(), source.native_dpi / MM_PER_INCH
-        )
-    with clock.stage("deskew"):
-        angle = estimate_rotation(maps.printed)
-        if abs(angle) < _MIN_ROTATION_DEG:
-            angle = 0.0
-        else:
-            overview = _rotate(overview, angle)
-            maps = ink_maps(overview)
+        words: list[Word] = []
+        labels_confirmed = False
+        if source.native_dpi is not None:
+            words = source.words()
+            labels_confirmed = bool(words) and _check_lead_labels(
+                words, source.native_dpi / MM_PER_INCH
+            )
+    # A PDF with a text layer was drawn, not scanned: it cannot be crooked.
+    angle = 0.0
+    if not words:
+        with clock.stage("deskew"):
+            angle = estimate_rotation(maps.printed)
+            if abs(angle) < _MIN_ROTATION_DEG:
+                angle = 0.0
+            else:
+                overview = _rotate(overview, angle)
+                maps = ink_maps(overview)
     with clock.stage("scale"):
         candidates = _scale_candidates(maps, source, scale)
     binary = maps.trace > TRACE_BINARY

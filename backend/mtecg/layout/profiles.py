@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 
 from mtecg.errors import RejectCode, Rejection
+from mtecg.geometry import CANONICAL_PX_PER_MM, COLUMNS_3X4, PANEL_H_PX, PANEL_W_PX
 from mtecg.ingest.page import PageSource
 from mtecg.layout.canonical import stack_6x2
-from mtecg.geometry import CANONICAL_PX_PER_MM, COLUMNS_3X4, PANEL_H_PX, PANEL_W_PX
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.timing import Stopwatch
 

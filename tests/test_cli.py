@@ -1,0 +1,50 @@
+"""The `mtecg` command as a user runs it: installed entry point, JSON output, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+from tests_paths import MTECG
+
+
+def _mtecg(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(MTECG), *args], capture_output=True, text=True, timeout=180, check=False
+    )
+
+
+def test_synth_then_preprocess_round_trip(tmp_path: Path) -> None:
+    out = tmp_path / "data"
+    proc = _mtecg("synth", "--n", "2", "--seed", "3", "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    labels = Path(json.loads(proc.stdout)["labels"])
+    rows = list(csv.DictReader(labels.open()))
+    assert len(rows) == 2
+    canonical = tmp_path / "c.png"
+    proc = _mtecg("preprocess", str(out / rows[0]["file"]), "--out", str(canonical), "--json")
+    assert proc.returncode == 0, proc.stdout
+    payload = json.loads(proc.stdout)
+    truth = {p["lead"]: p["box"] for p in json.loads(rows[0]["panels"])}
+    found = {p["lead"]: p["box"] for p in payload["panels"]}
+    assert set(found) == set(truth)
+    assert canonical.stat().st_size > 0
+
+
+def test_rejection_exit_code_and_nothing_written(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not an ECG")
+    out = tmp_path / "c.png"
+    proc = _mtecg("preprocess", str(bogus), "--out", str(out), "--json")
+    assert proc.returncode == 3
+    assert json.loads(proc.stdout)["code"] == "unsupported_type"
+    assert not out.exists()
+
+
+def test_usage_error_and_missing_file(tmp_path: Path) -> None:
+    assert _mtecg("preprocess").returncode == 2
+    proc = _mtecg("preprocess", str(tmp_path / "absent.pdf"), "--out", str(tmp_path / "c.png"))
+    assert proc.returncode == 1
+    assert "No such file" in proc.stderr
