@@ -25,6 +25,9 @@ from mtecg.ingest.raster import RGB, Clip, Word, clip_box, fit, output_size
 #: Native pixels per PDF point (1/72 inch) at the render resolution.
 PX_PER_PT: Final = RENDER_DPI / 72.0
 #: A complete PDF ends with %%EOF; a writer may add a little whitespace or padding after it.
+#: Anti-aliasing bits for rendering (MuPDF's default is 8): 16 edge levels are plenty for a
+#: 11.8 px/mm trace image and halve the rasterisation time of dense vector grids.
+_AA_LEVEL: Final = 4
 _EOF_MARKER: Final = b"%%EOF"
 _EOF_WINDOW: Final = 1024
 #: bboxlog entries that mean the page draws something other than text.
@@ -37,6 +40,17 @@ _LIMIT_PREFIX: Final = f"code={pymupdf.mupdf.FZ_ERROR_LIMIT}:"
 
 def _corrupt(what: str = "damaged or incomplete") -> Rejection:
     return Rejection(RejectCode.CORRUPT_FILE, f"The PDF is {what}.")
+
+
+@contextmanager
+def _anti_aliasing(level: int) -> Iterator[None]:
+    """MuPDF's anti-aliasing level is process-wide: set it for one render, then restore it."""
+    previous = pymupdf.TOOLS.show_aa_level()["graphics"]
+    pymupdf.TOOLS.set_aa_level(level)
+    try:
+        yield
+    finally:
+        pymupdf.TOOLS.set_aa_level(previous)
 
 
 @contextmanager
@@ -85,7 +99,7 @@ class PdfPage:
         height, width = output_size(box, scale, self._limits.max_pixels, RejectCode.PAGE_TOO_LARGE)
         zoom = PX_PER_PT * scale
         x0, y0, x1, y1 = (v / PX_PER_PT for v in box)
-        with _mupdf_errors():
+        with _mupdf_errors(), _anti_aliasing(_AA_LEVEL):
             pix = self._page.get_pixmap(
                 matrix=pymupdf.Matrix(zoom, zoom),  # type: ignore[no-untyped-call]
                 clip=pymupdf.Rect(x0, y0, x1, y1),  # type: ignore[no-untyped-call]
