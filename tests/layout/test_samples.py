@@ -34,7 +34,7 @@ EXPECTED: dict[str, tuple[str, float | None]] = {
     "images/eik_ecg00010.png": ("too_low_resolution", None),  # ~2.8 px/mm
     "images/eik_ecg00054.png": ("too_low_resolution", None),
     "images/eik_ecg00021.bmp": ("unsupported_type", None),  # BMP is not accepted
-    "images/eik_ecg00028.jpg": ("unreadable", None),  # phone photo of crumpled paper
+    "images/eik_ecg00028.jpg": ("not_ecg", None),  # crumpled paper: no grid, no trace found
     "images/eik_ecg00033.jpg": ("unreadable", None),  # phone photo in perspective
 }
 

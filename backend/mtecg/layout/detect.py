@@ -43,6 +43,8 @@ _OVERVIEW_DPI = 100
 _OVERVIEW_MAX_SIDE = 1600
 _MIN_ROTATION_DEG = 0.2
 _MIN_LEAD_CHANGES = 3
+# Rows of a 3 x 4 block are 25-45 mm apart on every printer seen; farther means rows missed.
+_MAX_ROW_PITCH_MM = 50.0
 # How far the rows' start may lie before t = 0 (an undetected pulse) or after it (rows
 # shorter than 10 s by a scan's slack), in mm, before the page counts as distorted.
 _PULSE_ALLOWANCE_MM = 8.0
@@ -125,19 +127,20 @@ def _check_lead_labels(words: list[Word], native_ppmm: float) -> bool:
     return confirmed >= 2
 
 
-def _scale_candidates(maps: InkMaps, source: PageSource, scale: float) -> list[float]:
-    """Overview px/mm readings to try, most likely first."""
+def _scale_candidates(maps: InkMaps, source: PageSource, scale: float) -> tuple[list[float], bool]:
+    """Overview px/mm readings to try, most likely first, and whether a grid was seen."""
     # A reading that would make the page narrower than one 10 s strip cannot be right.
     width = maps.grid.shape[1]
     periods = [p for p in grid_periods(maps.grid) if width / p >= 0.95 * STRIP_MM]
     if source.native_dpi is not None:
         # A PDF page is drawn to scale: its own dpi says the px/mm, the grid may confirm it.
         known = source.native_dpi * scale / MM_PER_INCH
-        agreeing = [p for p in periods if abs(p - known) / known < 0.1]
-        return agreeing[:1] or [known]
+        agreeing = [p for p in periods if abs(p - known) / known < 0.03]
+        return agreeing[:1] or [known], bool(agreeing)
     if periods:
-        return periods
-    return [_scale_from_rows(maps.trace > TRACE_BINARY, width / _ASSUMED_PAGE_WIDTH_MM)]
+        return periods, True
+    guess = width / _ASSUMED_PAGE_WIDTH_MM
+    return [_scale_from_rows(maps.trace > TRACE_BINARY, guess)], False
 
 
 def _scale_from_rows(binary: np.ndarray, guess: float) -> float:
@@ -202,7 +205,9 @@ def _fit_block(
     width = STRIP_MM * ppmm
     if not rows:
         raise Rejection(
-            RejectCode.NOT_ECG, "no ECG trace rows were found. Upload a 12-lead ECG printout."
+            RejectCode.NOT_ECG,
+            "no ECG trace rows were found: this does not look like a 12-lead ECG printout, or "
+            "the picture is too distorted to follow. Upload the PDF or a flat scan.",
         )
     long_rows = [r for r in rows if r.right - r.left >= 0.8 * width]
     if len(long_rows) < 3:
@@ -227,6 +232,12 @@ def _fit_block(
         )
     block = long_rows[:3]
     pitches = np.diff([r.baseline for r in block])
+    if pitches.max() > _MAX_ROW_PITCH_MM * ppmm:
+        raise Rejection(
+            RejectCode.UNREADABLE,
+            "trace rows are missing between the rows found (faint or very small traces?). "
+            "Scan the printout at a higher contrast, or upload the PDF.",
+        )
     if pitches.min() < 12 * ppmm or pitches.max() > 1.25 * pitches.min():
         raise Rejection(
             RejectCode.UNSUPPORTED_LAYOUT,
@@ -352,7 +363,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
                 overview = _rotate(overview, angle)
                 maps = ink_maps(overview)
     with clock.stage("scale"):
-        candidates = _scale_candidates(maps, source, scale)
+        candidates, grid_seen = _scale_candidates(maps, source, scale)
     binary = maps.trace > TRACE_BINARY
     rejections: list[Rejection] = []
     for ppmm in candidates:
@@ -371,6 +382,12 @@ def detect_layout(source: PageSource) -> LayoutResult:
                 trace = remove_straight_lines(binary, ppmm)
                 fit = _fit_block(find_rows(trace, ppmm), trace, ppmm, labels_confirmed)
         except Rejection as rejection:
+            if rejection.code is RejectCode.NOT_ECG and grid_seen:
+                rejection = Rejection(
+                    RejectCode.UNREADABLE,
+                    "ECG paper was found but no trace could be followed on it. Check that the "
+                    "printout is flat, in focus and evenly lit, or upload the PDF.",
+                )
             rejections.append(rejection)
             continue
         panels = _panel_boxes(fit, ppmm, 1.0 / scale)

@@ -22,7 +22,7 @@ BoolMap = npt.NDArray[np.bool_]
 MIN_ROW_MM = 100.0  # a trace row is at least 2.5 s x 4 of a 3x4 block, or a 5 s strip
 _BAND_MM = 9.0  # half-height of the band searched around a baseline
 _MAX_GAP_MM = 4.0  # gaps a row may have (lead changes, markers)
-_TALL_MM = 2.5  # ink spanning this height in one column: a complex, not a flat line
+_TALL_MM = 2.0  # ink spanning this height in one column: a complex, not a flat line
 _MIN_TALL = 3  # complexes a real trace row shows at least
 _MAX_TALL_PER_100MM = 25  # more is letters of a line of text (a 200 bpm ECG has 8)
 
