@@ -9,10 +9,6 @@ Anything that does not fit is refused with the reason that best tells the user w
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from itertools import pairwise
-
 import cv2
 import numpy as np
 
@@ -20,7 +16,6 @@ from mtecg.errors import RejectCode, Rejection
 from mtecg.geometry import (
     CANONICAL_PX_PER_MM,
     COLUMNS_3X4,
-    LEADS,
     MM_PER_INCH,
     PANEL_H_MM,
     PANEL_H_PX,
@@ -30,36 +25,21 @@ from mtecg.geometry import (
     STRIP_MM,
 )
 from mtecg.ingest.page import PageSource
+from mtecg.layout.block import BlockFit, fit_block
 from mtecg.layout.canonical import stack_6x2
 from mtecg.layout.deskew import estimate_rotation
 from mtecg.layout.ink import TRACE_BINARY, InkMaps, ink_maps, trace_only
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
-from mtecg.layout.rows import TraceRow, find_rows, remove_straight_lines
+from mtecg.layout.rows import find_rows, remove_straight_lines
 from mtecg.layout.scale import grid_periods
+from mtecg.layout.text_layer import Word, check_lead_labels, check_paper_speed
 from mtecg.timing import Stopwatch
 
 MIN_PX_PER_MM = 4.0  # about 100 dpi: below it 1 mm grid squares and QRS notches blur away
 _OVERVIEW_DPI = 100
 _OVERVIEW_MAX_SIDE = 1600
 _MIN_ROTATION_DEG = 0.2
-_MIN_LEAD_CHANGES = 3
-# Rows of a 3 x 4 block are 25-45 mm apart on every printer seen; farther means rows missed.
-_MAX_ROW_PITCH_MM = 50.0
-# How far the rows' start may lie before t = 0 (an undetected pulse) or after it (rows
-# shorter than 10 s by a scan's slack), in mm, before the page counts as distorted.
-_PULSE_ALLOWANCE_MM = 8.0
-_SHORTFALL_ALLOWANCE_MM = 3.0  # of the 9 column boundaries of the block's rows
 _ASSUMED_PAGE_WIDTH_MM = 280.0  # landscape A4/letter, only for grid-less images
-_PAPER_SPEED = re.compile(r"(\d+(?:[.,]\d+)?)\s*mm\s*/\s*s(?:ec)?\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class BlockFit:
-    """Where the 3 x 4 block lies on the overview: time-zero x, row baselines, rhythm rows."""
-
-    x_start: float
-    baselines: tuple[float, float, float]
-    rhythm_strips: int
 
 
 def _overview(source: PageSource) -> tuple[RGBImage, float]:
@@ -76,55 +56,6 @@ def _rotate(image: RGBImage, angle_deg: float) -> RGBImage:
     return np.asarray(
         cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
     )
-
-
-def _check_paper_speed(text: str) -> None:
-    speeds = {float(m.replace(",", ".")) for m in _PAPER_SPEED.findall(text)}
-    if speeds and 25.0 not in speeds:
-        shown = ", ".join(f"{s:g} mm/s" for s in sorted(speeds))
-        raise Rejection(
-            RejectCode.UNSUPPORTED_LAYOUT,
-            f"the page is printed at {shown}; only 25 mm/s printouts can be read. "
-            "Print or export the ECG at 25 mm/s.",
-        )
-
-
-Word = tuple[float, float, float, float, str]
-# Neighbours in a 3 x 4 printout: the label of the second lead sits one column (62.5 mm) to
-# the right of the first's, on the same row.
-_ROW_NEIGHBOURS = tuple(
-    (left[r], right[r]) for left, right in pairwise(COLUMNS_3X4) for r in range(3)
-)
-
-
-def _check_lead_labels(words: list[Word], native_ppmm: float) -> bool:
-    """Refuses a PDF whose printed lead labels are not arranged as in a 3 x 4 printout.
-
-    Returns whether the labels confirm a 3 x 4 arrangement (at least two neighbour pairs).
-
-    The text layer is the surest witness of the layout where there is one: six rows of
-    continuous strips (I, II, III, aVR, aVL, aVF stacked at one x) look much like a 3 x 4 block
-    with three rhythm strips to the pixels, but not to their labels.
-    """
-    first: dict[str, tuple[float, float]] = {}
-    for x0, y0, x1, y1, text in sorted(words, key=lambda w: (w[1], w[0])):
-        label = text.strip()
-        if label in LEADS and label not in first:
-            first[label] = ((x0 + x1) / 2, (y0 + y1) / 2)
-    column = SEGMENT_MM * native_ppmm
-    confirmed = 0
-    for a, b in _ROW_NEIGHBOURS:
-        if a in first and b in first:
-            dx = first[b][0] - first[a][0]
-            dy = first[b][1] - first[a][1]
-            if abs(dx - column) > 0.2 * column or abs(dy) > 8 * native_ppmm:
-                raise Rejection(
-                    RejectCode.UNSUPPORTED_LAYOUT,
-                    "the lead labels are not arranged as in a 3 x 4 printout (e.g. six or "
-                    "twelve 10 s rows). Print or export the ECG in the standard 3 x 4 layout.",
-                )
-            confirmed += 1
-    return confirmed >= 2
 
 
 def _scale_candidates(maps: InkMaps, source: PageSource, scale: float) -> tuple[list[float], bool]:
@@ -154,116 +85,6 @@ def _scale_from_rows(binary: np.ndarray, guess: float) -> float:
     if len(spans) < 3:
         return guess
     return float(np.median(spans)) / STRIP_MM
-
-
-def _boundary_evidence(trace: np.ndarray, row: TraceRow, x: float, ppmm: float) -> bool:
-    """Whether a lead change shows at x: a break in the trace, or a marker stroke across it.
-
-    Printers mark the 2.5 s boundaries of a 3 x 4 block with a gap, a tick or a bar; a
-    continuous strip crosses them with nothing but its baseline (or, by chance, a QRS).
-    """
-    band = round(9 * ppmm)
-    y0, y1 = max(0, round(row.baseline) - band), round(row.baseline) + band + 1
-    half = max(1, round(1.5 * ppmm))
-    xi = round(x)
-    window = trace[y0:y1, max(0, xi - half) : xi + half + 1]
-    if window.size == 0:
-        return False
-    gap = not window.any(axis=0).all()
-    marker = float(window.sum(axis=0).max()) >= 1.8 * ppmm
-    return gap or marker
-
-
-def _time_zero(block: list[TraceRow], width: float, ppmm: float, page_width: int) -> float:
-    """x of t = 0 from where the rows' signals start and end (10 s = 250 mm apart).
-
-    The end of the 10 s is the sharper witness: nothing follows it, while the start may carry
-    a calibration pulse or its edge (so the start may lie up to a pulse's width early). Rows
-    that run into the image border are placed from their start instead. Rows that are
-    clearly shorter than 10 s at the grid's scale mean the grid and the traces disagree (a
-    photo taken at an angle, a stretched scan), and no panel can be placed reliably.
-    """
-    from_left = float(np.median([r.start for r in block]))
-    right = float(np.median([r.right for r in block]))
-    if right >= page_width - 1 - 1.0 * ppmm:
-        return from_left
-    from_right = right - width
-    excess_mm = (from_left - from_right) / ppmm
-    if not -_PULSE_ALLOWANCE_MM <= excess_mm <= _SHORTFALL_ALLOWANCE_MM:
-        raise Rejection(
-            RejectCode.UNREADABLE,
-            "the trace rows do not span 10 s at the scale of the grid (a photo taken at an "
-            "angle or a stretched scan?). Scan the printout flat, or upload the PDF.",
-        )
-    return from_right
-
-
-def _fit_block(
-    rows: list[TraceRow], trace: np.ndarray, ppmm: float, labels_confirmed: bool
-) -> BlockFit:
-    """Fits three rows of four 2.5 s columns (plus rhythm strips) to the trace rows."""
-    width = STRIP_MM * ppmm
-    if not rows:
-        raise Rejection(
-            RejectCode.NOT_ECG,
-            "no ECG trace rows were found: this does not look like a 12-lead ECG printout, or "
-            "the picture is too distorted to follow. Upload the PDF or a flat scan.",
-        )
-    long_rows = [r for r in rows if r.right - r.left >= 0.8 * width]
-    if len(long_rows) < 3:
-        spans = np.array([r.right - r.left for r in rows], dtype=np.float64) / ppmm
-        six_by_two = 110 <= float(np.median(spans)) <= 140
-        if len(rows) >= 3 and six_by_two and spans.max() - spans.min() < 0.1 * spans.max():
-            raise Rejection(
-                RejectCode.UNSUPPORTED_LAYOUT,
-                f"the rows are {np.median(spans):.0f} mm long instead of 250 mm (10 s at "
-                "25 mm/s): not a 3 x 4 printout. Upload a standard 3 x 4 printout.",
-            )
-        raise Rejection(
-            RejectCode.UNREADABLE,
-            "ECG traces were found but not three complete 10 s rows. Check that the whole "
-            "printout is in the picture, flat and in focus, or upload the PDF.",
-        )
-    if len(long_rows) > 6:
-        raise Rejection(
-            RejectCode.UNSUPPORTED_LAYOUT,
-            f"found {len(long_rows)} trace rows; a 3 x 4 printout has 3 plus at most 3 rhythm "
-            "strips (12 x 1 and similar layouts are not supported).",
-        )
-    block = long_rows[:3]
-    pitches = np.diff([r.baseline for r in block])
-    if pitches.max() > _MAX_ROW_PITCH_MM * ppmm:
-        raise Rejection(
-            RejectCode.UNREADABLE,
-            "trace rows are missing between the rows found (faint or very small traces?). "
-            "Scan the printout at a higher contrast, or upload the PDF.",
-        )
-    if pitches.min() < 12 * ppmm or pitches.max() > 1.25 * pitches.min():
-        raise Rejection(
-            RejectCode.UNSUPPORTED_LAYOUT,
-            "the first three trace rows are not evenly spaced as in a 3 x 4 printout.",
-        )
-    x_start = _time_zero(block, width, ppmm, trace.shape[1])
-    # A 3 x 4 block changes lead at each 2.5 s boundary of its rows; continuous 10 s strips
-    # (6 x 1, or a 50 mm/s page read as 25 mm/s) do not. Printed labels, where a PDF has them,
-    # have already said which it is.
-    changes = (
-        9
-        if labels_confirmed
-        else sum(
-            _boundary_evidence(trace, row, x_start + c * SEGMENT_MM * ppmm, ppmm)
-            for row in block
-            for c in (1, 2, 3)
-        )
-    )
-    if changes < _MIN_LEAD_CHANGES:
-        raise Rejection(
-            RejectCode.UNSUPPORTED_LAYOUT,
-            "the rows run on without changing lead every 2.5 s: this is not a 3 x 4 printout "
-            "(e.g. six or twelve 10 s strips). Print or export the standard 3 x 4 layout.",
-        )
-    baselines = (block[0].baseline, block[1].baseline, block[2].baseline)
-    return BlockFit(x_start, baselines, len(long_rows) - 3)
 
 
 def _panel_boxes(fit: BlockFit, ppmm: float, to_native: float) -> tuple[Panel, ...]:
@@ -344,12 +165,12 @@ def detect_layout(source: PageSource) -> LayoutResult:
     if float((maps.printed > 0.25).mean()) < 0.002:
         raise Rejection(RejectCode.NOT_ECG, "the page is blank.")
     with clock.stage("text"):
-        _check_paper_speed(source.text())
+        check_paper_speed(source.text())
         words: list[Word] = []
         labels_confirmed = False
         if source.native_dpi is not None:
             words = source.words()
-            labels_confirmed = bool(words) and _check_lead_labels(
+            labels_confirmed = bool(words) and check_lead_labels(
                 words, source.native_dpi / MM_PER_INCH
             )
     # A PDF with a text layer was drawn, not scanned: it cannot be crooked.
@@ -380,7 +201,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
         try:
             with clock.stage("rows"):
                 trace = remove_straight_lines(binary, ppmm)
-                fit = _fit_block(find_rows(trace, ppmm), trace, ppmm, labels_confirmed)
+                fit = fit_block(find_rows(trace, ppmm), trace, ppmm, labels_confirmed)
         except Rejection as rejection:
             if rejection.code is RejectCode.NOT_ECG and grid_seen:
                 rejection = Rejection(
