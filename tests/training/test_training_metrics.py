@@ -91,3 +91,21 @@ def test_prevalence_analysis_keeps_a_prevalence_free_auc() -> None:
     assert abs(resampled.value - full) < 0.03
     with pytest.raises(ValueError):
         prevalence_auc(labels, scores, prevalence=1.0)
+
+
+def test_roc_plot_draws_each_curve(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    from mtecg.training.roc_plot import Curve, draw_roc
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 100)
+    curves = [
+        Curve("scar AUC 0.80", *roc_curve(labels, rng.random(100) + 0.5 * labels)),
+        Curve("LVEF<50 AUC 0.90", *roc_curve(labels, rng.random(100) + labels)),
+    ]
+    path = tmp_path / "roc.png"
+    draw_roc(curves, "held-out synthetic set", path)
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3)
+    for colour in ((200, 40, 40), (30, 90, 200)):
+        assert (pixels == colour).all(axis=1).sum() > 200  # each curve is drawn
