@@ -1,0 +1,1 @@
+"""Credentials and the tamper-evident audit trail (no web framework in here)."""
