@@ -86,8 +86,123 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Where `mtecg predict` looks for a model when --model is not given: the repository's demo package.
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "demo"
+
+
+def _read_clinical(text: str | None) -> dict[str, Any] | None:
+    """`--clinical` is a JSON object of named clinical inputs, or a path to a file holding one."""
+    if text is None:
+        return None
+    if not text.lstrip().startswith("{"):
+        text = Path(text).read_text(encoding="utf-8")
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError('--clinical must be a JSON object, e.g. {"female": 1, "age": 63}')
+    return value
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from mtecg.ingest import IngestLimits
+    from mtecg.ingest.sandbox import Sandbox
+    from mtecg.model.classifier import open_model, published_answer
+    from mtecg.model.package import ModelPackageError
+    from mtecg.model.predictor import Predictor
+    from mtecg.preprocess import preprocess_in_sandbox
+
+    model_dir = args.model or (DEFAULT_MODEL if DEFAULT_MODEL.is_dir() else None)
+    if model_dir is None:
+        print(
+            f"mtecg: no model: give --model (no demo package at {DEFAULT_MODEL})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    try:
+        clinical = _read_clinical(args.clinical)
+    except (ValueError, OSError) as error:
+        print(f"mtecg: --clinical: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        package = open_model(model_dir)
+    except ModelPackageError as error:
+        print(f"mtecg: model: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    manifest = package.manifest
+    if manifest.clinical_inputs is not None and clinical is None:
+        print("mtecg: this model needs --clinical", file=sys.stderr)
+        return EXIT_USAGE
+    profile = args.profile or manifest.input.profiles[0]
+    if profile not in manifest.input.profiles:
+        print(
+            f"mtecg: profile {profile} does not make the {manifest.input.geometry} image this "
+            f"model needs; use one of {', '.join(manifest.input.profiles)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    predictor = Predictor(package, device=args.device)
+
+    limits = IngestLimits()
+    data = _read_upload(args.input, limits.max_bytes)
+    try:
+        with Sandbox(workers=1) as sandbox:
+            result = preprocess_in_sandbox(sandbox, data, profile, limits)
+    except Rejection as rejection:
+        _emit(
+            {"status": "rejected", "code": rejection.code.value, "message": rejection.message},
+            args.json,
+        )
+        return EXIT_REJECTED
+    try:
+        (answer,) = predictor.predict_batch(
+            [result.layout.canonical], None if clinical is None else [clinical]
+        )
+    except ValueError as error:  # clinical inputs missing or out of range
+        print(f"mtecg: --clinical: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    # --explain OUTDIR (Grad-CAM++ heatmaps and overlays, issue 3) plugs in here: it reuses
+    # `predictor` and `result.layout.canonical`.
+    payload: dict[str, Any] = {
+        "status": "ok",
+        **{task: published_answer(task_result) for task, task_result in answer.items()},
+        "risk": {
+            task: {"band": r.risk_band, "reference_marker": r.reference_marker}
+            for task, r in answer.items()
+        },
+        "model": {"id": manifest.id, "version": manifest.version, "synthetic": manifest.synthetic},
+        "layout": result.summary(),
+    }
+    if args.json:
+        _emit(payload, as_json=True)
+    else:
+        for task, r in answer.items():
+            print(f"{task}: {r.probability:.1%} ({r.risk_band}), prediction {r.prediction}")
+        print(f"model: {manifest.id} {manifest.version}" + (" (synthetic)" * manifest.synthetic))
+        print(f"layout: {result.layout.profile}, page {result.page}")
+    return EXIT_OK
+
+
+def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
+    from mtecg.model.legacy_import import import_checkpoint
+    from mtecg.model.package import ModelPackageError
+
+    try:
+        out = import_checkpoint(
+            args.source,
+            args.out,
+            model_id=args.id,
+            version=args.version,
+            geometry=args.geometry,
+            overwrite=args.force,
+        )
+    except (ModelPackageError, FileExistsError) as error:
+        _emit({"status": "failed", "message": str(error)}, args.json)
+        return EXIT_FAILED
+    _emit({"status": "ok", "package": str(out)}, args.json)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mtecg.layout import PROFILE_NAMES
+    from mtecg.model.manifest import GEOMETRIES
     from mtecg.synth.dataset import LAYOUT_NAMES
 
     parser = argparse.ArgumentParser(
@@ -120,6 +235,48 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--format", choices=("pdf", "png"), default="pdf")
     syn.add_argument("--json", action="store_true", help="print one JSON object")
     syn.set_defaults(handler=_cmd_synth)
+
+    pred = sub.add_parser(
+        "predict",
+        help="screen one ECG printout: scar and LVEF < 50 % probabilities",
+        description="Reads the printout in a sandbox, then runs the model package on its "
+        "canonical image. Exit status 3 when the file is not a readable 12-lead ECG.",
+    )
+    pred.add_argument("input", type=Path, help="PDF, PNG or JPEG file")
+    pred.add_argument(
+        "--model", type=Path, default=None, help=f"model package folder (default {DEFAULT_MODEL})"
+    )
+    pred.add_argument(
+        "--clinical",
+        default=None,
+        help="clinical inputs as a JSON object (or a file holding one), for clinical models",
+    )
+    pred.add_argument(
+        "--profile", choices=PROFILE_NAMES, default=None, help="layout profile (default: model's)"
+    )
+    pred.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, ...")
+    pred.add_argument("--json", action="store_true", help="print one JSON object")
+    pred.set_defaults(handler=_cmd_predict)
+
+    imp = sub.add_parser(
+        "import-checkpoint",
+        help="convert a published model folder (configs.json, model.ckpt) into a model package",
+        description="Reads the published checkpoint with restricted unpickling (tensors only) "
+        "and writes a verified safetensors model package.",
+    )
+    imp.add_argument("source", type=Path, help="published model folder")
+    imp.add_argument("--out", type=Path, required=True, help="model package folder to write")
+    imp.add_argument("--id", default=None, help="model id (default: folder and backbone)")
+    imp.add_argument("--version", default="published", help="model version")
+    imp.add_argument(
+        "--geometry",
+        choices=tuple(GEOMETRIES),
+        default="canonical-6x2",
+        help="canonical image the checkpoint was trained on",
+    )
+    imp.add_argument("--force", action="store_true", help="replace an existing package")
+    imp.add_argument("--json", action="store_true", help="print one JSON object")
+    imp.set_defaults(handler=_cmd_import_checkpoint)
     return parser
 
 

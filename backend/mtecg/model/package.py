@@ -1,0 +1,184 @@
+"""Model packages: a folder with model.json, weights.safetensors and a README model card.
+
+Loading checks before it trusts: the weights' size and sha256 must match model.json before a
+byte of them is parsed, and the state dict must fit the network exactly (strict load). Weights
+are safetensors, so loading a package never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from mtecg.model.manifest import ManifestError, ModelManifest, WeightsInfo, manifest_from_json
+from mtecg.model.network import Network, build_network
+
+MANIFEST_FILE: Final = "model.json"
+WEIGHTS_FILE: Final = "weights.safetensors"
+CARD_FILE: Final = "README.md"
+
+
+class ModelPackageError(Exception):
+    """A model package cannot be used; the message says what is wrong and where."""
+
+
+@dataclass(frozen=True)
+class ModelPackage:
+    """A verified package: its manifest and its network (eval mode, on the CPU)."""
+
+    manifest: ModelManifest
+    network: Network
+    path: Path | None = None  # None for a package built in memory (e.g. a legacy import)
+
+
+def load_package(directory: Path | str) -> ModelPackage:
+    """Reads, verifies and loads a package folder; raises `ModelPackageError` if anything is off."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise ModelPackageError(f"{manifest_path}: missing (is {directory} a model package?)")
+    try:
+        manifest = manifest_from_json(json.loads(manifest_path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelPackageError(f"{manifest_path}: not valid JSON ({error})") from None
+    except ManifestError as error:
+        raise ModelPackageError(f"{manifest_path}: {error}") from None
+    assert manifest.weights is not None  # the parser requires it
+    weights_path = directory / manifest.weights.file
+    if not weights_path.is_file():
+        raise ModelPackageError(f"{weights_path}: weights file missing")
+    data = weights_path.read_bytes()
+    _verify(data, manifest.weights, weights_path)
+    try:
+        state = load_safetensors(data)
+    except SafetensorError as error:
+        raise ModelPackageError(
+            f"{weights_path}: not a readable safetensors file ({error})"
+        ) from None
+    return ModelPackage(manifest, network_from_state(manifest, state, str(weights_path)), directory)
+
+
+def _verify(data: bytes, expected: WeightsInfo, path: Path) -> None:
+    if len(data) != expected.size:
+        raise ModelPackageError(
+            f"{path}: {len(data)} bytes but model.json says {expected.size} "
+            "(truncated or replaced weights)"
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected.sha256.lower():
+        raise ModelPackageError(
+            f"{path}: sha256 {digest} does not match model.json ({expected.sha256}); "
+            "the weights were changed or corrupted"
+        )
+
+
+def network_from_state(
+    manifest: ModelManifest, state: dict[str, torch.Tensor], source: str
+) -> Network:
+    """Builds the manifest's network and loads `state` strictly, naming any key mismatch."""
+    try:
+        network = build_network(manifest.architecture)
+    except (RuntimeError, ValueError) as error:  # e.g. a backbone name timm does not know
+        raise ModelPackageError(f"{source}: cannot build the network ({error})") from None
+    expected = set(network.state_dict())
+    missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
+    if missing or unexpected:
+        raise ModelPackageError(
+            f"{source}: weights do not fit {manifest.architecture.backbone} "
+            f"({manifest.architecture.variant}); missing keys: {_few(missing)}; "
+            f"unexpected keys: {_few(unexpected)}"
+        )
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as error:  # shape mismatches
+        raise ModelPackageError(f"{source}: weights do not fit the network ({error})") from None
+    return network.eval()
+
+
+def _few(keys: list[str]) -> str:
+    shown = ", ".join(keys[:5]) or "none"
+    return f"{shown} (+{len(keys) - 5} more)" if len(keys) > 5 else shown
+
+
+def write_package(
+    destination: Path | str, network: Network, manifest: ModelManifest, *, overwrite: bool = False
+) -> Path:
+    """Writes a package atomically: built in a temporary sibling folder, then renamed.
+
+    The manifest's weights entry is filled in here from the bytes actually written.
+    """
+    destination = Path(destination)
+    if destination.exists() and not overwrite:
+        raise FileExistsError(f"{destination} already exists")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    state = {key: value.detach().cpu().contiguous() for key, value in network.state_dict().items()}
+    data = save_safetensors(state)
+    weights = WeightsInfo(WEIGHTS_FILE, hashlib.sha256(data).hexdigest(), len(data))
+    manifest = manifest.with_weights(weights)
+    staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}."))
+    try:
+        (staging / WEIGHTS_FILE).write_bytes(data)
+        (staging / MANIFEST_FILE).write_text(
+            json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (staging / CARD_FILE).write_text(model_card(manifest), encoding="utf-8")
+        if destination.exists():
+            retired = destination.with_name(f".{destination.name}.old-{os.getpid()}")
+            os.replace(destination, retired)
+            os.replace(staging, destination)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return destination
+
+
+def model_card(manifest: ModelManifest) -> str:
+    """The README.md of a package, written from its manifest so the two cannot disagree."""
+    arch = manifest.architecture
+    lines = [
+        f"# Model {manifest.id} {manifest.version}",
+        "",
+        "**Synthetic: trained on synthetic data only; not for clinical use.**"
+        if manifest.synthetic
+        else "",
+        "## Intended use",
+        manifest.intended_use,
+        "",
+        "## Architecture",
+        f"- {arch.variant} network, backbone `{arch.backbone}`, latent dim {arch.latent_dim}",
+        f"- input {manifest.input.height} x {manifest.input.width} px, "
+        f"canonical geometry `{manifest.input.geometry}`",
+        f"- clinical inputs: {'required' if manifest.clinical_inputs else 'none'}",
+        "",
+        "## Training data",
+        manifest.training_data,
+        "",
+        "## Operating points",
+        *(
+            f"- {name}: threshold {task.threshold}, reference marker "
+            f"{'unknown' if task.reference_marker is None else task.reference_marker}"
+            for name, task in manifest.tasks.items()
+        ),
+        "",
+        "## Metrics",
+        *(
+            [f"- {m.task} {m.name} = {m.value:.3f} on {m.data}" for m in manifest.metrics]
+            or ["- unknown: none were measured for this package"]
+        ),
+        "",
+    ]
+    return "\n".join(lines)
