@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 from mtecg.errors import Rejection
+from mtecg.imageio import write_png_atomically
+
+if TYPE_CHECKING:
+    from mtecg.model.predictor import Predictor
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -36,19 +37,6 @@ def _emit(payload: dict[str, Any], as_json: bool) -> None:
             print(f"{key}: {value}")
     for panel in payload.get("panels", []):
         print(f"  {panel['lead']:>4}: {panel['box']}")
-
-
-def write_png_atomically(image: np.ndarray, path: Path) -> None:
-    """Writes a PNG so that `path` is either absent or complete, never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(image).save(handle, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_upload(path: Path, max_bytes: int) -> bytes:
@@ -158,8 +146,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     except ValueError as error:  # clinical inputs missing or out of range
         print(f"mtecg: --clinical: {error}", file=sys.stderr)
         return EXIT_USAGE
-    # --explain OUTDIR (Grad-CAM++ heatmaps and overlays, issue 3) plugs in here: it reuses
-    # `predictor` and `result.layout.canonical`.
     payload: dict[str, Any] = {
         "status": "ok",
         **{task: published_answer(task_result) for task, task_result in answer.items()},
@@ -170,6 +156,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         "model": {"id": manifest.id, "version": manifest.version, "synthetic": manifest.synthetic},
         "layout": result.summary(),
     }
+    if args.explain is not None:
+        payload["explanations"] = _write_explanations(
+            predictor, result.layout.canonical, clinical, args.explain
+        )
     if args.json:
         _emit(payload, as_json=True)
     else:
@@ -178,6 +168,23 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(f"model: {manifest.id} {manifest.version}" + (" (synthetic)" * manifest.synthetic))
         print(f"layout: {result.layout.profile}, page {result.page}")
     return EXIT_OK
+
+
+def _write_explanations(
+    predictor: Predictor, canonical: np.ndarray, clinical: dict[str, Any] | None, out: Path
+) -> dict[str, str]:
+    """Writes the canonical image and one Grad-CAM++ overlay per task; returns their paths."""
+    from mtecg.model.overlay import overlay_png
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"canonical": out / "canonical.png"}
+    write_png_atomically(canonical, paths["canonical"])
+    for task, heatmap in predictor.explain(canonical, clinical).items():
+        paths[task] = out / f"{task}.png"
+        tmp = out / f".{task}.png.tmp"
+        tmp.write_bytes(overlay_png(canonical, heatmap))
+        tmp.replace(paths[task])
+    return {name: str(path) for name, path in paths.items()}
 
 
 def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
@@ -255,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", choices=PROFILE_NAMES, default=None, help="layout profile (default: model's)"
     )
     pred.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, ...")
+    pred.add_argument(
+        "--explain",
+        type=Path,
+        metavar="OUTDIR",
+        help="also write Grad-CAM++ overlays (scar.png, lvef.png) and canonical.png here",
+    )
     pred.add_argument("--json", action="store_true", help="print one JSON object")
     pred.set_defaults(handler=_cmd_predict)
 

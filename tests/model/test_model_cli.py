@@ -10,8 +10,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from model_builders import manifest, network_spec, random_network, write_published
+from PIL import Image
 from tests_paths import MTECG
 
 from mtecg.cli import main
@@ -35,9 +37,18 @@ def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_predict_synthetic_printout(package_dir: Path, tmp_path: Path) -> None:
     ecg = tmp_path / "ecg.pdf"
     ecg.write_bytes(make_record(1, "siriraj-grid", "pdf").data)
-    proc = _mtecg("predict", str(ecg), "--model", str(package_dir), "--json")
+    outdir = tmp_path / "maps"
+    proc = _mtecg(
+        "predict", str(ecg), "--model", str(package_dir), "--explain", str(outdir), "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
+    canonical = np.asarray(Image.open(payload["explanations"]["canonical"]))
+    assert canonical.shape == (2100, 1402, 3)
+    for task in ("scar", "lvef"):
+        overlay = np.asarray(Image.open(payload["explanations"][task]).convert("RGB"))
+        assert overlay.shape == canonical.shape
+        assert not np.array_equal(overlay, canonical)  # the heatmap is drawn over the ECG
     written = load_package(package_dir).manifest
     assert payload["model"] == {
         "id": written.id,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from model_builders import manifest, network_spec, random_network
 
-from mtecg.model.package import load_package, write_package
+from mtecg.model.package import ModelPackage, load_package, write_package
 from mtecg.model.predictor import Predictor
 
 
@@ -102,3 +102,18 @@ def test_clinical_model_needs_every_named_input(tmp_path: Path) -> None:
 def test_rejects_non_rgb_uint8(predictor: Predictor) -> None:
     with pytest.raises(ValueError, match="RGB uint8"):
         predictor.predict_batch([np.zeros((2100, 1402), np.uint8)])
+
+
+def test_predictor_explains_both_tasks_at_the_canonical_geometry() -> None:
+    spec = network_spec()
+    predictor = Predictor(ModelPackage(manifest(spec), random_network(spec), None), "cpu")
+    canonical = np.full((2100, 1402, 3), 255, np.uint8)
+    canonical[160:190, :] = 0
+    before = predictor.probabilities([canonical])
+    maps = predictor.explain(canonical)
+    assert set(maps) == {"scar", "lvef"}
+    for heatmap in maps.values():
+        assert heatmap.shape == (2100, 1402)
+        assert float(heatmap.min()) >= 0.0 and float(heatmap.max()) <= 1.0
+    # Explaining leaves the shared network as it was: the same probabilities after.
+    assert np.array_equal(before, predictor.probabilities([canonical]))

@@ -21,6 +21,7 @@ within a small multiple of one forward pass on a CPU.
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager
 from typing import Any, Final
 
 import cv2
@@ -184,13 +185,13 @@ class Explainer:
         network: nn.Module,
         target_layer: nn.Module | None = None,
         *,
-        lock: threading.Lock | None = None,
+        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.network = network
         self.target_layer = (
             target_layer if target_layer is not None else default_target_layer(network)
         )
-        self.lock = lock or threading.Lock()
+        self.lock: AbstractContextManager[Any] = lock or threading.Lock()
 
     def explain(
         self,

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from mtecg.model.explain import Explainer, HeatMap, to_canonical
 from mtecg.model.manifest import HEADS, ModelManifest
 from mtecg.model.package import ModelPackage
 
@@ -51,6 +52,8 @@ class Predictor:
         self.device = pick_device(device)
         self.network = package.network.to(self.device).eval()
         self.lock = threading.RLock()
+        # Grad-CAM++ hooks go on the same network, so the explainer shares the forward lock.
+        self.explainer = Explainer(self.network, lock=self.lock)
         spec = self.manifest.input
         self._mean = np.asarray(spec.mean, dtype=np.float32)
         self._std = np.asarray(spec.std, dtype=np.float32)
@@ -121,6 +124,18 @@ class Predictor:
             {task: self._result(task, float(row[j, 1])) for j, task in enumerate(HEADS)}
             for row in probs
         ]
+
+    def explain(self, image: np.ndarray, clinical: Clinical | None = None) -> dict[str, HeatMap]:
+        """Grad-CAM++ maps of both tasks for one canonical image, at that image's geometry."""
+        if self.needs_clinical and clinical is None:
+            raise ValueError("this model needs one clinical record per image")
+        x = self.prepare([image]).to(self.device)
+        categorical = numerical = None
+        if clinical is not None and self.needs_clinical:
+            categorical, numerical = (t.to(self.device) for t in self.clinical_tensors([clinical]))
+        maps = self.explainer.explain(x, categorical, numerical)
+        height, width = image.shape[:2]
+        return {task: to_canonical(heatmap, width, height) for task, heatmap in maps.items()}
 
     def _result(self, task: str, probability: float) -> TaskResult:
         spec = self.manifest.tasks[task]
