@@ -187,6 +187,79 @@ def _write_explanations(
     return {name: str(path) for name, path in paths.items()}
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from mtecg.training.config import load_config
+    from mtecg.training.manifest import ManifestError
+    from mtecg.training.train import train
+
+    try:
+        config = load_config(args.config)
+        summary = train(args.manifest, config, args.out, args.device, overwrite=args.force)
+    except (ValueError, ManifestError, FileExistsError) as error:
+        _emit({"status": "failed", "message": str(error)}, args.json)
+        return EXIT_FAILED
+    if args.json:
+        _emit({"status": "ok", **summary}, as_json=True)
+    else:
+        print(f"package: {summary['package']}")
+        for split, entry in summary["reports"].items():
+            for task, figures in entry["tasks"].items():
+                auc = figures["auc"]
+                shown = (
+                    "n/a (one class only)"
+                    if auc["value"] is None
+                    else f"{auc['value']:.3f} ({auc['low']:.3f}-{auc['high']:.3f})"
+                )
+                print(f"{split} {task}: AUC {shown}")
+    return EXIT_OK
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from mtecg.model.classifier import open_model
+    from mtecg.model.package import ModelPackageError
+    from mtecg.model.predictor import Predictor
+    from mtecg.training.cache import cache_canonical
+    from mtecg.training.evaluate import report, score
+    from mtecg.training.manifest import ManifestError, read_manifest
+
+    try:
+        package = open_model(args.model)
+        examples = read_manifest(args.manifest)
+    except (ModelPackageError, ManifestError) as error:
+        _emit({"status": "failed", "message": str(error)}, args.json)
+        return EXIT_FAILED
+    manifest = package.manifest
+    cached = cache_canonical(
+        [e.path for e in examples],
+        args.manifest.parent / ".mtecg-cache",
+        manifest.input.profiles[0],
+    )
+    kept = [(e, c.image) for e, c in zip(examples, cached, strict=True) if c.image is not None]
+    predictor = Predictor(package, device=args.device)
+    clinical = None
+    if predictor.needs_clinical:
+        from mtecg.training.manifest import CLINICAL_COLUMNS
+
+        if any(e.clinical is None for e, _ in kept):
+            _emit({"status": "failed", "message": "this model needs clinical columns"}, args.json)
+            return EXIT_FAILED
+        clinical = [dict(zip(CLINICAL_COLUMNS, e.clinical or (), strict=True)) for e, _ in kept]
+    scored = score(
+        predictor,
+        [p for _, p in kept],
+        {"scar": [e.scar for e, _ in kept], "lvef": [e.low_ef for e, _ in kept]},
+        clinical,
+    )
+    thresholds = {task: spec.threshold for task, spec in manifest.tasks.items()}
+    roc = args.roc or args.manifest.parent / "roc.png"
+    result = report(
+        scored, thresholds, f"{args.manifest.name} ({len(kept)} printouts)", args.prevalence, roc
+    )
+    refused = len(examples) - len(kept)
+    _emit({"status": "ok", "model": manifest.id, "refused": refused, **result}, args.json)
+    return EXIT_OK
+
+
 def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     from mtecg.model.legacy_import import import_checkpoint
     from mtecg.model.package import ModelPackageError
@@ -270,6 +343,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pred.add_argument("--json", action="store_true", help="print one JSON object")
     pred.set_defaults(handler=_cmd_predict)
+
+    trn = sub.add_parser(
+        "train",
+        help="train a model package from a manifest of labelled printouts",
+        description="Preprocesses (and caches) the manifest's printouts, trains the multi-task "
+        "network and writes a model package with its validation/test metrics.",
+    )
+    trn.add_argument("--manifest", type=Path, required=True, help="CSV: file, scar, lvef, ...")
+    trn.add_argument("--config", type=Path, required=True, help="JSON training config")
+    trn.add_argument("--out", type=Path, required=True, help="model package folder to write")
+    trn.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, ...")
+    trn.add_argument("--force", action="store_true", help="replace an existing package")
+    trn.add_argument("--json", action="store_true", help="print one JSON object")
+    trn.set_defaults(handler=_cmd_train)
+
+    evl = sub.add_parser(
+        "evaluate",
+        help="AUC (95 % bootstrap CI), sensitivity, specificity, F1 and ROC of a model",
+        description="Evaluates a model package on a labelled manifest (DOMAIN.md section 6).",
+    )
+    evl.add_argument("--manifest", type=Path, required=True, help="CSV: file, scar, lvef, ...")
+    evl.add_argument("--model", type=Path, required=True, help="model package folder")
+    evl.add_argument("--prevalence", type=float, help="also resample to this prevalence")
+    evl.add_argument("--roc", type=Path, help="ROC plot PNG (default: roc.png by the manifest)")
+    evl.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, ...")
+    evl.add_argument("--json", action="store_true", help="print one JSON object")
+    evl.set_defaults(handler=_cmd_evaluate)
 
     imp = sub.add_parser(
         "import-checkpoint",

@@ -10,17 +10,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
 
-import cv2
 import numpy as np
 import torch
 
 from mtecg.model.explain import Explainer, HeatMap, to_canonical
+from mtecg.model.input_transform import to_batch
 from mtecg.model.manifest import HEADS, ModelManifest
 from mtecg.model.package import ModelPackage
-
-_INTERPOLATION: Final = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR}
 
 Clinical = Mapping[str, float]
 """One patient's clinical inputs by the names in model.json (booleans as 0/1, age in years)."""
@@ -54,9 +51,6 @@ class Predictor:
         self.lock = threading.RLock()
         # Grad-CAM++ hooks go on the same network, so the explainer shares the forward lock.
         self.explainer = Explainer(self.network, lock=self.lock)
-        spec = self.manifest.input
-        self._mean = np.asarray(spec.mean, dtype=np.float32)
-        self._std = np.asarray(spec.std, dtype=np.float32)
 
     @property
     def needs_clinical(self) -> bool:
@@ -64,16 +58,10 @@ class Predictor:
 
     def prepare(self, images: Sequence[np.ndarray]) -> torch.Tensor:
         """Canonical RGB uint8 images -> the normalised [B, 3, H, W] batch, per model.json."""
-        spec = self.manifest.input
-        batch = np.empty((len(images), spec.height, spec.width, 3), dtype=np.float32)
         for i, image in enumerate(images):
             if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f"image {i}: expected RGB uint8 HxWx3, got {image.shape}")
-            resized = cv2.resize(
-                image, (spec.width, spec.height), interpolation=_INTERPOLATION[spec.interpolation]
-            )
-            batch[i] = (resized.astype(np.float32) / 255.0 - self._mean) / self._std
-        return torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous()
+        return to_batch(images, self.manifest.input)
 
     def clinical_tensors(self, clinical: Sequence[Clinical]) -> tuple[torch.Tensor, torch.Tensor]:
         """Named clinical inputs -> (categorical [B, n] long, numerical [B, m] float)."""

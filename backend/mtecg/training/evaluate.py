@@ -1,0 +1,86 @@
+"""Evaluating a model package on a labelled manifest (DOMAIN.md §6 figures, ROC plot)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from mtecg.model.manifest import HEADS
+from mtecg.model.predictor import Predictor
+from mtecg.training.metrics import (
+    as_json,
+    bootstrap_auc,
+    operating_point,
+    prevalence_auc,
+    roc_curve,
+)
+from mtecg.training.roc_plot import Curve, draw_roc
+
+TASK_LABELS = {"scar": "myocardial scar", "lvef": "LVEF < 50 %"}
+
+
+@dataclass(frozen=True)
+class Scored:
+    """True labels and predicted positive probabilities, per task."""
+
+    labels: dict[str, np.ndarray]
+    scores: dict[str, np.ndarray]
+
+
+def score(
+    predictor: Predictor,
+    images: Sequence[Path],
+    labels: Mapping[str, Sequence[int]],
+    clinical: Sequence[dict[str, float]] | None = None,
+    batch_size: int = 16,
+) -> Scored:
+    """Predicted probabilities for cached canonical images, in batches."""
+    probabilities = []
+    for start in range(0, len(images), batch_size):
+        chunk = [
+            np.asarray(Image.open(p).convert("RGB")) for p in images[start : start + batch_size]
+        ]
+        records = None if clinical is None else list(clinical[start : start + batch_size])
+        probabilities.append(predictor.probabilities(chunk, records)[:, :, 1])
+    stacked = np.concatenate(probabilities) if probabilities else np.empty((0, len(HEADS)))
+    return Scored(
+        labels={task: np.asarray(labels[task]) for task in HEADS},
+        scores={task: stacked[:, i] for i, task in enumerate(HEADS)},
+    )
+
+
+def report(
+    scored: Scored,
+    thresholds: dict[str, float],
+    data: str,
+    prevalence: float | None = None,
+    roc_path: Path | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Per task: AUC with 95 % bootstrap CI (1,000), operating point, optional prevalence AUC."""
+    tasks: dict[str, Any] = {}
+    curves = []
+    for task in HEADS:
+        y, s = scored.labels[task], scored.scores[task]
+        interval = bootstrap_auc(y, s, resamples=1000, seed=seed)
+        entry: dict[str, Any] = {
+            "n": len(y),
+            "positives": int(y.sum()),
+            "auc": as_json(interval),
+            "at_threshold": as_json(operating_point(y, s, thresholds[task])),
+        }
+        if prevalence is not None:
+            entry["prevalence"] = {
+                "target": prevalence,
+                "auc": as_json(prevalence_auc(y, s, prevalence, repeats=1000, seed=seed)),
+            }
+        tasks[task] = entry
+        curves.append(Curve(f"{TASK_LABELS[task]}: AUC {interval.value:.3f}", *roc_curve(y, s)))
+    if roc_path is not None:
+        draw_roc(curves, f"ROC on {data}", roc_path)
+    return {"data": data, "tasks": tasks, "roc": None if roc_path is None else str(roc_path)}

@@ -1,0 +1,238 @@
+"""`mtecg train`: manifest + config -> a model package with its measured metrics.
+
+Printouts go through the same preprocessing as in service (cached), the network is trained
+with the two-task loss, and the package records what a reader of its model card needs: the
+operating thresholds (Youden's J on the validation set), the reference markers (mean predicted
+probability on the validation set), and AUCs with 95 % CIs together with the data they were
+measured on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch.utils.data import DataLoader
+
+from mtecg.model.architecture import ClinicalSpec, NetworkSpec
+from mtecg.model.input_transform import to_tensor
+from mtecg.model.legacy_import import (
+    PUBLISHED_CATEGORICAL,
+    PUBLISHED_NUMERICAL,
+    PUBLISHED_RISK_BANDS,
+)
+from mtecg.model.manifest import (
+    HEADS,
+    ClinicalInputs,
+    InputSpec,
+    Metric,
+    ModelManifest,
+    TaskSpec,
+)
+from mtecg.model.network import build_network
+from mtecg.model.package import ModelPackage, write_package
+from mtecg.model.predictor import Predictor, pick_device
+from mtecg.training.cache import cache_canonical
+from mtecg.training.config import TrainConfig
+from mtecg.training.dataset import CanonicalDataset, Item
+from mtecg.training.evaluate import Scored, report, score
+from mtecg.training.loop import LoopConfig, fit, seed_everything
+from mtecg.training.manifest import CLINICAL_COLUMNS, Example, read_manifest
+from mtecg.training.metrics import roc_curve
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+_GEOMETRY = {
+    "auto": "canonical-6x2",
+    "siriraj-grid": "canonical-6x2",
+    "siriraj-plain": "siriraj-plain",
+}
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Items per split; `test` may be empty."""
+
+    train: list[Item]
+    val: list[Item]
+    test: list[Item]
+
+
+def _split(pairs: Sequence[tuple[Example, Path]], config: TrainConfig) -> Splits:
+    items = [Item(p, e.scar, e.low_ef, e.clinical) for e, p in pairs]
+    if any(e.split for e, _ in pairs):
+        by = {
+            name: [i for i, (e, _) in zip(items, pairs, strict=True) if e.split == name]
+            for name in ("train", "val", "test")
+        }
+        return Splits(by["train"], by["val"], by["test"])
+    order = np.random.default_rng(config.seed).permutation(len(items))
+    n_val = max(1, round(config.val_fraction * len(items)))
+    return Splits([items[i] for i in order[n_val:]], [items[i] for i in order[:n_val]], [])
+
+
+def _class_weights(labels: list[int], mode: str) -> tuple[float, float]:
+    if mode == "none":
+        return (1.0, 1.0)
+    positives = max(1, sum(labels))
+    negatives = max(1, len(labels) - positives)
+    n = len(labels)
+    return (n / (2 * negatives), n / (2 * positives))
+
+
+def _youden_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The probability cut-off maximising sensitivity + specificity - 1 on these data."""
+    if labels.min() == labels.max():
+        return 0.5
+    fpr, tpr = roc_curve(labels, scores)
+    thresholds = np.concatenate(([np.inf], np.sort(np.unique(scores))[::-1]))
+    best = int(np.argmax(tpr - fpr))
+    return float(np.clip(thresholds[best], 0.0, 1.0))
+
+
+def _clinical_records(items: Sequence[Item]) -> list[dict[str, float]] | None:
+    if any(item.clinical is None for item in items):
+        return None
+    return [dict(zip(CLINICAL_COLUMNS, item.clinical or (), strict=True)) for item in items]
+
+
+def _scored(predictor: Predictor, items: Sequence[Item]) -> Scored:
+    labels = {"scar": [i.scar for i in items], "lvef": [i.low_ef for i in items]}
+    records = _clinical_records(items) if predictor.needs_clinical else None
+    return score(predictor, [i.image for i in items], labels, records)
+
+
+def train(
+    manifest_path: Path,
+    config: TrainConfig,
+    out: Path,
+    device: str = "auto",
+    cache_dir: Path | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Trains and writes the package at `out`; returns a summary (counts, metrics, path)."""
+    examples = read_manifest(manifest_path)
+    cached = cache_canonical(
+        [e.path for e in examples],
+        cache_dir or manifest_path.parent / ".mtecg-cache",
+        config.profile,
+        config.workers,
+    )
+    refused = Counter(c.rejection for c in cached if c.rejection)
+    pairs = [(e, c.image) for e, c in zip(examples, cached, strict=True) if c.image is not None]
+    splits = _split(pairs, config)
+    if not splits.train or not splits.val:
+        raise ValueError("training needs at least one readable training and validation example")
+    clinical = config.variant == "multi-task-clinical"
+    spec = NetworkSpec(
+        backbone=config.backbone,
+        variant=config.variant,
+        latent_dim=config.latent_dim,
+        bias_head=True,
+        clinical=ClinicalSpec(5, "lstm", 512, 1, 5, 1) if clinical else None,
+    )
+    input_spec = InputSpec(
+        config.image_size,
+        config.image_size,
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+        "area",
+        _GEOMETRY[config.profile],
+    )
+    seed_everything(config.seed)
+    network = build_network(spec)
+
+    def transform(image: np.ndarray) -> Any:
+        return to_tensor(image, input_spec)
+
+    train_set = CanonicalDataset(
+        splits.train, transform, config.seed if config.augmentation else None, clinical
+    )
+    val_set = CanonicalDataset(splits.val, transform, None, clinical)
+    loop = LoopConfig(
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        loss_ratio=config.loss_ratio,
+        scar_class_weights=_class_weights([i.scar for i in splits.train], config.class_weights),
+        lvef_class_weights=_class_weights([i.low_ef for i in splits.train], config.class_weights),
+        patience=config.patience,
+        seed=config.seed,
+    )
+    torch_device = pick_device(device)
+    result = fit(
+        network,
+        DataLoader(train_set, batch_size=config.batch_size, shuffle=True),
+        DataLoader(val_set, batch_size=config.batch_size),
+        loop,
+        torch_device,
+    )
+    network.cpu().eval()
+    draft = ModelManifest(
+        id=config.model_id,
+        version=config.version,
+        architecture=spec,
+        input=input_spec,
+        tasks={task: TaskSpec(0.5, None) for task in HEADS},
+        risk_bands=PUBLISHED_RISK_BANDS,
+        intended_use=config.intended_use,
+        training_data=config.training_data,
+        synthetic=config.synthetic,
+        clinical_inputs=ClinicalInputs(PUBLISHED_CATEGORICAL, PUBLISHED_NUMERICAL)
+        if clinical
+        else None,
+    )
+    predictor = Predictor(ModelPackage(draft, network), device=device)
+    val_scored = _scored(predictor, splits.val)
+    tasks = {
+        task: TaskSpec(
+            threshold=round(_youden_threshold(val_scored.labels[task], val_scored.scores[task]), 4),
+            reference_marker=round(float(val_scored.scores[task].mean()), 4),
+        )
+        for task in HEADS
+    }
+    thresholds = {task: spec_.threshold for task, spec_ in tasks.items()}
+    reports = {
+        "validation": report(
+            val_scored,
+            thresholds,
+            f"validation split ({len(splits.val)} printouts of {config.training_data})",
+        )
+    }
+    if splits.test:
+        reports["test"] = report(
+            _scored(predictor, splits.test),
+            thresholds,
+            f"test split ({len(splits.test)} printouts of {config.training_data})",
+        )
+    metrics = tuple(
+        Metric(task, name, float(value), entry["data"])
+        for entry in reports.values()
+        for task, figures in entry["tasks"].items()
+        for name, value in (
+            ("auc", figures["auc"]["value"]),
+            ("auc_ci_low", figures["auc"]["low"]),
+            ("auc_ci_high", figures["auc"]["high"]),
+            ("sensitivity", figures["at_threshold"]["sensitivity"]),
+            ("specificity", figures["at_threshold"]["specificity"]),
+        )
+        if value is not None
+    )
+    summary = {
+        "counts": {
+            "manifest": len(examples),
+            "refused": dict(refused),
+            "train": len(splits.train),
+            "val": len(splits.val),
+            "test": len(splits.test),
+        },
+        "best_epoch": result.best_epoch,
+        "history": result.history,
+        "config": asdict(config),
+    }
+    final = replace(draft, tasks=tasks, metrics=metrics, extra={"training": summary})
+    path = write_package(out, network, final, overwrite=overwrite)
+    return {"package": str(path), **summary, "reports": reports}
