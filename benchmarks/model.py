@@ -29,6 +29,7 @@ from mtecg.model.manifest import InputSpec, ModelManifest, TaskSpec
 from mtecg.model.network import build_network
 from mtecg.model.package import load_package, write_package
 from mtecg.model.predictor import Predictor
+from mtecg.training.train import IMAGENET_MEAN, IMAGENET_STD
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,9 +40,7 @@ def _published_package(folder: Path) -> Path:
         id="published-architecture-random",
         version="0",
         architecture=spec,
-        input=InputSpec(
-            384, 384, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), "linear", "canonical-6x2"
-        ),
+        input=InputSpec(384, 384, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2"),
         tasks={"scar": TaskSpec(0.5, None), "lvef": TaskSpec(0.5, None)},
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=INTENDED_USE,
