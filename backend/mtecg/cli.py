@@ -252,9 +252,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     )
     thresholds = {task: spec.threshold for task, spec in manifest.tasks.items()}
     roc = args.roc or args.manifest.parent / "roc.png"
-    result = report(
-        scored, thresholds, f"{args.manifest.name} ({len(kept)} printouts)", args.prevalence, roc
-    )
+    data = f"{args.data or args.manifest} ({len(kept)} printouts)"
+    result = report(scored, thresholds, data, args.prevalence, roc)
+    if args.record:
+        from dataclasses import replace
+
+        from mtecg.model.package import write_package
+        from mtecg.training.evaluate import report_metrics
+
+        kept_metrics = tuple(m for m in manifest.metrics if m.data != data)
+        updated = replace(manifest, metrics=kept_metrics + report_metrics(result))
+        write_package(args.model, package.network, updated, overwrite=True)
     refused = len(examples) - len(kept)
     _emit({"status": "ok", "model": manifest.id, "refused": refused, **result}, args.json)
     return EXIT_OK
@@ -367,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     evl.add_argument("--model", type=Path, required=True, help="model package folder")
     evl.add_argument("--prevalence", type=float, help="also resample to this prevalence")
     evl.add_argument("--roc", type=Path, help="ROC plot PNG (default: roc.png by the manifest)")
+    evl.add_argument("--data", help="how to describe the data in the report and model card")
+    evl.add_argument(
+        "--record", action="store_true", help="add these metrics to the package's model.json"
+    )
     evl.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, ...")
     evl.add_argument("--json", action="store_true", help="print one JSON object")
     evl.set_defaults(handler=_cmd_evaluate)

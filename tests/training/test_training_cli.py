@@ -66,12 +66,17 @@ def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
                 str(roc),
                 "--prevalence",
                 "0.2",
+                "--data",
+                "tiny synthetic set",
+                "--record",
                 "--json",
             ]
         )
         == 0
     )
     report = json.loads(capsys.readouterr().out)
+    recorded = [m for m in load_package(out).manifest.metrics if m.data == report["data"]]
+    assert {(m.task, m.name) for m in recorded} >= {("scar", "auc"), ("lvef", "auc")}
     assert set(report["tasks"]) == {"scar", "lvef"}
     for figures in report["tasks"].values():
         assert figures["n"] == 16

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from mtecg.model.manifest import HEADS
+from mtecg.model.manifest import HEADS, Metric
 from mtecg.model.predictor import Predictor
 from mtecg.training.metrics import (
     as_json,
@@ -84,3 +84,19 @@ def report(
     if roc_path is not None:
         draw_roc(curves, f"ROC on {data}", roc_path)
     return {"data": data, "tasks": tasks, "roc": None if roc_path is None else str(roc_path)}
+
+
+def report_metrics(entry: dict[str, Any]) -> tuple[Metric, ...]:
+    """The model.json metrics of one report: AUC with its CI, sensitivity, specificity."""
+    return tuple(
+        Metric(task, name, float(value), entry["data"])
+        for task, figures in entry["tasks"].items()
+        for name, value in (
+            ("auc", figures["auc"]["value"]),
+            ("auc_ci_low", figures["auc"]["low"]),
+            ("auc_ci_high", figures["auc"]["high"]),
+            ("sensitivity", figures["at_threshold"]["sensitivity"]),
+            ("specificity", figures["at_threshold"]["specificity"]),
+        )
+        if value is not None
+    )

@@ -29,7 +29,6 @@ from mtecg.model.manifest import (
     HEADS,
     ClinicalInputs,
     InputSpec,
-    Metric,
     ModelManifest,
     TaskSpec,
 )
@@ -39,7 +38,7 @@ from mtecg.model.predictor import Predictor, pick_device
 from mtecg.training.cache import cache_canonical
 from mtecg.training.config import TrainConfig
 from mtecg.training.dataset import CanonicalDataset, Item
-from mtecg.training.evaluate import Scored, report, score
+from mtecg.training.evaluate import Scored, report, report_metrics, score
 from mtecg.training.loop import LoopConfig, fit, seed_everything
 from mtecg.training.manifest import CLINICAL_COLUMNS, Example, read_manifest
 from mtecg.training.metrics import roc_curve
@@ -208,19 +207,7 @@ def train(
             thresholds,
             f"test split ({len(splits.test)} printouts of {config.training_data})",
         )
-    metrics = tuple(
-        Metric(task, name, float(value), entry["data"])
-        for entry in reports.values()
-        for task, figures in entry["tasks"].items()
-        for name, value in (
-            ("auc", figures["auc"]["value"]),
-            ("auc_ci_low", figures["auc"]["low"]),
-            ("auc_ci_high", figures["auc"]["high"]),
-            ("sensitivity", figures["at_threshold"]["sensitivity"]),
-            ("specificity", figures["at_threshold"]["specificity"]),
-        )
-        if value is not None
-    )
+    metrics = tuple(m for entry in reports.values() for m in report_metrics(entry))
     summary = {
         "counts": {
             "manifest": len(examples),
