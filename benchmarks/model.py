@@ -24,12 +24,12 @@ import numpy as np
 import torch
 
 from mtecg.model.architecture import NetworkSpec
+from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
 from mtecg.model.legacy_import import INTENDED_USE, PUBLISHED_RISK_BANDS
 from mtecg.model.manifest import InputSpec, ModelManifest, TaskSpec
 from mtecg.model.network import build_network
 from mtecg.model.package import load_package, write_package
 from mtecg.model.predictor import Predictor
-from mtecg.training.train import IMAGENET_MEAN, IMAGENET_STD
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from mtecg.model.architecture import ClinicalSpec, NetworkSpec
+from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
 from mtecg.model.manifest import (
     ClinicalInputs,
     InputSpec,
@@ -18,8 +19,6 @@ from mtecg.model.manifest import (
 )
 from mtecg.model.network import Network, build_network
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 CATEGORICAL = ("female", "diabetes", "hypertension", "smoking", "dyslipidaemia")
 
 

@@ -17,6 +17,9 @@ import torch
 from mtecg.model.manifest import InputSpec
 
 _INTERPOLATION: Final = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR}
+# The normalisation of the published models (ImageNet statistics); new packages use it too.
+IMAGENET_MEAN: Final = (0.485, 0.456, 0.406)
+IMAGENET_STD: Final = (0.229, 0.224, 0.225)
 
 
 def to_input(image: np.ndarray, spec: InputSpec) -> npt.NDArray[np.float32]:
@@ -38,5 +41,11 @@ def to_tensor(image: np.ndarray, spec: InputSpec) -> torch.Tensor:
 
 
 def to_batch(images: Sequence[np.ndarray], spec: InputSpec) -> torch.Tensor:
-    """Images as one [B, 3, H, W] batch."""
-    return torch.stack([to_tensor(image, spec) for image in images])
+    """Images as one [B, 3, H, W] batch; a bad image is named by its position."""
+    tensors = []
+    for i, image in enumerate(images):
+        try:
+            tensors.append(to_tensor(image, spec))
+        except ValueError as error:
+            raise ValueError(f"image {i}: {error}") from None
+    return torch.stack(tensors)

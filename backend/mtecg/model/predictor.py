@@ -58,9 +58,6 @@ class Predictor:
 
     def prepare(self, images: Sequence[np.ndarray]) -> torch.Tensor:
         """Canonical RGB uint8 images -> the normalised [B, 3, H, W] batch, per model.json."""
-        for i, image in enumerate(images):
-            if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-                raise ValueError(f"image {i}: expected RGB uint8 HxWx3, got {image.shape}")
         return to_batch(images, self.manifest.input)
 
     def clinical_tensors(self, clinical: Sequence[Clinical]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -19,7 +19,7 @@ import numpy as np
 from torch.utils.data import DataLoader
 
 from mtecg.model.architecture import ClinicalSpec, NetworkSpec
-from mtecg.model.input_transform import to_tensor
+from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD, to_tensor
 from mtecg.model.legacy_import import (
     PUBLISHED_CATEGORICAL,
     PUBLISHED_NUMERICAL,
@@ -43,8 +43,6 @@ from mtecg.training.loop import LoopConfig, fit, seed_everything
 from mtecg.training.manifest import CLINICAL_COLUMNS, Example, read_manifest
 from mtecg.training.metrics import roc_curve
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 _GEOMETRY = {
     "auto": "canonical-6x2",
     "siriraj-grid": "canonical-6x2",
