@@ -18,8 +18,11 @@ import numpy as np
 
 from mtecg.errors import Rejection
 from mtecg.imageio import write_png_atomically
+from mtecg.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from mtecg.model.predictor import Predictor
 
 EXIT_OK = 0
@@ -72,10 +75,6 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     labels = write_dataset(args.n, args.seed, args.out, layout=args.layout, fmt=args.format)
     _emit({"status": "ok", "records": args.n, "labels": str(labels)}, args.json)
     return EXIT_OK
-
-
-# Where `mtecg predict` looks for a model when --model is not given: the repository's demo package.
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "demo"
 
 
 def _read_clinical(text: str | None) -> dict[str, Any] | None:
@@ -174,16 +173,9 @@ def _write_explanations(
     predictor: Predictor, canonical: np.ndarray, clinical: dict[str, Any] | None, out: Path
 ) -> dict[str, str]:
     """Writes the canonical image and one Grad-CAM++ overlay per task; returns their paths."""
-    from mtecg.model.overlay import overlay_png
+    from mtecg.model.overlay import write_explanation_images
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"canonical": out / "canonical.png"}
-    write_png_atomically(canonical, paths["canonical"])
-    for task, heatmap in predictor.explain(canonical, clinical).items():
-        paths[task] = out / f"{task}.png"
-        tmp = out / f".{task}.png.tmp"
-        tmp.write_bytes(overlay_png(canonical, heatmap))
-        tmp.replace(paths[task])
+    paths = write_explanation_images(out, canonical, predictor.explain(canonical, clinical))
     return {name: str(path) for name, path in paths.items()}
 
 
@@ -286,6 +278,155 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     _emit({"status": "ok", "package": str(out)}, args.json)
     return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from mtecg.api import create_app
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=1,
+        access_log=False,  # its lines carry query strings (patient_ref); the app logs its own
+        proxy_headers=False,
+        timeout_graceful_shutdown=int(settings.request_deadline_s) + 5,
+    )
+    return EXIT_OK
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from mtecg.db import migrate
+    from mtecg.db.engine import make_engine
+
+    engine = make_engine(Settings().database_url)
+    try:
+        if args.action == "upgrade":
+            migrate.upgrade(engine)
+        elif args.action == "downgrade":
+            migrate.downgrade(engine)
+        current = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    _emit({"status": "ok", "revision": current, "head": migrate.head_revision()}, args.json)
+    return EXIT_OK
+
+
+def _in_transaction(work: Callable[[Session], dict[str, Any]], as_json: bool) -> int:
+    """Runs one account change and its audit row in one transaction; reports the outcome."""
+    from mtecg.db.accounts import AccountError
+    from mtecg.db.engine import make_engine, session_factory
+    from mtecg.security.passwords import WeakPasswordError
+
+    engine = make_engine(Settings().database_url)
+    try:
+        with session_factory(engine).begin() as session:
+            payload = work(session)
+    except (AccountError, WeakPasswordError) as error:
+        _emit({"status": "failed", "message": str(error)}, as_json)
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    _emit({"status": "ok", **payload}, as_json)
+    return EXIT_OK
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    import getpass
+    import secrets
+
+    from mtecg.db import accounts, audit
+
+    def create(session: Session) -> dict[str, Any]:
+        payload: dict[str, Any] = {}
+        password = args.password
+        if password is None and args.generate_password:
+            password = payload["password"] = secrets.token_urlsafe(18)
+        elif password is None:
+            password = getpass.getpass(f"password for {args.username}: ")
+        user = accounts.create_user(
+            session,
+            args.username,
+            password,
+            role=args.role,
+            organisation=args.organisation or Settings().default_organisation,
+            display_name=args.display_name or "",
+        )
+        audit.record(session, "user.create", "success", actor="cli", object_id=str(user.id))
+        return {
+            "user": args.username,
+            "role": user.role,
+            "organisation": user.organisation,
+            **payload,
+        }
+
+    def list_users(session: Session) -> dict[str, Any]:
+        return {
+            "users": [
+                {
+                    "username": u.username,
+                    "role": u.role,
+                    "organisation": u.organisation,
+                    "disabled": u.disabled,
+                }
+                for u in accounts.list_users(session)
+            ]
+        }
+
+    def disable(session: Session) -> dict[str, Any]:
+        user = accounts.disable_user(session, args.username)
+        audit.record(session, "user.disable", "success", actor="cli", object_id=str(user.id))
+        return {"user": args.username, "disabled": True}
+
+    actions = {"create": create, "list": list_users, "disable": disable}
+    return _in_transaction(actions[args.action], args.json)
+
+
+def _cmd_api_keys(args: argparse.Namespace) -> int:
+    from mtecg.db import accounts, audit
+
+    def create(session: Session) -> dict[str, Any]:
+        issued = accounts.create_api_key(session, args.user, args.label or "")
+        audit.record(session, "api_key.create", "success", actor="cli", object_id=issued.key.prefix)
+        return {"key": issued.token, "prefix": issued.key.prefix, "user": args.user}
+
+    def revoke(session: Session) -> dict[str, Any]:
+        key = accounts.revoke_api_key(session, args.prefix)
+        audit.record(session, "api_key.revoke", "success", actor="cli", object_id=key.prefix)
+        return {"prefix": key.prefix, "revoked": True}
+
+    return _in_transaction(create if args.action == "create" else revoke, args.json)
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from mtecg.db import audit
+    from mtecg.db.engine import make_engine, session_factory
+
+    engine = make_engine(Settings().database_url)
+    try:
+        with session_factory(engine)() as session:
+            broken = audit.verify(session)
+    finally:
+        engine.dispose()
+    if broken is None:
+        _emit({"status": "ok", "message": "audit chain intact"}, args.json)
+        return EXIT_OK
+    _emit(
+        {
+            "status": "broken",
+            "row_id": broken.row_id,
+            "position": broken.position,
+            "message": broken.reason,
+        },
+        args.json,
+    )
+    return EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -402,12 +543,73 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--force", action="store_true", help="replace an existing package")
     imp.add_argument("--json", action="store_true", help="print one JSON object")
     imp.set_defaults(handler=_cmd_import_checkpoint)
+
+    srv = sub.add_parser(
+        "serve",
+        help="run the screening service (HTTP API); configured by MTECG_* variables",
+        description="Serves the HTTP API of docs/API.md with one worker process.",
+    )
+    srv.add_argument("--host", default=None, help="address to listen on (default MTECG_HOST)")
+    srv.add_argument("--port", type=int, default=None, help="port (default MTECG_PORT)")
+    srv.set_defaults(handler=_cmd_serve)
+
+    dbp = sub.add_parser(
+        "db",
+        help="database schema: upgrade to the latest, downgrade one step, show the revision",
+        description="Migrates the database at MTECG_DATABASE_URL.",
+    )
+    dbp.add_argument("action", choices=("upgrade", "downgrade", "current"))
+    dbp.add_argument("--json", action="store_true", help="print one JSON object")
+    dbp.set_defaults(handler=_cmd_db)
+
+    usr = sub.add_parser("users", help="create, list or disable user accounts")
+    usr.add_argument("action", choices=("create", "list", "disable"))
+    usr.add_argument("username", nargs="?", help="the user (create, disable)")
+    usr.add_argument("--role", choices=("clinician", "admin"), default="clinician")
+    usr.add_argument("--organisation", default=None, help="default MTECG_DEFAULT_ORGANISATION")
+    usr.add_argument("--display-name", default=None)
+    usr.add_argument("--password", default=None, help="the password (default: prompt)")
+    usr.add_argument(
+        "--generate-password", action="store_true", help="make a random password and print it"
+    )
+    usr.add_argument("--json", action="store_true", help="print one JSON object")
+    usr.set_defaults(handler=_cmd_users)
+
+    key = sub.add_parser("api-keys", help="create (printed once) or revoke API keys")
+    key.add_argument("action", choices=("create", "revoke"))
+    key.add_argument("--user", help="owner of the new key (create)")
+    key.add_argument("--label", default=None, help="what the key is for (create)")
+    key.add_argument("--prefix", help="the key's public prefix (revoke)")
+    key.add_argument("--json", action="store_true", help="print one JSON object")
+    key.set_defaults(handler=_cmd_api_keys)
+
+    aud = sub.add_parser("audit", help="verify the audit trail's hash chain")
+    aud.add_argument("action", choices=("verify",))
+    aud.add_argument("--json", action="store_true", help="print one JSON object")
+    aud.set_defaults(handler=_cmd_audit)
     return parser
+
+
+def _missing_arguments(args: argparse.Namespace) -> str | None:
+    """Arguments that only some actions need (argparse cannot say so per choice)."""
+    needs: dict[tuple[str, str | None], str] = {
+        ("users", "create"): "username",
+        ("users", "disable"): "username",
+        ("api-keys", "create"): "user",
+        ("api-keys", "revoke"): "prefix",
+    }
+    needed = needs.get((args.command, getattr(args, "action", None)))
+    if needed and not getattr(args, needed):
+        return f"{args.command} {args.action} needs {needed}"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    missing = _missing_arguments(args)
+    if missing:
+        parser.error(missing)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

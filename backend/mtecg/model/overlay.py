@@ -12,6 +12,8 @@ Everything is deterministic: the same image and map give the same PNG bytes.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Final
 
 import cv2
@@ -20,6 +22,7 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from mtecg.geometry import CANONICAL_COLUMNS, PANEL_H_PX, PANEL_W_PX
+from mtecg.imageio import write_png_atomically
 from mtecg.layout.result import RGBImage
 from mtecg.model.explain import HeatMap, to_canonical
 
@@ -80,3 +83,18 @@ def overlay_png(canonical: RGBImage, heatmap: HeatMap) -> bytes:
     buffer = io.BytesIO()
     render_overlay(canonical, heatmap).save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()
+
+
+def write_explanation_images(
+    folder: Path, canonical: RGBImage, heatmaps: Mapping[str, HeatMap]
+) -> dict[str, Path]:
+    """Writes canonical.png and one `<task>.png` overlay per heatmap, each atomically.
+
+    The one way the CLI (`mtecg predict --explain`) and the service store a screening's images.
+    """
+    paths = {"canonical": folder / "canonical.png"}
+    write_png_atomically(canonical, paths["canonical"])
+    for task, heatmap in heatmaps.items():
+        paths[task] = folder / f"{task}.png"
+        write_png_atomically(np.asarray(render_overlay(canonical, heatmap)), paths[task])
+    return paths

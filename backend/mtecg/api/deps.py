@@ -1,0 +1,179 @@
+"""Request-scoped dependencies: the service, a database session, who is asking, and guards.
+
+Authentication and the Origin check are dependencies (not middleware) because a refusal is an
+auditable event and needs the database session of the request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Final
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from mtecg.api.errors import ApiError, request_id
+from mtecg.api.service import Service
+from mtecg.db import accounts, audit
+from mtecg.db.models import User, utcnow
+
+SESSION_COOKIE: Final = "mtecg_session"
+_UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: A session's last-seen time is written at most this often (each write is a transaction).
+_TOUCH_EVERY: Final = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for."""
+
+    user_id: uuid.UUID
+    username: str
+    display_name: str
+    role: str
+    organisation: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.id, user.username, user.display_name, user.role, user.organisation)
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def get_db(service: ServiceDep) -> Iterator[Session]:
+    with service.sessions() as db:
+        yield db
+
+
+DbDep = Annotated[Session, Depends(get_db)]
+
+
+def record(
+    db: Session,
+    request: Request,
+    action: str,
+    outcome: str,
+    actor: str | None,
+    object_id: str | None = None,
+) -> None:
+    """An audit row in this request's transaction (the caller commits with its action)."""
+    audit.record(
+        db, action, outcome, actor=actor, object_id=object_id, request_id=request_id(request)
+    )
+
+
+def deny(
+    db: Session,
+    request: Request,
+    error: ApiError,
+    actor: str | None,
+    object_id: str | None = None,
+) -> ApiError:
+    """Audits a refusal in its own transaction and returns the error to raise."""
+    db.rollback()
+    record(
+        db, request, f"{request.method} {_route(request)}", f"denied:{error.code}", actor, object_id
+    )
+    db.commit()
+    return error
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))[:48]
+
+
+def own_origin(request: Request) -> str:
+    """This service's origin as the browser sees it (through the frontend's proxy if any)."""
+    headers = request.headers
+    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip()
+    host = headers.get("x-forwarded-host", "").split(",")[0].strip()
+    if proto and host:
+        return f"{proto}://{host}"
+    return f"{request.url.scheme}://{headers.get('host', '')}"
+
+
+def check_origin(request: Request, service: ServiceDep, db: DbDep) -> None:
+    """State-changing requests from another site's page are refused (403 foreign_origin)."""
+    if request.method not in _UNSAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if origin is None:
+        return  # not a browser, or a same-origin request from an older browser
+    origin = origin.rstrip("/")
+    if origin == own_origin(request) or origin in service.settings.allowed_origins:
+        return
+    raise deny(
+        db,
+        request,
+        ApiError(403, "foreign_origin", "Requests from this site are not allowed."),
+        actor=None,
+    )
+
+
+def _user_from_request(request: Request, service: ServiceDep, db: Session) -> User | None:
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        return accounts.user_for_api_key(db, authorization[7:].strip())
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    stored = accounts.find_session(db, token)
+    now = utcnow()
+    if stored is None or now >= stored.idle_expires_at or now >= stored.absolute_expires_at:
+        return None
+    user = accounts.get_user(db, stored.user_id)
+    if user is None or user.disabled:
+        return None
+    if now - stored.last_seen_at >= _TOUCH_EVERY:
+        stored.last_seen_at = now
+        stored.idle_expires_at = min(
+            now + timedelta(minutes=service.settings.session_idle_minutes),
+            stored.absolute_expires_at,
+        )
+        db.commit()
+    return user
+
+
+def get_principal(request: Request, service: ServiceDep, db: DbDep) -> Principal:
+    """The authenticated user (or the local user when authentication is off); 401 otherwise."""
+    if not service.settings.auth_enabled:
+        local = accounts.find_user(db, accounts.LOCAL_USER)
+        if local is None:
+            raise ApiError(503, "not_ready", "The service is starting.")
+        return Principal.of(local)
+    user = _user_from_request(request, service, db)
+    if user is None:
+        raise deny(db, request, ApiError(401, "not_authenticated", "Sign in first."), None)
+    # End the read transaction now: on SQLite it holds the write lock (BEGIN IMMEDIATE), and
+    # an upload keeps its session open while the model works.
+    db.commit()
+    return Principal.of(user)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+Guarded = [Depends(check_origin)]
+
+
+def require_admin(request: Request, principal: PrincipalDep, db: DbDep) -> Principal:
+    if not principal.is_admin:
+        raise deny(
+            db, request, ApiError(403, "forbidden", "Administrators only."), principal.username
+        )
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]

@@ -1,0 +1,129 @@
+"""Login, logout and who-am-I for the browser; REST clients use API keys instead."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+
+from mtecg.api.deps import (
+    SESSION_COOKIE,
+    DbDep,
+    Guarded,
+    Principal,
+    PrincipalDep,
+    ServiceDep,
+    record,
+)
+from mtecg.api.errors import ApiError
+from mtecg.api.schemas import LoginIn, Me, UserOut
+from mtecg.db import accounts
+from mtecg.db.models import utcnow
+from mtecg.security.passwords import hash_password, needs_rehash, verify_password
+from mtecg.settings import Settings
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def me(principal: Principal, auth_enabled: bool) -> Me:
+    return Me(
+        auth_enabled=auth_enabled,
+        user=UserOut(
+            id=principal.user_id,
+            username=principal.username,
+            display_name=principal.display_name,
+            role=principal.role,  # type: ignore[arg-type]
+            organisation=principal.organisation,
+        ),
+    )
+
+
+def cookie_secure(request: Request, settings: Settings) -> bool:
+    """Secure when told so, or (auto) when the browser reached us over TLS."""
+    if settings.cookie_secure != "auto":
+        return settings.cookie_secure == "true"
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return forwarded == "https" or request.url.scheme == "https"
+
+
+@router.post(
+    "/login",
+    dependencies=Guarded,
+    responses={401: {"description": "invalid_credentials"}, 429: {"description": "throttled"}},
+)
+def login(
+    body: LoginIn, request: Request, response: Response, service: ServiceDep, db: DbDep
+) -> Me:
+    client = request.client.host if request.client else "unknown"
+    wait = service.throttle.retry_after(body.username, client)
+    if wait is not None:
+        log.warning("login throttled for a user name from %s", client)
+        record(db, request, "auth.login", "throttled", body.username)
+        db.commit()
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            "Too many failed sign-ins; try again later.",
+            headers={"Retry-After": str(wait)},
+        )
+    user = accounts.find_user(db, body.username)
+    usable = user is not None and not user.disabled and user.password_hash is not None
+    # Unknown, disabled and password-less users cost one argon2 check too (no enumeration).
+    if not verify_password(user.password_hash if usable and user else None, body.password):
+        service.throttle.failed(body.username, client)
+        log.info("failed sign-in from %s", client)
+        record(db, request, "auth.login", "failure", body.username)
+        db.commit()
+        raise ApiError(401, "invalid_credentials", "Wrong user name or password.")
+    assert user is not None and user.password_hash is not None
+    service.throttle.succeeded(body.username, client)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(body.password)
+    settings = service.settings
+    token = accounts.start_session(
+        db,
+        user,
+        utcnow(),
+        timedelta(minutes=settings.session_idle_minutes),
+        timedelta(hours=settings.session_absolute_hours),
+    )
+    record(db, request, "auth.login", "success", user.username, str(user.id))
+    db.commit()
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_absolute_hours * 3600,
+        path="/",
+        secure=cookie_secure(request, settings),
+        httponly=True,
+        samesite="strict",
+    )
+    return me(Principal.of(user), settings.auth_enabled)
+
+
+@router.post("/logout", status_code=204, dependencies=Guarded)
+def logout(request: Request, service: ServiceDep, db: DbDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        stored = accounts.find_session(db, token)
+        if stored is not None:
+            user = accounts.get_user(db, stored.user_id)
+            accounts.end_session(db, token)
+            record(db, request, "auth.logout", "success", user.username if user else None)
+        db.commit()
+    response = Response(status_code=204)
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        secure=cookie_secure(request, service.settings),
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.get("/me", responses={401: {"description": "not_authenticated"}})
+def get_me(principal: PrincipalDep, service: ServiceDep) -> Me:
+    return me(principal, service.settings.auth_enabled)

@@ -1,0 +1,409 @@
+"""Screenings: upload and screen a printout, list, read, export, view images, delete.
+
+An upload is admitted to the bounded queue before its body is read (503 `overloaded` at once
+when full), parsed in a sandbox worker, run through the model worker, and stored: images
+first, then the row and its audit entry in one transaction; the 201 is sent only after that
+commit. A rejected file writes no screening row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import hmac
+import io
+import logging
+import time
+import uuid
+from datetime import date
+from typing import Annotated, Any, Final, Literal
+
+import anyio
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+
+from mtecg.api import storage
+from mtecg.api.deps import AdminDep, DbDep, Guarded, Principal, PrincipalDep, ServiceDep, deny
+from mtecg.api.deps import record as audit_row
+from mtecg.api.errors import RETRY_AFTER_S, ApiError, overloaded, request_id
+from mtecg.api.model_worker import ModelOutput
+from mtecg.api.schemas import ScreeningOut, ScreeningPage
+from mtecg.api.service import Service
+from mtecg.api.upload_form import MAX_PATIENT_REF, UploadForm, read_upload_form
+from mtecg.api.view import TASK_LABELS, screening_out, screening_url
+from mtecg.db import audit
+from mtecg.db import screenings as repo
+from mtecg.db.models import Screening, utcnow
+from mtecg.errors import Rejection
+from mtecg.preprocess import Preprocessed, preprocess_in_sandbox
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/screenings", tags=["screenings"])
+
+#: Every accepted printout is read at 25 mm/s (the layout stage refuses other speeds).
+PAPER_SPEED_MM_S: Final = 25.0
+_BOOL_FIELD: Final = {"type": "string", "enum": ["true", "false", "1", "0"]}
+UPLOAD_OPENAPI: Final = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "patient_ref": {"type": "string", "maxLength": MAX_PATIENT_REF},
+                        "profile": {"type": "string"},
+                        **{
+                            name: _BOOL_FIELD
+                            for name in (
+                                "female",
+                                "diabetes",
+                                "hypertension",
+                                "smoking",
+                                "dyslipidaemia",
+                            )
+                        },
+                        "age": {"type": "number", "minimum": 18, "maximum": 120},
+                    },
+                }
+            }
+        },
+    }
+}
+PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
+    401: {"description": "not_authenticated"},
+    403: {"description": "forbidden or foreign_origin"},
+    404: {"description": "not_found"},
+}
+
+
+def patient_ref_hmac(secret_key: bytes, patient_ref: str) -> str:
+    return hmac.new(secret_key, patient_ref.encode(), hashlib.sha256).hexdigest()
+
+
+# -- create -----------------------------------------------------------------------------------
+
+
+@router.post(
+    "",
+    status_code=201,
+    dependencies=Guarded,
+    openapi_extra=UPLOAD_OPENAPI,
+    responses={
+        **PROBLEMS,
+        413: {"description": "file_too_large"},
+        415: {"description": "unsupported_type"},
+        422: {"description": "rejected file or validation_error"},
+        503: {"description": "overloaded, not_ready or database_unavailable"},
+    },
+)
+async def create_screening(
+    request: Request, service: ServiceDep, principal: PrincipalDep
+) -> ScreeningOut:
+    model = service.model
+    if model is None or service.sandbox is None:
+        raise ApiError(
+            503, "not_ready", service.model_problem, headers={"Retry-After": str(RETRY_AFTER_S)}
+        )
+    if not service.admission.try_enter():
+        raise overloaded("Too many screenings in progress; try again shortly.")
+    try:
+        started = time.perf_counter()
+        form = await read_upload_form(request, model.manifest, service.limits.max_bytes)
+        try:
+            async with asyncio.timeout(service.settings.request_deadline_s):
+                pre = await anyio.to_thread.run_sync(
+                    preprocess_in_sandbox,
+                    service.sandbox,
+                    form.data,
+                    form.profile,
+                    service.limits,
+                    abandon_on_cancel=True,
+                )
+                output = await asyncio.wrap_future(
+                    model.worker.submit(pre.layout.canonical, form.clinical)
+                )
+        except TimeoutError:
+            raise overloaded("The screening did not finish in time; try again.") from None
+        except Rejection as rejection:
+            await anyio.to_thread.run_sync(_audit_rejection, service, request, principal, rejection)
+            raise
+        total_ms = (time.perf_counter() - started) * 1000
+        row = await anyio.to_thread.run_sync(
+            _store, service, principal, form, pre, output, request_id(request), total_ms
+        )
+    finally:
+        service.admission.leave()
+    body = screening_out(row, principal.username)
+    return JSONResponse(  # type: ignore[return-value]
+        body.model_dump(mode="json"), 201, headers={"Location": screening_url(row.id)}
+    )
+
+
+def _audit_rejection(
+    service: Service, request: Request, principal: Principal, rejection: Rejection
+) -> None:
+    log.info("upload rejected: %s", rejection.code.value)
+    with service.sessions.begin() as db:
+        audit_row(
+            db, request, "screening.create", f"rejected:{rejection.code.value}", principal.username
+        )
+
+
+def _store(
+    service: Service,
+    principal: Principal,
+    form: UploadForm,
+    pre: Preprocessed,
+    output: ModelOutput,
+    rid: str,
+    total_ms: float,
+) -> Screening:
+    """Images, then row + audit row in one transaction; the images go again if that fails."""
+    screening_id, created_at = uuid.uuid4(), utcnow()
+    folder = storage.folder_for(created_at, screening_id)
+    data_dir = service.settings.data_dir
+    manifest = output.manifest
+    tasks = {
+        name: {
+            "label": TASK_LABELS[name],
+            "probability": result.probability,
+            "prediction": bool(result.prediction),
+            "threshold": manifest.tasks[name].threshold,
+            "risk_band": result.risk_band,
+            "reference_marker": result.reference_marker,
+        }
+        for name, result in output.results.items()
+    }
+    ingest_ms = pre.timings_ms.get("open", 0.0)
+    try:
+        images = storage.write_images(data_dir, folder, pre.layout.canonical, output.heatmaps)
+        with service.sessions.begin() as db:
+            db.add(
+                Screening(
+                    id=screening_id,
+                    created_at=created_at,
+                    user_id=principal.user_id,
+                    organisation=principal.organisation,
+                    upload_sha256=hashlib.sha256(form.data).hexdigest(),
+                    patient_ref_hmac=None
+                    if form.patient_ref is None
+                    else patient_ref_hmac(service.secret_key, form.patient_ref),
+                    layout={
+                        "profile": pre.layout.profile,
+                        "kind": "pdf" if pre.kind == "pdf" else "image",
+                        "px_per_mm": pre.layout.px_per_mm,
+                        "rotation_deg": pre.layout.rotation_deg,
+                        "rhythm_strips": pre.layout.rhythm_strips,
+                        "paper_speed_mm_s": PAPER_SPEED_MM_S,
+                    },
+                    model_id=manifest.id,
+                    model_version=manifest.version,
+                    weights_sha256=manifest.weights.sha256 if manifest.weights else "",
+                    model_synthetic=manifest.synthetic,
+                    clinical=form.clinical_json,
+                    outputs=tasks,
+                    timings_ms={
+                        "ingest": round(ingest_ms, 3),
+                        "layout": round(sum(pre.timings_ms.values()) - ingest_ms, 3),
+                        **output.timings_ms,
+                        "total": round(total_ms, 3),
+                    },
+                    images=images,
+                    scar_probability=output.results["scar"].probability,
+                    scar_band=output.results["scar"].risk_band,
+                    lvef_probability=output.results["lvef"].probability,
+                    lvef_band=output.results["lvef"].risk_band,
+                )
+            )
+            db.flush()
+            audit.record(
+                db,
+                "screening.create",
+                "success",
+                actor=principal.username,
+                object_id=str(screening_id),
+                request_id=rid,
+            )
+            row = db.get_one(Screening, screening_id)
+    except BaseException:
+        storage.remove_images(data_dir, folder)
+        raise
+    return row
+
+
+# -- read -------------------------------------------------------------------------------------
+
+Band = Literal["low", "moderate", "high"]
+
+
+def _filter(
+    principal: Principal,
+    service: Service,
+    date_from: date | None,
+    date_to: date | None,
+    risk_band: Band | None,
+    patient_ref: str | None,
+) -> repo.ScreeningFilter:
+    ref = patient_ref.strip() if patient_ref else None
+    return repo.ScreeningFilter(
+        organisation=None if principal.is_admin else principal.organisation,
+        date_from=date_from,
+        date_to=date_to,
+        risk_band=risk_band,
+        patient_ref_hmac=patient_ref_hmac(service.secret_key, ref) if ref else None,
+    )
+
+
+DateFrom = Annotated[date | None, Query(description="inclusive, UTC")]
+DateTo = Annotated[date | None, Query(description="inclusive, UTC")]
+PatientRef = Annotated[str | None, Query(max_length=MAX_PATIENT_REF)]
+
+
+@router.get("", responses=PROBLEMS)
+def list_screenings(
+    request: Request,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    db: DbDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    risk_band: Band | None = None,
+    patient_ref: PatientRef = None,
+) -> ScreeningPage:
+    query = _filter(principal, service, date_from, date_to, risk_band, patient_ref)
+    rows, total = repo.page(db, query, page, page_size)
+    audit_row(db, request, "screening.list", "success", principal.username)
+    db.commit()
+    return ScreeningPage(
+        items=[screening_out(row, username) for row, username in rows],
+        page=page,
+        page_size=page_size,
+        total=total,
+    )
+
+
+EXPORT_COLUMNS: Final = (
+    "id",
+    "created_at",
+    "username",
+    "patient_ref_hash",
+    "scar_probability",
+    "scar_risk_band",
+    "lvef_probability",
+    "lvef_risk_band",
+    "model_id",
+    "model_version",
+)
+
+
+@router.get(
+    "/export.csv",
+    response_class=Response,
+    responses={**PROBLEMS, 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def export_screenings(
+    request: Request,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    db: DbDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    risk_band: Band | None = None,
+    patient_ref: PatientRef = None,
+) -> Response:
+    query = _filter(principal, service, date_from, date_to, risk_band, patient_ref)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for row, username in repo.every(db, query):
+        writer.writerow(
+            (
+                row.id,
+                screening_out(row, username).model_dump(mode="json")["created_at"],
+                username,
+                row.patient_ref_hmac[:12] if row.patient_ref_hmac else "",
+                f"{row.scar_probability:.6f}",
+                row.scar_band,
+                f"{row.lvef_probability:.6f}",
+                row.lvef_band,
+                row.model_id,
+                row.model_version,
+            )
+        )
+    audit_row(db, request, "screening.export", "success", principal.username)
+    db.commit()
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="screenings.csv"'},
+    )
+
+
+def _visible(
+    request: Request, db: DbDep, principal: Principal, screening_id: uuid.UUID
+) -> tuple[Screening, str]:
+    """The screening if this principal may see it: 404 when absent, 403 (audited) otherwise."""
+    found = repo.one(db, screening_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No such screening.")
+    if not principal.is_admin and found[0].organisation != principal.organisation:
+        raise deny(
+            db,
+            request,
+            ApiError(403, "forbidden", "This screening belongs to another organisation."),
+            principal.username,
+            str(screening_id),
+        )
+    return found
+
+
+@router.get("/{screening_id}", responses=PROBLEMS)
+def get_screening(
+    screening_id: uuid.UUID, request: Request, principal: PrincipalDep, db: DbDep
+) -> ScreeningOut:
+    row, username = _visible(request, db, principal, screening_id)
+    audit_row(db, request, "screening.view", "success", principal.username, str(screening_id))
+    db.commit()
+    return screening_out(row, username)
+
+
+@router.get(
+    "/{screening_id}/images/{name}.png",
+    response_class=FileResponse,
+    responses={**PROBLEMS, 200: {"content": {"image/png": {}}}},
+)
+def get_image(
+    screening_id: uuid.UUID,
+    name: Literal["canonical", "scar", "lvef"],
+    request: Request,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    db: DbDep,
+) -> FileResponse:
+    row, _ = _visible(request, db, principal, screening_id)
+    path = storage.image_file(service.settings.data_dir, row.images, name)
+    if path is None or not path.is_file():
+        raise ApiError(404, "not_found", "No such image.")
+    audit_row(db, request, "screening.view_image", "success", principal.username, str(screening_id))
+    db.commit()
+    return FileResponse(path, media_type="image/png")
+
+
+@router.delete("/{screening_id}", status_code=204, dependencies=Guarded, responses=PROBLEMS)
+def delete_screening(
+    screening_id: uuid.UUID, request: Request, service: ServiceDep, admin: AdminDep, db: DbDep
+) -> Response:
+    row, _ = _visible(request, db, admin, screening_id)
+    folder = storage.folder_of(row.images)
+    db.delete(row)
+    audit_row(db, request, "screening.delete", "success", admin.username, str(screening_id))
+    db.commit()
+    storage.remove_images(service.settings.data_dir, folder)
+    return Response(status_code=204)

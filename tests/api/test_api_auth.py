@@ -1,0 +1,105 @@
+"""Sign-in, sessions and API keys on SQLite and PostgreSQL: cookie flags, timeouts, throttling
+without user enumeration, logout, revoked keys and disabled users, with their audit rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from api_client import PASSWORD, Running, bearer
+from sqlalchemy import select, update
+
+from mtecg.db import accounts
+from mtecg.db.models import AuditEvent, UserSession, utcnow
+
+
+def login(running: Running, username: str, password: str, **headers: str):  # type: ignore[no-untyped-def]
+    running.client.cookies.clear()
+    return running.client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}, headers=headers
+    )
+
+
+def outcomes(running: Running, action: str) -> list[tuple[str | None, str]]:
+    with running.service.sessions() as db:
+        rows = db.scalars(select(AuditEvent).where(AuditEvent.action == action))
+        return [(r.actor, r.outcome) for r in rows]
+
+
+def test_login_sets_a_strict_http_only_cookie_secure_behind_tls(running: Running) -> None:
+    running.user("dana")
+    plain = login(running, "dana", PASSWORD)
+    assert plain.status_code == 200
+    assert plain.json()["user"]["username"] == "dana" and plain.json()["auth_enabled"] is True
+    cookie = plain.headers["set-cookie"]
+    assert cookie.startswith("mtecg_session=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    tls = login(running, "dana", PASSWORD, **{"X-Forwarded-Proto": "https"})
+    assert "Secure" in tls.headers["set-cookie"]
+    assert ("dana", "success") in outcomes(running, "auth.login")
+
+
+def test_session_cookie_authenticates_until_logout(running: Running) -> None:
+    running.user("erin")
+    assert login(running, "erin", PASSWORD).status_code == 200
+    me = running.client.get("/api/v1/auth/me")
+    assert me.status_code == 200 and me.json()["user"]["role"] == "clinician"
+    assert running.client.get("/api/v1/screenings").status_code == 200
+    token = running.client.cookies.get("mtecg_session")
+    out = running.client.post("/api/v1/auth/logout")
+    assert out.status_code == 204
+    running.client.cookies.set("mtecg_session", str(token))
+    assert running.client.get("/api/v1/auth/me").status_code == 401
+    assert ("erin", "success") in outcomes(running, "auth.logout")
+
+
+def test_idle_and_absolute_timeouts_end_a_session(running: Running) -> None:
+    running.user("finn")
+    for column in (UserSession.idle_expires_at, UserSession.absolute_expires_at):
+        assert login(running, "finn", PASSWORD).status_code == 200
+        token = running.client.cookies.get("mtecg_session")
+        assert running.client.get("/api/v1/auth/me").status_code == 200
+        with running.service.sessions.begin() as db:
+            stored = accounts.find_session(db, str(token))
+            assert stored is not None
+            db.execute(
+                update(UserSession)
+                .where(UserSession.id == stored.id)
+                .values({column: utcnow() - timedelta(seconds=1)})
+            )
+        expired = running.client.get("/api/v1/auth/me")
+        assert expired.status_code == 401 and expired.json()["code"] == "not_authenticated"
+
+
+def test_failures_are_throttled_and_do_not_reveal_users(running: Running) -> None:
+    running.user("gwen")
+    wrong = login(running, "gwen", "not the password at all")
+    unknown = login(running, "nobody-here", "not the password at all")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["code"] == unknown.json()["code"] == "invalid_credentials"
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+    for _ in range(4):
+        assert login(running, "gwen", "still not it, sorry").status_code == 401
+    throttled = login(running, "gwen", PASSWORD)  # even the right password waits now
+    assert throttled.status_code == 429 and throttled.json()["code"] == "too_many_attempts"
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert login(running, "dana", PASSWORD).status_code == 200  # others are not locked out
+    recorded = outcomes(running, "auth.login")
+    assert recorded.count(("gwen", "failure")) == 5 and ("gwen", "throttled") in recorded
+    assert ("nobody-here", "failure") in recorded
+
+
+def test_revoked_keys_and_disabled_users_are_refused(running: Running) -> None:
+    key = running.user("hugo")
+    assert running.client.get("/api/v1/auth/me", headers=bearer(key)).status_code == 200
+    prefix = key.split("_")[1]
+    with running.service.sessions.begin() as db:
+        accounts.revoke_api_key(db, prefix)
+    revoked = running.client.get("/api/v1/screenings", headers=bearer(key))
+    assert revoked.status_code == 401
+    key2 = running.user("iris")
+    with running.service.sessions.begin() as db:
+        accounts.disable_user(db, "iris")
+    assert running.client.get("/api/v1/auth/me", headers=bearer(key2)).status_code == 401
+    assert login(running, "iris", PASSWORD).status_code == 401
+    garbage = running.client.get("/api/v1/auth/me", headers=bearer("mtecg_nope_nope"))
+    assert garbage.status_code == 401

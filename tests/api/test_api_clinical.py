@@ -1,0 +1,69 @@
+"""A clinical-variant model: its inputs are required form fields, checked by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from api_client import Running, started
+from service_fixtures import BACKENDS, database, migrated
+
+FIELDS = {
+    "female": "true",
+    "diabetes": "0",
+    "hypertension": "1",
+    "smoking": "false",
+    "dyslipidaemia": "false",
+    "age": "63",
+}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def clinical(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, packages: Any
+) -> Iterator[Running]:
+    folder = tmp_path_factory.mktemp(f"clinical-{request.param}")
+    with (
+        database(request.param, folder) as url,
+        started(migrated(url), folder / "data", packages["clinical"]) as running,
+    ):
+        yield running
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"age": "17"}, "age"),
+        ({"age": "121"}, "age"),
+        ({"age": "old"}, "age"),
+        ({"female": "yes please"}, "female"),
+        ({"smoking": None}, "smoking"),
+        ({"weight": "80"}, "weight"),
+    ],
+)
+def test_bad_clinical_fields_are_422_naming_the_field(
+    clinical: Running, ecg_pdf: bytes, change: dict[str, str | None], field: str
+) -> None:
+    key = clinical.user(f"u{abs(hash((field, str(change)))) % 10**8}")
+    fields = {k: v for k, v in {**FIELDS, **change}.items() if v is not None}
+    response = clinical.upload(key, ecg_pdf, **fields)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error" and response.json()["field"] == field
+
+
+def test_clinical_inputs_are_used_and_returned(clinical: Running, ecg_pdf: bytes) -> None:
+    key = clinical.user("clin")
+    response = clinical.upload(key, ecg_pdf, **FIELDS)
+    assert response.status_code == 201, response.text
+    assert response.json()["clinical"] == {
+        "female": True,
+        "diabetes": False,
+        "hypertension": True,
+        "smoking": False,
+        "dyslipidaemia": False,
+        "age": 63.0,
+    }
+    card = clinical.client.get("/api/v1/model").json()
+    names = {f["name"]: f for f in card["clinical_inputs"]["fields"]}
+    assert set(names) == set(FIELDS) and names["age"]["min"] == 18

@@ -1,0 +1,79 @@
+"""Building blocks for the service suites (tests/api, tests/db): databases, model packages.
+
+Real components only: SQLite files, a throwaway PostgreSQL database per use (created through the
+shared `test` database and dropped afterwards), and tiny random-weight model packages.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from tests_paths import REPO
+
+sys.path.insert(0, str(REPO / "tests" / "model"))
+
+from model_builders import manifest, network_spec, random_network
+
+from mtecg.db import migrate
+from mtecg.db.engine import make_engine
+from mtecg.model.package import write_package
+from mtecg.settings import Settings
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+BACKENDS = ("sqlite", "postgresql")
+
+
+@contextmanager
+def pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database; dropped (with its connections) afterwards."""
+    name = f"mtecg_test_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def database(backend: str, folder: Path) -> Iterator[str]:
+    """An empty database of either kind, as a URL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'mtecg.db'}"
+    else:
+        with pg_database() as url:
+            yield url
+
+
+def migrated(url: str) -> str:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def tiny_package(folder: Path, clinical: bool = False) -> Path:
+    """A random-weight package with a 64 px input: real loading and inference, fast."""
+    spec = network_spec(clinical=clinical)
+    return write_package(folder, random_network(spec), manifest(spec, size=64))
+
+
+def settings(url: str, data_dir: Path, model_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": url,
+        "data_dir": data_dir,
+        "model_dir": model_dir,
+        "secret_key": "test-secret-key",
+        "sandbox_workers": 1,
+        "queue_size": 16,
+        "device": "cpu",
+        **overrides,
+    }
+    return Settings(**values)
