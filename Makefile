@@ -3,11 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+FRONTEND := frontend
+NPM_STAMP := $(FRONTEND)/node_modules/.installed
+STANDALONE := $(FRONTEND)/.next/standalone/server.js
+# What the web app's build depends on: rebuilt by `make run` only when one of these changed.
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/dev/null) \
+	$(FRONTEND)/package-lock.json $(FRONTEND)/next.config.ts $(FRONTEND)/tsconfig.json \
+	$(FRONTEND)/scripts/copy-standalone-assets.mjs
+export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install install-python install-frontend chromium build run demo test lint typecheck \
+	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean
 DEMO := var/demo
 
-install: $(STAMP)
+install: install-python install-frontend chromium
+
+install-python: $(STAMP)
 
 $(STAMP): backend/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,20 +26,55 @@ $(STAMP): backend/pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -e 'backend[dev]'
 	touch $(STAMP)
 
-lint: install
+install-frontend: $(NPM_STAMP)
+
+$(NPM_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+# Debian's Chromium for the end-to-end tests (never a browser download of playwright's own).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+# The web app: `next build` (output: standalone) with its static assets copied beside server.js.
+build: install-frontend
+	cd $(FRONTEND) && npm run build
+
+$(STANDALONE): $(NPM_STAMP) $(FRONTEND_SOURCES)
+	cd $(FRONTEND) && npm run build
+
+lint: install-python
 	$(BIN)/ruff check --config backend/pyproject.toml backend tests benchmarks
 	$(BIN)/ruff format --config backend/pyproject.toml --check backend tests benchmarks
 
-typecheck: install
+typecheck: install-python
 	$(BIN)/mypy --config-file backend/pyproject.toml backend/mtecg
 
-pytest: install
+pytest: install-python
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+frontend-lint: install-frontend
+	cd $(FRONTEND) && npm run --silent lint
 
-# Until the web service exists, `run` shows the pipeline end to end on a synthetic printout.
-run: install
+frontend-typecheck: install-frontend
+	cd $(FRONTEND) && npm run --silent typecheck
+
+frontend-unit: install-frontend
+	cd $(FRONTEND) && npm run --silent test:unit
+
+# The real backend (temp SQLite, models/demo or MTECG_E2E_MODEL_DIR) and the built web app in
+# Debian's Chromium; screenshots in frontend/test-results/e2e/.
+e2e: install $(STANDALONE)
+	cd $(FRONTEND) && npm run --silent test:e2e
+
+test: lint typecheck pytest frontend-lint frontend-typecheck frontend-unit e2e
+
+# The web app and its backend on this machine: http://127.0.0.1:3000 (scripts/run-local.sh).
+run: install $(STANDALONE)
+	scripts/run-local.sh
+
+# The command-line pipeline on a synthetic printout, without the service.
+demo: install-python
 	@mkdir -p $(DEMO)
 	@$(BIN)/mtecg synth --n 1 --seed 7 --layout siriraj-grid --out $(DEMO) > /dev/null
 	@$(BIN)/mtecg preprocess $(DEMO)/00000.pdf --out $(DEMO)/canonical.png
@@ -37,8 +83,9 @@ run: install
 	@echo "Canonical 12-lead image: $(DEMO)/canonical.png"
 	@echo "Try your own: $(BIN)/mtecg preprocess ECG.pdf --out canonical.png --json"
 
-bench: install
+bench: install-python
 	$(BIN)/python benchmarks/preprocess.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache \
+		$(FRONTEND)/node_modules $(FRONTEND)/.next $(FRONTEND)/test-results

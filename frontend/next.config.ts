@@ -1,0 +1,31 @@
+import type { NextConfig } from "next";
+
+// The frontend is served by `node .next/standalone/server.js` (scripts/frontend.sh, Docker).
+// All /api/* traffic goes through src/app/api/[...path]/route.ts, which reads
+// MTECG_BACKEND_URL at request time, so one build works against any backend.
+const nextConfig: NextConfig = {
+  output: "standalone",
+  poweredByHeader: false,
+  reactStrictMode: true,
+  // Pin the tracing root to this folder so the standalone output has server.js at its top.
+  outputFileTracingRoot: __dirname,
+  experimental: {
+    // Only used if a `proxy.ts` (middleware) is ever added: never cut a 20 MiB upload short.
+    proxyClientMaxBodySize: "25mb",
+  },
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "X-Content-Type-Options", value: "nosniff" },
+          { key: "Referrer-Policy", value: "same-origin" },
+          { key: "X-Frame-Options", value: "DENY" },
+          { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
+        ],
+      },
+    ];
+  },
+};
+
+export default nextConfig;

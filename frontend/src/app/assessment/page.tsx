@@ -1,0 +1,190 @@
+"use client";
+
+import { useState } from "react";
+import { RequireAuth, useApp } from "@/components/AppContext";
+import { ErrorBox, ScreeningAid } from "@/components/Notices";
+import { BandChip, RiskBar } from "@/components/RiskBar";
+import { t, type MessageKey } from "@/i18n";
+import { ApiError, assess } from "@/lib/api";
+import { percent } from "@/lib/format";
+import { ASSESSMENT_KEYS, type AssessmentInput, type AssessmentResult } from "@/lib/types";
+
+const CONDITIONS = [
+  "diabetes",
+  "prior_mi",
+  "prior_ptca_cabg",
+  "cad",
+  "heart_failure",
+  "hypertension",
+  "ckd",
+] as const;
+type Condition = (typeof CONDITIONS)[number];
+
+const THIS_YEAR_BE = new Date().getFullYear() + 543;
+
+function AssessmentForm() {
+  const { signedOut } = useApp();
+  const [birthYear, setBirthYear] = useState("");
+  const [sex, setSex] = useState<"female" | "male" | "">("");
+  const [height, setHeight] = useState("");
+  const [weight, setWeight] = useState("");
+  const [conditions, setConditions] = useState<Record<Condition, boolean>>(
+    Object.fromEntries(CONDITIONS.map((c) => [c, false])) as Record<Condition, boolean>,
+  );
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [result, setResult] = useState<AssessmentResult | null>(null);
+
+  async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!event.currentTarget.checkValidity() || !sex) {
+      event.currentTarget.reportValidity();
+      return;
+    }
+    const input: AssessmentInput = {
+      birth_year_be: Number(birthYear),
+      sex,
+      height_cm: Number(height),
+      weight_kg: Number(weight),
+      ...conditions,
+    };
+    setBusy(true);
+    setError(null);
+    try {
+      setResult(await assess(input));
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === "not_authenticated") signedOut();
+      setError(caught);
+      setResult(null);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <h1>{t("assess.title")}</h1>
+      <p>{t("assess.intro")}</p>
+      <form className="panel" onSubmit={onSubmit} data-testid="assessment-form">
+        <div className="two-col">
+          <div className="field">
+            <label htmlFor="birth-year">{t("assess.birthYear")}</label>
+            <input
+              id="birth-year"
+              type="number"
+              inputMode="numeric"
+              required
+              min={THIS_YEAR_BE - 120}
+              max={THIS_YEAR_BE}
+              value={birthYear}
+              onChange={(e) => setBirthYear(e.target.value)}
+              aria-describedby="birth-year-hint"
+            />
+            <span id="birth-year-hint" className="hint">
+              {t("assess.birthYearHint")}
+            </span>
+          </div>
+          <fieldset>
+            <legend>{t("assess.sex")}</legend>
+            {(["female", "male"] as const).map((value) => (
+              <label key={value} className="check">
+                <input
+                  type="radio"
+                  name="sex"
+                  value={value}
+                  required
+                  checked={sex === value}
+                  onChange={() => setSex(value)}
+                />
+                {t(`assess.sex.${value}`)}
+              </label>
+            ))}
+          </fieldset>
+          <div className="field">
+            <label htmlFor="height">{t("assess.height")}</label>
+            <input
+              id="height"
+              type="number"
+              inputMode="decimal"
+              required
+              min={50}
+              max={250}
+              step="any"
+              value={height}
+              onChange={(e) => setHeight(e.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="weight">{t("assess.weight")}</label>
+            <input
+              id="weight"
+              type="number"
+              inputMode="decimal"
+              required
+              min={10}
+              max={400}
+              step="any"
+              value={weight}
+              onChange={(e) => setWeight(e.target.value)}
+            />
+          </div>
+        </div>
+        <fieldset>
+          <legend>{t("assess.history")}</legend>
+          <div className="checks">
+            {CONDITIONS.map((name) => (
+              <label key={name} className="check">
+                <input
+                  type="checkbox"
+                  name={name}
+                  checked={conditions[name]}
+                  onChange={(e) => setConditions((c) => ({ ...c, [name]: e.target.checked }))}
+                />
+                {t(`assess.${name}`)}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <button type="submit" className="button" disabled={busy}>
+          {busy ? t("assess.submitting") : t("assess.submit")}
+        </button>
+      </form>
+
+      {error !== null && <ErrorBox error={error} />}
+
+      {result && (
+        <section aria-labelledby="assess-results" data-testid="assessment-result">
+          <h2 id="assess-results">{t("assess.results")}</h2>
+          <p>
+            {t("assess.age", { value: result.age_years })} · {t("assess.bmi", { value: result.bmi.toFixed(1) })}
+          </p>
+          <ScreeningAid serverText={result.screening_aid} />
+          <div className="task-grid">
+            {ASSESSMENT_KEYS.map((key) => {
+              const item = result.results[key];
+              const label: MessageKey = `assess.result.${key}`;
+              return (
+                <section key={key} className={`task-card task-${item.risk_band}`} aria-label={t(label)}>
+                  <h3>{t(label)}</h3>
+                  <p className="task-numbers">
+                    <span className="probability">{percent(item.probability)}</span>
+                    <BandChip band={item.risk_band} />
+                  </p>
+                  <RiskBar probability={item.probability} band={item.risk_band} reference={null} />
+                </section>
+              );
+            })}
+          </div>
+        </section>
+      )}
+    </>
+  );
+}
+
+export default function AssessmentPage() {
+  return (
+    <RequireAuth>
+      <AssessmentForm />
+    </RequireAuth>
+  );
+}

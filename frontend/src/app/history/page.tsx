@@ -1,0 +1,205 @@
+"use client";
+
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import { RequireAuth, useApp } from "@/components/AppContext";
+import { ErrorBox, SyntheticBadge } from "@/components/Notices";
+import { BandChip } from "@/components/RiskBar";
+import { t } from "@/i18n";
+import { ApiError, exportUrl, listScreenings, type HistoryFilters } from "@/lib/api";
+import { formatDateTime, percent } from "@/lib/format";
+import { RISK_BANDS, TASKS, type ScreeningPage } from "@/lib/types";
+
+const PAGE_SIZE = 25;
+type Filters = Omit<HistoryFilters, "page" | "page_size">;
+const EMPTY: Filters = { date_from: "", date_to: "", risk_band: "", patient_ref: "" };
+
+function HistoryPage() {
+  const { signedOut } = useApp();
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [page, setPage] = useState(1);
+  const [data, setData] = useState<ScreeningPage | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+
+  useEffect(() => {
+    let live = true;
+    listScreenings({ ...filters, page, page_size: PAGE_SIZE })
+      .then((result) => {
+        if (!live) return;
+        setData(result);
+        setError(null);
+      })
+      .catch((caught: unknown) => {
+        if (!live) return;
+        if (caught instanceof ApiError && caught.code === "not_authenticated") signedOut();
+        setError(caught);
+      })
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [filters, page, signedOut]);
+
+  function go(nextFilters: Filters, nextPage: number) {
+    setLoading(true);
+    setFilters(nextFilters);
+    setPage(nextPage);
+  }
+
+  const pages = data ? Math.max(1, Math.ceil(data.total / data.page_size)) : 1;
+  const set = (name: keyof Filters) => (event: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+    setDraft((d) => ({ ...d, [name]: event.target.value }));
+
+  return (
+    <>
+      <h1>{t("history.title")}</h1>
+      <form
+        className="panel"
+        role="search"
+        aria-label={t("history.filters")}
+        onSubmit={(event) => {
+          event.preventDefault();
+          go(draft, 1);
+        }}
+      >
+        <div className="filters">
+          <div className="field">
+            <label htmlFor="date-from">{t("history.dateFrom")}</label>
+            <input id="date-from" type="date" value={draft.date_from} onChange={set("date_from")} />
+          </div>
+          <div className="field">
+            <label htmlFor="date-to">{t("history.dateTo")}</label>
+            <input id="date-to" type="date" value={draft.date_to} onChange={set("date_to")} />
+          </div>
+          <div className="field">
+            <label htmlFor="risk-band">{t("history.riskBand")}</label>
+            <select id="risk-band" value={draft.risk_band} onChange={set("risk_band")}>
+              <option value="">{t("band.any")}</option>
+              {RISK_BANDS.map((band) => (
+                <option key={band} value={band}>
+                  {t(`band.${band}`)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="patient-ref">{t("history.patientRef")}</label>
+            <input
+              id="patient-ref"
+              type="search"
+              maxLength={64}
+              autoComplete="off"
+              value={draft.patient_ref}
+              onChange={set("patient_ref")}
+            />
+          </div>
+        </div>
+        <div className="actions" style={{ marginTop: "0.75rem" }}>
+          <button type="submit" className="button">
+            {t("history.apply")}
+          </button>
+          <button
+            type="button"
+            className="button secondary"
+            onClick={() => {
+              setDraft(EMPTY);
+              go(EMPTY, 1);
+            }}
+          >
+            {t("history.reset")}
+          </button>
+          <a className="button secondary" href={exportUrl(filters)} download data-testid="export-csv">
+            {t("history.export")}
+          </a>
+        </div>
+      </form>
+
+      {error !== null && <ErrorBox error={error} />}
+      {loading && !data && (
+        <p role="status" className="muted">
+          {t("app.loading")}
+        </p>
+      )}
+
+      {data && (
+        <>
+          <p role="status" className="muted">
+            {t("history.total", { total: data.total })}
+          </p>
+          <div className="table-wrap">
+            <table data-testid="history-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t("history.col.time")}</th>
+                  <th scope="col">{t("history.col.user")}</th>
+                  <th scope="col">{t("history.col.patient")}</th>
+                  <th scope="col">{t("history.col.scar")}</th>
+                  <th scope="col">{t("history.col.lvef")}</th>
+                  <th scope="col">{t("history.col.detail")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.items.length === 0 && (
+                  <tr>
+                    <td colSpan={6}>{t("history.empty")}</td>
+                  </tr>
+                )}
+                {data.items.map((item) => (
+                  <tr key={item.id} data-testid="history-row">
+                    <td>
+                      {formatDateTime(item.created_at)} {item.model.synthetic && <SyntheticBadge />}
+                    </td>
+                    <td>{item.created_by.username}</td>
+                    <td className="mono">{item.patient_ref_hash ?? t("result.none")}</td>
+                    {TASKS.map((task) => (
+                      <td key={task}>
+                        {percent(item.tasks[task].probability)} <BandChip band={item.tasks[task].risk_band} />
+                      </td>
+                    ))}
+                    <td>
+                      <Link
+                        href={`/screenings/${item.id}`}
+                        aria-label={t("history.openLabel", { time: formatDateTime(item.created_at) })}
+                      >
+                        {t("history.open")}
+                      </Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav className="pagination" aria-label={t("history.pagination")}>
+            <button
+              type="button"
+              className="button secondary"
+              disabled={page <= 1 || loading}
+              onClick={() => go(filters, Math.max(1, page - 1))}
+            >
+              {t("history.prev")}
+            </button>
+            <span>{t("history.page", { page, pages })}</span>
+            <button
+              type="button"
+              className="button secondary"
+              disabled={page >= pages || loading}
+              onClick={() => go(filters, page + 1)}
+            >
+              {t("history.next")}
+            </button>
+          </nav>
+        </>
+      )}
+    </>
+  );
+}
+
+export default function History() {
+  return (
+    <RequireAuth>
+      <HistoryPage />
+    </RequireAuth>
+  );
+}

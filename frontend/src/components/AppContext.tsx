@@ -1,0 +1,105 @@
+"use client";
+
+import { usePathname, useRouter } from "next/navigation";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { ApiError, getMe, getModel } from "@/lib/api";
+import type { Me, ModelCard } from "@/lib/types";
+import { t } from "@/i18n";
+
+interface AppState {
+  /** null while loading or when signed out. */
+  me: Me | null;
+  model: ModelCard | null;
+  modelError: ApiError | null;
+  /** Reads /auth/me (and the model card) again, e.g. after signing in. */
+  refresh: () => Promise<Me | null>;
+  /** Forgets the user; the guard then sends the browser to sign-in (`why` picks the notice). */
+  signedOut: (why?: "signed_out" | "expired") => void;
+}
+
+const AppContext = createContext<AppState | null>(null);
+
+export const PUBLIC_PATHS = ["/login"];
+
+export function useApp(): AppState {
+  const state = useContext(AppContext);
+  if (!state) throw new Error("useApp outside AppProvider");
+  return state;
+}
+
+export function AppProvider({ children }: { children: React.ReactNode }) {
+  const router = useRouter();
+  const pathname = usePathname();
+  const [me, setMe] = useState<Me | null>(null);
+  const [checked, setChecked] = useState(false);
+  const [model, setModel] = useState<ModelCard | null>(null);
+  const [modelError, setModelError] = useState<ApiError | null>(null);
+
+  const loadModel = useCallback(async () => {
+    try {
+      setModel(await getModel());
+      setModelError(null);
+    } catch (error) {
+      setModelError(error instanceof ApiError ? error : null);
+    }
+  }, []);
+
+  const refresh = useCallback(async () => {
+    try {
+      const who = await getMe();
+      setMe(who);
+      void loadModel();
+      return who;
+    } catch {
+      setMe(null);
+      return null;
+    } finally {
+      setChecked(true);
+    }
+  }, [loadModel]);
+
+  const why = useRef<"signed_out" | "expired">("expired");
+  const signedOut = useCallback((reason: "signed_out" | "expired" = "expired") => {
+    why.current = reason;
+    setMe(null);
+    setModel(null);
+  }, []);
+
+  useEffect(() => {
+    let live = true;
+    getMe()
+      .then((who) => {
+        if (!live) return;
+        setMe(who);
+        void loadModel();
+      })
+      .catch(() => live && setMe(null))
+      .finally(() => live && setChecked(true));
+    return () => {
+      live = false;
+    };
+  }, [loadModel]);
+
+  const isPublic = PUBLIC_PATHS.includes(pathname);
+  useEffect(() => {
+    if (checked && !me && !isPublic) {
+      router.replace(
+        why.current === "signed_out" ? "/login?signed_out=1" : `/login?next=${encodeURIComponent(pathname)}`,
+      );
+      why.current = "expired";
+    }
+  }, [checked, me, isPublic, pathname, router]);
+
+  const value = useMemo(
+    () => ({ me, model, modelError, refresh, signedOut }),
+    [me, model, modelError, refresh, signedOut],
+  );
+  return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
+}
+
+/** Renders children only once the user is known to be signed in (else a loading line). */
+export function RequireAuth({ children }: { children: React.ReactNode }) {
+  const { me } = useApp();
+  if (!me) return <p className="muted" role="status">{t("app.checkingAuth")}</p>;
+  return <>{children}</>;
+}

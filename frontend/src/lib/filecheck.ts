@@ -1,0 +1,38 @@
+// What the browser checks before uploading, so that an obviously wrong file is refused at once
+// (the server checks everything again).
+
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+export const ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg";
+
+export type FileKind = "pdf" | "png" | "jpeg";
+export type FileCheck = { ok: true; kind: FileKind } | { ok: false; code: string };
+
+/** The kind named by the first bytes (magic numbers), or null. */
+export function sniff(head: Uint8Array): FileKind | null {
+  const starts = (bytes: number[]) =>
+    head.length >= bytes.length && bytes.every((b, i) => head[i] === b);
+  if (starts([0x25, 0x50, 0x44, 0x46, 0x2d])) return "pdf"; // %PDF-
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "png";
+  if (starts([0xff, 0xd8, 0xff])) return "jpeg";
+  return null;
+}
+
+async function readHead(file: Blob, count: number): Promise<Uint8Array> {
+  const slice = file.slice(0, count);
+  if (typeof slice.arrayBuffer === "function") return new Uint8Array(await slice.arrayBuffer());
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(new Uint8Array(reader.result as ArrayBuffer));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsArrayBuffer(slice);
+  });
+}
+
+/** Size first (cheap), then the magic bytes: the codes are the API's own. */
+export async function checkFile(file: File): Promise<FileCheck> {
+  if (file.size === 0) return { ok: false, code: "empty_file" };
+  if (file.size > MAX_UPLOAD_BYTES) return { ok: false, code: "file_too_large" };
+  const kind = sniff(await readHead(file, 8));
+  if (!kind) return { ok: false, code: "unsupported_type" };
+  return { ok: true, kind };
+}
