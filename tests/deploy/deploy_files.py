@@ -24,7 +24,6 @@ DOCKERFILES = {
     "backend": REPO / "Dockerfile.backend",
     "frontend": REPO / "Dockerfile.frontend",
 }
-SCHEMA = Path(__file__).resolve().parent / "compose-spec.json"
 
 
 # --------------------------------------------------------------------------------------------
