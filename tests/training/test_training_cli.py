@@ -51,7 +51,10 @@ def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     package = load_package(out)
     assert package.manifest.synthetic and package.manifest.id == "tiny"
     assert all(m.data.startswith("validation split") for m in package.manifest.metrics)
-    assert "Synthetic" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "Synthetic" in card
+    assert '"backbone": "resnet18"' in card  # the card carries the config that reproduces it
+    assert all({"train_loss", "val_loss"} <= set(h) for h in summary["history"])
 
     roc = tmp_path / "roc.png"
     assert (

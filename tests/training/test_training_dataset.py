@@ -48,3 +48,16 @@ def test_augmentation_is_mild_reproducible_and_varies_by_epoch(tmp_path: Path) -
     first = dataset[0][0]
     dataset.set_epoch(1)
     assert not torch.equal(first, dataset[0][0])
+
+
+def test_images_kept_at_working_size_feed_the_network_what_full_size_images_do(
+    tmp_path: Path,
+) -> None:
+    """Preloading shrinks once; the network input is close to decoding the full image."""
+    item = Item(_canonical(tmp_path), 1, 0, None)
+    full = CanonicalDataset([item], _to_tensor)[0][0]
+    kept = CanonicalDataset([item], _to_tensor, working_size=(58, 84))
+    (tmp_path / "c.png").unlink()  # decoded once at construction: the file is no longer read
+    image = kept[0][0]
+    assert image.shape == full.shape
+    assert float((image - full).abs().max()) < 0.1

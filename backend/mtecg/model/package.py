@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import torch
 from safetensors import SafetensorError
@@ -180,5 +180,29 @@ def model_card(manifest: ModelManifest) -> str:
             or ["- unknown: none were measured for this package"]
         ),
         "",
+        *_training_section(manifest.extra.get("training")),
     ]
     return "\n".join(lines)
+
+
+def _training_section(training: Any) -> list[str]:
+    """How `mtecg train` made the package (counts, best epoch, config), when it did.
+
+    The config is everything a run depends on, so the card alone says how to reproduce it.
+    """
+    if not isinstance(training, dict) or "config" not in training:
+        return []
+    counts = training.get("counts", {})
+    return [
+        "## Training run",
+        f"- printouts: {counts.get('train', '?')} training, {counts.get('val', '?')} validation, "
+        f"{counts.get('test', 0)} test; refused by preprocessing: "
+        f"{sum(counts.get('refused', {}).values())}",
+        f"- best epoch (lowest validation loss): {training.get('best_epoch', '?')}",
+        "- config (`mtecg train --config`):",
+        "",
+        "```json",
+        json.dumps(training["config"], indent=2),
+        "```",
+        "",
+    ]

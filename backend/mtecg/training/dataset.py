@@ -4,6 +4,11 @@ Augmentation mimics what really varies between two printouts of the same ECG aft
 layout stage has normalised them: a slightly different crop (a few pixels of shift and
 under 2 % of scale), trace thickness, print darkness and scan blur. Nothing flips or rotates:
 lead positions carry meaning.
+
+Decoding a 1402 x 2100 canonical PNG and augmenting it at full size costs more than the
+network's own step on a CPU. With `working_size`, each image is decoded once, shrunk (area) to
+that size and kept in memory, and augmented there; twice the network's input size keeps the
+final resize to the input a plain 2:1 area reduction, close to what serving does.
 """
 
 from __future__ import annotations
@@ -51,6 +56,14 @@ def augment(image: Canonical, rng: np.random.Generator) -> Canonical:
     return np.asarray(out, dtype=np.uint8)
 
 
+def _decode(path: Path, size: tuple[int, int] | None) -> Canonical:
+    """A cached canonical image as RGB, shrunk to `size` (width, height) when given."""
+    image = np.asarray(Image.open(path).convert("RGB"))
+    if size is None:
+        return image
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
 class CanonicalDataset(Dataset[tuple[torch.Tensor, ...]]):
     """(image tensor, scar, low_ef[, categorical, numerical]) for each item.
 
@@ -65,12 +78,16 @@ class CanonicalDataset(Dataset[tuple[torch.Tensor, ...]]):
         transform: Transform,
         augment_seed: int | None = None,
         clinical: bool = False,
+        working_size: tuple[int, int] | None = None,
     ) -> None:
         self.items = list(items)
         self.transform = transform
         self.augment_seed = augment_seed
         self.clinical = clinical
         self._epoch = 0
+        self._kept = (
+            [_decode(item.image, working_size) for item in self.items] if working_size else None
+        )
 
     def set_epoch(self, epoch: int) -> None:
         """New augmentation draws each epoch, still reproducible from the seed."""
@@ -81,7 +98,7 @@ class CanonicalDataset(Dataset[tuple[torch.Tensor, ...]]):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
         item = self.items[index]
-        image = np.asarray(Image.open(item.image).convert("RGB"))
+        image = self._kept[index] if self._kept is not None else _decode(item.image, None)
         if self.augment_seed is not None:
             rng = np.random.default_rng((self.augment_seed, self._epoch, index))
             image = augment(image, rng)

@@ -146,10 +146,11 @@ def train(
     def transform(image: np.ndarray) -> Any:
         return to_tensor(image, input_spec)
 
+    working = (2 * config.image_size, 2 * config.image_size) if config.preload else None
     train_set = CanonicalDataset(
-        splits.train, transform, config.seed if config.augmentation else None, clinical
+        splits.train, transform, config.seed if config.augmentation else None, clinical, working
     )
-    val_set = CanonicalDataset(splits.val, transform, None, clinical)
+    val_set = CanonicalDataset(splits.val, transform, None, clinical, working)
     loop = LoopConfig(
         epochs=config.epochs,
         learning_rate=config.learning_rate,
