@@ -12,7 +12,7 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/d
 	$(FRONTEND)/scripts/copy-standalone-assets.mjs
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: install install-python install-frontend chromium build run demo test lint typecheck \
+.PHONY: install install-python install-frontend chromium poppler build run demo test lint typecheck \
 	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean
 DEMO := var/demo
 
@@ -35,6 +35,10 @@ $(NPM_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
 # Debian's Chromium for the end-to-end tests (never a browser download of playwright's own).
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+# Debian's poppler-utils: `pdftoppm` renders pages for the published app's baseline in `make bench`.
+poppler:
+	@command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y --no-install-recommends poppler-utils)
 
 # The web app: `next build` (output: standalone) with its static assets copied beside server.js.
 build: install-frontend
@@ -83,8 +87,10 @@ demo: install-python
 	@echo "Canonical 12-lead image: $(DEMO)/canonical.png"
 	@echo "Try your own: $(BIN)/mtecg preprocess ECG.pdf --out canonical.png --json"
 
-bench: install-python
-	$(BIN)/python benchmarks/preprocess.py
+# Every figure in benchmarks/README.md (stage timings, end-to-end vs the published app's pipeline,
+# memory, cold start, load) measured on this machine; rewrites the README's report table.
+bench: install-python poppler
+	$(BIN)/python benchmarks/report.py --json var/bench/report.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache \

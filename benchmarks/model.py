@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,7 +35,8 @@ from mtecg.model.predictor import Predictor
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _published_package(folder: Path) -> Path:
+def published_package(folder: Path) -> Path:
+    """The published architecture with random weights, written as a package under `folder`."""
     spec = NetworkSpec(backbone="resnet34d", variant="multi-task", latent_dim=512, bias_head=True)
     manifest = ModelManifest(
         id="published-architecture-random",
@@ -50,8 +52,9 @@ def _published_package(folder: Path) -> Path:
     return write_package(folder / "published", build_network(spec), manifest)
 
 
-def _median_ms(call: Callable[[], object], runs: int) -> float:
-    call()  # warm-up
+def median_ms(call: Callable[[], object], runs: int) -> float:
+    """Median wall-clock ms of `runs` calls after one warm-up call (first-call allocations)."""
+    call()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -60,22 +63,45 @@ def _median_ms(call: Callable[[], object], runs: int) -> float:
     return round(statistics.median(times), 1)
 
 
-def measure(name: str, package_dir: Path, runs: int) -> str:
+def blank_canonical() -> np.ndarray:
+    """A white canonical image with one dark line: the network's cost does not depend on content."""
+    canonical = np.full((2100, 1402, 3), 255, np.uint8)
+    canonical[170:180] = 0
+    return canonical
+
+
+def measure(name: str, package_dir: Path, runs: int) -> dict[str, Any]:
+    """Load, forward (batch 1 and 8) and forward + both maps medians of one package, in ms."""
     start = time.perf_counter()
     package = load_package(package_dir)
     load_ms = (time.perf_counter() - start) * 1000
     predictor = Predictor(package, device="cpu")
-    canonical = np.full((2100, 1402, 3), 255, np.uint8)
-    canonical[170:180] = 0
+    canonical = blank_canonical()
     one, eight = [canonical], [canonical] * 8
-    forward_1 = _median_ms(lambda: predictor.probabilities(one), runs)
-    forward_8 = _median_ms(lambda: predictor.probabilities(eight), max(3, runs // 3))
-    explain = _median_ms(lambda: predictor.explain(canonical), runs)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    forward_1 = median_ms(lambda: predictor.probabilities(one), runs)
+    forward_8 = median_ms(lambda: predictor.probabilities(eight), max(3, runs // 3))
+    explain = median_ms(lambda: predictor.explain(canonical), runs)
+    spec = package.manifest
+    return {
+        "model": name,
+        "architecture": f"{spec.architecture.backbone} @ {spec.input.height} px",
+        "load_ms": round(load_ms, 1),
+        "forward_1_ms": forward_1,
+        "forward_8_per_image_ms": round(forward_8 / 8, 1),
+        "explain_ms": explain,
+        "explain_over_forward": round(explain / forward_1, 2),
+        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def describe(row: dict[str, Any]) -> str:
+    """One line of `measure`'s figures for the console."""
     return (
-        f"- {name}: load {load_ms:.0f} ms; forward batch 1 {forward_1} ms, batch 8 {forward_8} ms"
-        f" ({forward_8 / 8:.1f} ms/image); forward + both Grad-CAM++ maps {explain} ms"
-        f" ({explain / forward_1:.2f}x a forward); process peak RSS so far {peak_mb:.0f} MB"
+        f"- {row['model']} ({row['architecture']}): load {row['load_ms']:.0f} ms; forward batch 1"
+        f" {row['forward_1_ms']} ms, batch 8 {row['forward_8_per_image_ms']} ms/image;"
+        f" forward + both Grad-CAM++ maps {row['explain_ms']} ms"
+        f" ({row['explain_over_forward']:.2f}x a forward);"
+        f" process peak RSS so far {row['process_peak_rss_mb']} MB"
     )
 
 
@@ -86,15 +112,10 @@ def main() -> int:
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU, median of runs")
     with tempfile.TemporaryDirectory() as tmp:
-        print(
-            measure(
-                "published architecture (resnet34d, 384 px)",
-                _published_package(Path(tmp)),
-                args.runs,
-            )
-        )
+        package = published_package(Path(tmp))
+        print(describe(measure("published architecture, random weights", package, args.runs)))
     if args.model.is_dir():
-        print(measure(f"demo package ({args.model.name})", args.model, args.runs))
+        print(describe(measure(f"demo package ({args.model.name})", args.model, args.runs)))
     else:
         print(f"- no package at {args.model}: demo model not measured")
     return 0

@@ -27,7 +27,8 @@ from mtecg.synth.scan import Scan
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
 
 
-def _inputs() -> dict[str, bytes]:
+def inputs() -> dict[str, bytes]:
+    """The benchmark's inputs by description: synthetic ones always, real ones when present."""
     inputs = {
         "synthetic one-page PDF (A4, vector)": make_record(1, "siriraj-grid", "pdf").data,
         "synthetic 300-dpi scan (A4, 8.7 MP PNG, rotated 5 deg)": make_record(
@@ -47,6 +48,7 @@ def _median(values: list[float]) -> float:
 
 
 def measure(name: str, data: bytes, runs: int) -> dict[str, object]:
+    """Stage medians in this process, sandboxed end-to-end median and worker peak of one input."""
     preprocess(data)  # warm caches (font loading, first-call allocations)
     stages: dict[str, list[float]] = {}
     totals = []
@@ -79,7 +81,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    results = [measure(name, data, args.runs) for name, data in _inputs().items()]
+    results = [measure(name, data, args.runs) for name, data in inputs().items()]
     print(f"median of {args.runs} runs; stages in ms; sandboxed = end to end via a warm worker")
     for row in results:
         stages = ", ".join(f"{k} {v}" for k, v in row["stages_ms"].items())  # type: ignore[attr-defined]
