@@ -90,7 +90,7 @@ demo: install-python
 # Every figure in benchmarks/README.md (stage timings, end-to-end vs the published app's pipeline,
 # memory, cold start, load) measured on this machine; rewrites the README's report table.
 bench: install-python poppler
-	$(BIN)/python benchmarks/report.py --json var/bench/report.json
+	$(BIN)/python benchmarks/report.py --json benchmarks/results/report.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache \
