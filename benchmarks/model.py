@@ -70,12 +70,12 @@ def blank_canonical() -> np.ndarray:
     return canonical
 
 
-def measure(name: str, package_dir: Path, runs: int) -> dict[str, Any]:
+def measure(name: str, package_dir: Path, runs: int, device: str = "cpu") -> dict[str, Any]:
     """Load, forward (batch 1 and 8) and forward + both maps medians of one package, in ms."""
     start = time.perf_counter()
     package = load_package(package_dir)
     load_ms = (time.perf_counter() - start) * 1000
-    predictor = Predictor(package, device="cpu")
+    predictor = Predictor(package, device=device)
     canonical = blank_canonical()
     one, eight = [canonical], [canonical] * 8
     forward_1 = median_ms(lambda: predictor.probabilities(one), runs)
@@ -85,6 +85,7 @@ def measure(name: str, package_dir: Path, runs: int) -> dict[str, Any]:
     return {
         "model": name,
         "architecture": f"{spec.architecture.backbone} @ {spec.input.height} px",
+        "device": device,
         "load_ms": round(load_ms, 1),
         "forward_1_ms": forward_1,
         "forward_8_per_image_ms": round(forward_8 / 8, 1),

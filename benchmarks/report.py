@@ -58,6 +58,8 @@ MTECG = Path(sys.executable).parent / "mtecg"
 START, END = "<!-- report:start -->", "<!-- report:end -->"
 BASELINE, OURS, OURS_MAPS = "baseline", "ours", "ours + maps"
 LOAD_CLIENTS = (1, 4, 16)
+# The model on the CPU always, and on the GPU too where there is one.
+DEVICES = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
 
 Steps = dict[str, float]
 Outcome = tuple[np.ndarray, Steps]  # positive-class probability per task, ms per step
@@ -245,9 +247,11 @@ def goals(e2e: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def screening(name: str, package_dir: Path, sandbox: Sandbox, pdfs: list[bytes], runs: int) -> Any:
+def screening(
+    name: str, package_dir: Path, sandbox: Sandbox, pdfs: list[bytes], runs: int, device: str
+) -> dict[str, Any]:
     """End-to-end latency, memory and goals of one package on the synthetic PDFs."""
-    predictor = Predictor(load_package(package_dir), device="cpu")
+    predictor = Predictor(load_package(package_dir), device=device)
     pipelines = {
         OURS: ours(predictor, sandbox, maps=False),
         OURS_MAPS: ours(predictor, sandbox, maps=True),
@@ -356,9 +360,10 @@ def synthetic_pdfs(n: int, seed: int, folder: Path) -> list[Path]:
 
 def packages(model: Path, folder: Path) -> dict[str, Path]:
     """The published architecture (always) and the demo package (when it exists)."""
-    found = {"published architecture, random weights": model_bench.published_package(folder)}
+    found = {"published arch (resnet34d, random weights)": model_bench.published_package(folder)}
     if model.is_dir():
-        found[f"demo package ({model.name})"] = model
+        shown = model.resolve().relative_to(REPO) if model.resolve().is_relative_to(REPO) else model
+        found[f"demo package ({shown})"] = model
     return found
 
 
@@ -375,15 +380,20 @@ def measure_all(options: Options, folder: Path) -> dict[str, Any]:
             preprocess_bench.measure(name, data, options.stage_runs)
             for name, data in preprocess_bench.inputs().items()
         ]
+    targets = [
+        (f"{name}{'' if d == 'cpu' else f', {d}'}", path, d)
+        for name, path in models.items()
+        for d in DEVICES
+    ]
     with section("model stages"):
         report["model"] = [
-            model_bench.measure(name, path, options.stage_runs) for name, path in models.items()
+            model_bench.measure(label, path, options.stage_runs, d) for label, path, d in targets
         ]
     with Sandbox(workers=1) as sandbox:
         report["screening"] = []
-        for name, path in models.items():
-            with section(f"end to end, {name}"):
-                report["screening"].append(screening(name, path, sandbox, pdfs, options.runs))
+        for label, path, d in targets:
+            with section(f"end to end, {label}"):
+                report["screening"].append(screening(label, path, sandbox, pdfs, options.runs, d))
     with section("cold start"):
         report["cold_start"] = {
             name: cold_start(path, paths[0], options.cold_repeats) for name, path in models.items()
