@@ -1,0 +1,541 @@
+"""Load on the real screening service: throughput, latency and 503s for N concurrent clients,
+then a reconciliation of every acknowledged screening against the database.
+
+Run: `.venv/bin/python benchmarks/load.py [--model DIR | --arch resnet34d --image-size 384]
+[--clients 1,4,16] [--duration 20] [--database-url URL] [--json PATH]`.
+
+Loopback only and bounded: the server (`scripts/backend.sh serve`, exactly as deployed) listens
+on 127.0.0.1 on a free port, on a temporary SQLite database unless --database-url names another
+(PostgreSQL); each level runs for --duration seconds and at most --requests uploads per client.
+The printouts are a few distinct synthetic PDFs from `mtecg synth`, reused; the client is an
+API key made with `mtecg api-keys create`. A client that gets 503 waits the Retry-After it was
+given, as a well-behaved client does, so 503 counts show how often the bounded queue refused.
+After the levels, --crash-kills SIGKILLs the server's process group under load from the largest
+client count and restarts it (default once). Finally every id acknowledged with 201, in any
+phase, is looked up in the database (row, success audit row, image files): `lost=0` or the ids.
+
+Figures are measurements, not goals; no test asserts on them (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "scripts" / "backend.sh"
+MTECG = Path(sys.executable).parent / "mtecg"
+DEMO_MODEL = REPO / "models" / "demo"
+UPLOAD_PATH = "/api/v1/screenings"
+PRINTOUTS = 4
+
+
+# -- the model --------------------------------------------------------------------------------
+
+
+def random_package(folder: Path, arch: str, size: int) -> Path:
+    """A random-weight package of the published architecture (the multi-task head, 512-d
+    latent) at `size` px: the real network's cost without trained weights."""
+    from mtecg.model.architecture import NetworkSpec
+    from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
+    from mtecg.model.legacy_import import INTENDED_USE, PUBLISHED_RISK_BANDS
+    from mtecg.model.manifest import InputSpec, ModelManifest, TaskSpec
+    from mtecg.model.network import build_network
+    from mtecg.model.package import write_package
+
+    spec = NetworkSpec(backbone=arch, variant="multi-task", latent_dim=512, bias_head=True)
+    manifest = ModelManifest(
+        id=f"{arch}-{size}-random",
+        version="0",
+        architecture=spec,
+        input=InputSpec(size, size, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2"),
+        tasks={"scar": TaskSpec(0.5, None), "lvef": TaskSpec(0.5, None)},
+        risk_bands=PUBLISHED_RISK_BANDS,
+        intended_use=INTENDED_USE,
+        training_data="none: random weights for load measurement",
+        synthetic=True,
+    )
+    return write_package(folder / f"{arch}-{size}", build_network(spec), manifest)
+
+
+def choose_model(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
+    """The package to serve and how to describe it in the report."""
+    if args.model is not None:
+        return args.model, f"package {args.model}"
+    if args.arch is None and DEMO_MODEL.is_dir():
+        return DEMO_MODEL, f"package {DEMO_MODEL.relative_to(REPO)}"
+    arch = args.arch or "resnet34d"
+    if args.arch is None:
+        print(f"no package at {DEMO_MODEL}: serving the published architecture instead")
+    return (
+        random_package(work, arch, args.image_size),
+        f"{arch} at {args.image_size} px, random weights",
+    )
+
+
+# -- the server -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def service_env(args: argparse.Namespace, work: Path, model: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "MTECG_DATABASE_URL": args.database_url or f"sqlite:///{work / 'mtecg.db'}",
+        "MTECG_DATA_DIR": str(work / "data"),
+        "MTECG_MODEL_DIR": str(model),
+        "MTECG_HOST": "127.0.0.1",
+        "MTECG_PORT": str(free_port()),
+        "MTECG_SECRET_KEY": secrets.token_hex(16),
+        "MTECG_DEVICE": args.device,
+    }
+    if args.queue_size:
+        env["MTECG_QUEUE_SIZE"] = str(args.queue_size)
+    if args.sandbox_workers:
+        env["MTECG_SANDBOX_WORKERS"] = str(args.sandbox_workers)
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str) -> dict[str, Any]:
+    """`mtecg ARGS --json`; its one JSON object (exits on failure)."""
+    done = subprocess.run(
+        [str(MTECG), *args, "--json"], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        sys.exit(f"mtecg {' '.join(args)} failed: {done.stdout}{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+class Server:
+    """`scripts/backend.sh serve` in its own process group (a kill takes its workers too)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.base = f"http://127.0.0.1:{env['MTECG_PORT']}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 300) -> float:
+        """Starts it; returns the seconds until /readyz said 200."""
+        started = time.perf_counter()
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [str(SCRIPT), "serve"],
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
+        while time.perf_counter() - started < timeout_s:
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=5).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.kill()
+        sys.exit("the server did not become ready:\n" + self.log.read_text()[-3000:])
+
+    def kill(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM: in-flight screenings drain before it exits."""
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=120)
+        finally:
+            self.kill()
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server and its sandbox workers (its process group)."""
+        if self.process is None:
+            return 0.0
+        total = 0
+        for entry in Path("/proc").iterdir():
+            try:
+                if not entry.name.isdigit() or os.getpgid(int(entry.name)) != self.process.pid:
+                    continue
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in status.splitlines() if "VmRSS" in line)
+        return total / 1024
+
+
+# -- clients ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One upload as its client saw it; status 0: no HTTP answer (refused, reset)."""
+
+    status: int
+    seconds: float
+    screening_id: str | None = None
+    code: str | None = None
+    retry_after: float | None = None
+
+
+def upload_once(client: httpx.Client, base: str, key: str, data: bytes) -> Sample:
+    started = time.perf_counter()
+    try:
+        response = client.post(
+            f"{base}{UPLOAD_PATH}",
+            files={"file": ("ecg.pdf", data, "application/pdf")},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=180,
+        )
+    except httpx.TransportError:
+        return Sample(0, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    retry = response.headers.get("retry-after")
+    return Sample(
+        response.status_code,
+        seconds,
+        screening_id=body.get("id") if response.status_code == 201 else None,
+        code=body.get("code"),
+        retry_after=float(retry) if retry and retry.isdigit() else None,
+    )
+
+
+@dataclass
+class Clients:
+    """N threads uploading the printouts in turn until `stop_at` or `per_client` uploads."""
+
+    count: int
+    base: str
+    key: str
+    printouts: list[bytes]
+    per_client: int
+    stop_at: float
+    samples: list[Sample] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self) -> None:
+        threads = [threading.Thread(target=self._client, args=(i,)) for i in range(self.count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _client(self, index: int) -> None:
+        with httpx.Client() as client:
+            for n in range(self.per_client):
+                if time.monotonic() >= self.stop_at:
+                    return
+                data = self.printouts[(index + n) % len(self.printouts)]
+                sample = upload_once(client, self.base, self.key, data)
+                with self.lock:
+                    self.samples.append(sample)
+                if sample.status == 503 or sample.status == 0:
+                    pause = sample.retry_after or 0.5
+                    time.sleep(max(0.0, min(pause, self.stop_at - time.monotonic())))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (the value q % of samples are at or below)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+@dataclass
+class Level:
+    clients: int
+    seconds: float
+    sent: int
+    created: int
+    refused_503: int
+    refused_with_retry_after: int
+    other_errors: dict[str, int]
+    no_answer: int
+    throughput_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    peak_rss_mb: float
+
+
+def summarise(clients: int, samples: list[Sample], seconds: float, peak_rss_mb: float) -> Level:
+    latencies = [s.seconds * 1000 for s in samples if s.status == 201]
+    refused = [s for s in samples if s.status == 503]
+    others = Counter(f"{s.status} {s.code}" for s in samples if s.status not in (0, 201, 503))
+    return Level(
+        clients=clients,
+        seconds=round(seconds, 2),
+        sent=len(samples),
+        created=len(latencies),
+        refused_503=len(refused),
+        refused_with_retry_after=sum(s.retry_after is not None for s in refused),
+        other_errors=dict(others),
+        no_answer=sum(s.status == 0 for s in samples),
+        throughput_per_s=round(len(latencies) / seconds, 3) if seconds else 0.0,
+        p50_ms=round(percentile(latencies, 50), 1),
+        p95_ms=round(percentile(latencies, 95), 1),
+        p99_ms=round(percentile(latencies, 99), 1),
+        mean_ms=round(statistics.fmean(latencies), 1) if latencies else float("nan"),
+        peak_rss_mb=round(peak_rss_mb, 1),
+    )
+
+
+class RssSampler:
+    """The server's peak RSS while a level runs (every 100 ms)."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.server.rss_mb())
+            time.sleep(0.1)
+
+
+def run_level(
+    server: Server, key: str, printouts: list[bytes], count: int, args: argparse.Namespace
+) -> tuple[Level, list[Sample]]:
+    clients = Clients(
+        count, server.base, key, printouts, args.requests, time.monotonic() + args.duration
+    )
+    started = time.perf_counter()
+    with RssSampler(server) as rss:
+        clients.run()
+    return summarise(count, clients.samples, time.perf_counter() - started, rss.peak), (
+        clients.samples
+    )
+
+
+def crash_phase(
+    server: Server, key: str, printouts: list[bytes], count: int, args: argparse.Namespace
+) -> tuple[dict[str, Any], list[Sample]]:
+    """`count` clients uploading while the server is SIGKILLed and restarted --crash-kills
+    times, --duration / (kills + 1) seconds of load before each kill and after the last."""
+    clients = Clients(
+        count, server.base, key, printouts, args.requests, time.monotonic() + args.duration
+    )
+    runner = threading.Thread(target=clients.run)
+    runner.start()
+    interval = args.duration / (args.crash_kills + 1)
+    restarts = []
+    for _ in range(args.crash_kills):
+        time.sleep(interval)
+        server.kill()
+        restarts.append(round(server.start(), 2))
+        # The clients keep going until an interval after the last restart, however long it took.
+        clients.stop_at = time.monotonic() + interval
+    runner.join()
+    statuses = Counter(str(s.status or "no answer") for s in clients.samples)
+    return {
+        "clients": count,
+        "kills": args.crash_kills,
+        "restart_to_ready_s": restarts,
+        "sent": len(clients.samples),
+        "statuses": dict(statuses),
+    }, clients.samples
+
+
+# -- reconciliation ---------------------------------------------------------------------------
+
+
+def reconcile(url: str, data_dir: Path, acknowledged: list[str]) -> dict[str, Any]:
+    """Which acknowledged ids have no row, no success audit row, or a missing image file."""
+    from sqlalchemy import select
+
+    from mtecg.db.engine import make_engine, session_factory
+    from mtecg.db.models import AuditEvent, Screening
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as db:
+            rows = {
+                str(sid): images
+                for sid, images in db.execute(
+                    select(Screening.id, Screening.images).where(
+                        Screening.id.in_([uuid.UUID(a) for a in acknowledged])
+                    )
+                )
+            }
+            audited = set(
+                db.scalars(
+                    select(AuditEvent.object_id).where(
+                        AuditEvent.action == "screening.create",
+                        AuditEvent.outcome == "success",
+                        AuditEvent.object_id.in_(acknowledged),
+                    )
+                )
+            )
+    finally:
+        engine.dispose()
+    lost = [a for a in acknowledged if a not in rows]
+    return {
+        "acknowledged": len(acknowledged),
+        "stored": len(rows),
+        "lost": lost,
+        "without_audit_row": [a for a in rows if a not in audited],
+        "missing_images": [
+            a
+            for a, images in rows.items()
+            if not all((data_dir / p).is_file() for p in images.values())
+        ],
+    }
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def print_table(levels: list[Level]) -> None:
+    header = (
+        f"{'clients':>7} {'sent':>5} {'201':>5} {'503':>5} {'other':>5} {'no-ans':>6} "
+        f"{'scr/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'RSS MB':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for level in levels:
+        print(
+            f"{level.clients:>7} {level.sent:>5} {level.created:>5} {level.refused_503:>5} "
+            f"{sum(level.other_errors.values()):>5} {level.no_answer:>6} "
+            f"{level.throughput_per_s:>7.2f} {level.p50_ms:>8.0f} {level.p95_ms:>8.0f} "
+            f"{level.p99_ms:>8.0f} {level.peak_rss_mb:>7.0f}"
+        )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="model package (default models/demo)")
+    parser.add_argument("--arch", help="serve a random-weight package of this backbone instead")
+    parser.add_argument("--image-size", type=int, default=384, help="input size with --arch")
+    parser.add_argument("--clients", default="1,4,16", help="comma-separated client counts")
+    parser.add_argument("--duration", type=float, default=20, help="seconds per level")
+    parser.add_argument("--requests", type=int, default=200, help="most uploads per client")
+    parser.add_argument("--crash-kills", type=int, default=1, help="SIGKILLs in the crash phase")
+    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--queue-size", type=int, help="MTECG_QUEUE_SIZE (default: service's)")
+    parser.add_argument("--sandbox-workers", type=int, help="MTECG_SANDBOX_WORKERS")
+    parser.add_argument("--device", default="cpu", help="MTECG_DEVICE (cpu, cuda, auto)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    args.levels = [int(n) for n in args.clients.split(",") if n.strip()]
+    if not args.levels or min(args.levels) < 1:
+        parser.error("--clients needs positive counts")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="mtecg-load-") as tmp:
+        work = Path(tmp)
+        model, model_text = choose_model(args, work)
+        env = service_env(args, work, model)
+        run_cli(env, "db", "upgrade")
+        run_cli(env, "synth", "--n", str(PRINTOUTS), "--seed", "7", "--out", str(work / "pdf"))
+        printouts = [p.read_bytes() for p in sorted((work / "pdf").glob("*.pdf"))]
+        user = f"load-{secrets.token_hex(3)}"  # a given database may have run this before
+        run_cli(env, "users", "create", user, "--generate-password")
+        key = str(run_cli(env, "api-keys", "create", "--user", user, "--label", "load")["key"])
+        server = Server(env, work / "server.log")
+        results: dict[str, Any] = {"model": model_text}
+        samples: list[Sample] = []
+        try:
+            results["start_to_ready_s"] = round(server.start(), 2)
+            with httpx.Client() as client:
+                warm = upload_once(client, server.base, key, printouts[0])
+            if warm.status != 201:
+                sys.exit(f"warm-up upload failed: {warm}\n{server.log.read_text()[-3000:]}")
+            samples.append(warm)
+            levels = []
+            for count in args.levels:
+                level, level_samples = run_level(server, key, printouts, count, args)
+                levels.append(level)
+                samples += level_samples
+            if args.crash_kills:
+                results["crash"], crash_samples = crash_phase(
+                    server, key, printouts, max(args.levels), args
+                )
+                samples += crash_samples
+            server.stop()
+        finally:
+            server.kill()
+        acknowledged = [s.screening_id for s in samples if s.screening_id]
+        check = reconcile(env["MTECG_DATABASE_URL"], work / "data", acknowledged)
+        verified = run_cli(env, "audit", "verify") if not check["lost"] else {"status": "skipped"}
+        log = server.log.read_text(errors="replace")
+    results.update(
+        settings={
+            "database": "sqlite (temporary)" if args.database_url is None else "given URL",
+            "queue_size": args.queue_size or "service default",
+            "duration_s": args.duration,
+            "device": args.device,
+            "cpus": os.cpu_count(),
+        },
+        levels=[asdict(level) for level in levels],
+        reconciliation={**check, "sent": len(samples)},
+        audit_verify=verified.get("status"),
+        database_locked_in_log=log.count("database is locked"),
+    )
+    print(f"model: {model_text}; server ready in {results['start_to_ready_s']} s")
+    print_table(levels)
+    if "crash" in results:
+        print(f"crash phase: {json.dumps(results['crash'])}")
+    lost = check["lost"]
+    print(
+        f"sent={len(samples)} acknowledged={check['acknowledged']} stored={check['stored']} "
+        f"lost={lost if lost else len(lost)} "
+        f"without_audit_row={len(check['without_audit_row'])} "
+        f"missing_images={len(check['missing_images'])} audit_verify={results['audit_verify']}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 1 if lost or check["without_audit_row"] or check["missing_images"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
