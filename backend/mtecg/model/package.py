@@ -205,4 +205,8 @@ def _training_section(training: Any) -> list[str]:
         json.dumps(training["config"], indent=2),
         "```",
         "",
+        "To reproduce: save this config as `config.json` and run "
+        "`mtecg train --manifest MANIFEST --config config.json --out DIR` on the training data "
+        "described above.",
+        "",
     ]
