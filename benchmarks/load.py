@@ -206,6 +206,12 @@ class Sample:
     screening_id: str | None = None
     code: str | None = None
     retry_after: float | None = None
+    error: str = ""  # the transport error's name when there was no answer
+
+    @property
+    def sent(self) -> bool:
+        """False only when no connection was made (the server was down): nothing was sent."""
+        return self.error != "ConnectError"
 
 
 def upload_once(client: httpx.Client, base: str, key: str, data: bytes) -> Sample:
@@ -217,8 +223,8 @@ def upload_once(client: httpx.Client, base: str, key: str, data: bytes) -> Sampl
             headers={"Authorization": f"Bearer {key}"},
             timeout=180,
         )
-    except httpx.TransportError:
-        return Sample(0, time.perf_counter() - started)
+    except httpx.TransportError as error:
+        return Sample(0, time.perf_counter() - started, error=type(error).__name__)
     seconds = time.perf_counter() - started
     try:
         body = response.json()
@@ -359,9 +365,8 @@ def crash_phase(
 ) -> tuple[dict[str, Any], list[Sample]]:
     """`count` clients uploading while the server is SIGKILLed and restarted --crash-kills
     times, --duration / (kills + 1) seconds of load before each kill and after the last."""
-    clients = Clients(
-        count, server.base, key, printouts, args.requests, time.monotonic() + args.duration
-    )
+    # No end until the last restart is done: a slow restart must not end the load early.
+    clients = Clients(count, server.base, key, printouts, args.requests, float("inf"))
     runner = threading.Thread(target=clients.run)
     runner.start()
     interval = args.duration / (args.crash_kills + 1)
@@ -370,15 +375,14 @@ def crash_phase(
         time.sleep(interval)
         server.kill()
         restarts.append(round(server.start(), 2))
-        # The clients keep going until an interval after the last restart, however long it took.
-        clients.stop_at = time.monotonic() + interval
+    clients.stop_at = time.monotonic() + interval
     runner.join()
-    statuses = Counter(str(s.status or "no answer") for s in clients.samples)
+    statuses = Counter(str(s.status or s.error) for s in clients.samples)
     return {
         "clients": count,
         "kills": args.crash_kills,
         "restart_to_ready_s": restarts,
-        "sent": len(clients.samples),
+        "attempts": len(clients.samples),
         "statuses": dict(statuses),
     }, clients.samples
 
@@ -508,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         check = reconcile(env["MTECG_DATABASE_URL"], work / "data", acknowledged)
         verified = run_cli(env, "audit", "verify") if not check["lost"] else {"status": "skipped"}
         log = server.log.read_text(errors="replace")
+    sent = sum(s.sent for s in samples)
     results.update(
         settings={
             "database": "sqlite (temporary)" if args.database_url is None else "given URL",
@@ -517,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         },
         levels=[asdict(level) for level in levels],
-        reconciliation={**check, "sent": len(samples)},
+        reconciliation={**check, "sent": sent},
         audit_verify=verified.get("status"),
         database_locked_in_log=log.count("database is locked"),
     )
@@ -527,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crash phase: {json.dumps(results['crash'])}")
     lost = check["lost"]
     print(
-        f"sent={len(samples)} acknowledged={check['acknowledged']} stored={check['stored']} "
+        f"sent={sent} acknowledged={check['acknowledged']} stored={check['stored']} "
         f"lost={lost if lost else len(lost)} "
         f"without_audit_row={len(check['without_audit_row'])} "
         f"missing_images={len(check['missing_images'])} audit_verify={results['audit_verify']}"
