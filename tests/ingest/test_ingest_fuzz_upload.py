@@ -15,7 +15,8 @@ JPEG), which get past the decoders and exercise layout, canonical composition an
 transform. `test_ingest_fuzz.py` covers ingest and layout alone; this adds the seams between
 them and the tensor. Time-boxed for `make test` (a few examples after the unmutated samples); set
 MTECG_FUZZ_EXAMPLES for a longer run, e.g. `MTECG_FUZZ_EXAMPLES=500 .venv/bin/pytest
-tests/ingest/test_ingest_fuzz_upload.py`.
+tests/ingest/test_ingest_fuzz_upload.py --hypothesis-show-statistics` (which also counts the
+outcomes: tensors, and rejections by code).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from test_ingest_fuzz import mutated
@@ -165,7 +166,9 @@ def test_any_upload_ends_as_a_model_ready_tensor_or_a_stable_rejection(
     try:
         tensor = upload_to_tensor(sandbox, data)
     except Rejection as rejection:
+        event(f"rejected: {rejection.code.value}")  # --hypothesis-show-statistics
         assert_stable_rejection(sandbox, data, rejection)
         return
+    event("tensor")
     assert sniffed_code(data) is None
     assert_model_ready(tensor)
