@@ -114,6 +114,7 @@ def machine() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "gpu": gpu,
         "python": platform.python_version(),
+        "load_average_before": round(os.getloadavg()[0], 2),
         "commit": _git("rev-parse", "--short", "HEAD"),
         "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
     }
@@ -425,7 +426,10 @@ def _header(report: dict[str, Any]) -> list[str]:
     return [
         f"Measured {m['date']} with `{report['command']}` (what `make bench` runs) on "
         f"{m['cpu']}, {m['cores']} cores, {gpu}; torch {m['torch']} with {m['torch_threads']} "
-        f"threads, Python {m['python']}, commit `{m['commit']}`{dirty}.{demo}",
+        f"threads, Python {m['python']}, commit `{m['commit']}`{dirty}. One-minute load "
+        f"average {m['load_average_before']} before and {m['load_average_after']} after (other "
+        f"work on the machine slows every pipeline alike; the interleaved ratios hold better "
+        f"than the absolute times).{demo}",
         "",
     ]
 
@@ -645,6 +649,7 @@ def main() -> int:
     options = Options.parse(args)
     with tempfile.TemporaryDirectory(prefix="mtecg-report-") as tmp:
         report = measure_all(options, Path(tmp))
+    report["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
     report["command"] = shlex.join([".venv/bin/python", "benchmarks/report.py", *sys.argv[1:]])
     markdown = render(report)
     print(markdown)
