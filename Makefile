@@ -13,7 +13,7 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/d
 export NEXT_TELEMETRY_DISABLED := 1
 
 .PHONY: install install-python install-frontend chromium poppler build run demo test lint typecheck \
-	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean
+	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean test-long
 DEMO := var/demo
 
 install: install-python install-frontend chromium
@@ -72,6 +72,12 @@ e2e: install $(STANDALONE)
 	cd $(FRONTEND) && npm run --silent test:e2e
 
 test: lint typecheck pytest frontend-lint frontend-typecheck frontend-unit e2e
+
+# Tests marked `long` (pytest.ini leaves them out of every other run): the repeated-SIGKILL
+# crash suite and the PostgreSQL outage, which stops this machine's PostgreSQL for a few seconds
+# (run it when no other suite is using PostgreSQL). See tests/reliability/README.md.
+test-long: install-python
+	$(BIN)/pytest -m long
 
 # The web app and its backend on this machine: http://127.0.0.1:3000 (scripts/run-local.sh).
 run: install $(STANDALONE)

@@ -291,7 +291,7 @@ class Load:
                 with self._lock:
                     self.outcomes.append(outcome)
                 if outcome.status is None or outcome.status == 503:
-                    time.sleep(0.2)  # server down or busy: do not spin
+                    time.sleep(0.5)  # server down or busy: do not spin
 
     @property
     def acknowledged(self) -> list[str]:
