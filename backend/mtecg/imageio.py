@@ -12,13 +12,30 @@ from PIL import Image
 
 
 def write_png_atomically(image: npt.NDArray[np.uint8], path: Path) -> None:
-    """Writes a PNG so that `path` is either absent or complete, never half-written."""
+    """Writes a PNG so that `path` is either absent or complete, never half-written.
+
+    The file and its folder are flushed to disk before returning: the service commits a
+    screening's row only after its images are written, and after a power loss that row must
+    not point at an empty file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
     try:
         with os.fdopen(fd, "wb") as handle:
             Image.fromarray(image).save(handle, format="PNG")
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
+        _fsync_folder(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Makes a rename in `folder` durable (POSIX needs the directory itself flushed)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
