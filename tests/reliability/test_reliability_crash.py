@@ -84,8 +84,9 @@ def orphan_folders(dep: Deployment, found: Stored) -> list[Path]:
     ]
 
 
-# About 70 s per database on an idle 2-core machine (four server starts each): `make test-long`.
-@pytest.mark.long
+# About 70 s per database on an idle 2-core machine (four server starts each): it fits CI's
+# time, so it is part of `make test`.
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_acknowledged_screenings_survive_repeated_sigkill(
     backend: str, tmp_path: Path, package: Path, printouts: list[bytes]

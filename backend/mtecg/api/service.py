@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,12 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mtecg.api import storage
 from mtecg.api.admission import Admission
 from mtecg.api.model_worker import ModelWorker
 from mtecg.api.throttle import LoginThrottle
 from mtecg.db import accounts, audit, migrate
 from mtecg.db.engine import make_engine, session_factory
-from mtecg.db.models import User
+from mtecg.db.models import Screening, User
 from mtecg.ingest import IngestLimits
 from mtecg.ingest.sandbox import Sandbox
 from mtecg.model.manifest import ModelManifest
@@ -71,6 +74,7 @@ class Service:
         self.sandbox: Sandbox | None = None
         self._bootstrapped = False
         self._bootstrap_lock = threading.Lock()
+        self._started_at = time.time()
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -141,6 +145,7 @@ class Service:
         with self._bootstrap_lock:
             if not self._bootstrapped:
                 self._bootstrap_accounts()
+                self._sweep_orphan_images()
                 self._bootstrapped = True
         return None
 
@@ -148,6 +153,17 @@ class Service:
         if self.model is None:
             return self.model_problem
         return self.database_problem()
+
+    def _sweep_orphan_images(self) -> None:
+        """Image folders left by uploads whose process died before committing their row."""
+
+        def stored(ids: list[uuid.UUID]) -> set[uuid.UUID]:
+            with self.sessions() as db:
+                return set(db.scalars(select(Screening.id).where(Screening.id.in_(ids))))
+
+        removed = storage.sweep_orphans(self.settings.data_dir, stored, self._started_at)
+        if removed:
+            log.warning("removed %d image folder(s) of uploads that were never committed", removed)
 
     def _bootstrap_accounts(self) -> None:
         """First start: an `admin` with a one-time password (printed once), or the local user."""

@@ -2,14 +2,15 @@
 
 Images are written (atomically, each file complete or absent) before the database row that
 points at them is committed, and removed again if that commit fails, so a row never points at
-a missing image and a failed upload leaves nothing behind.
+a missing image and a failed upload leaves nothing behind. A process killed between the two
+leaves a folder with no row; `sweep_orphans` removes those at the next start.
 """
 
 from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -47,3 +48,40 @@ def image_file(data_dir: Path, images: Mapping[str, str], name: str) -> Path | N
     """The stored file of one image, or None when the row has no such image."""
     relative = images.get(name)
     return None if relative is None else data_dir / relative
+
+
+def _screening_folders(data_dir: Path) -> Iterator[tuple[uuid.UUID, Path]]:
+    """Every DATA_DIR/<yyyy>/<mm>/<id> folder whose name is a screening id."""
+    for folder in data_dir.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/*"):
+        try:
+            yield uuid.UUID(folder.name), folder
+        except ValueError:
+            continue
+
+
+def sweep_orphans(
+    data_dir: Path,
+    stored: Callable[[list[uuid.UUID]], set[uuid.UUID]],
+    older_than: float,
+    batch: int = 500,
+) -> int:
+    """Removes image folders older than `older_than` (a timestamp) that no row points at.
+
+    Only folders written before this process started are candidates: any upload that wrote
+    them belonged to a process that is gone, so their row will never be committed. `stored`
+    says which of a batch of ids have a row. Returns how many folders were removed.
+    """
+    candidates = [
+        (screening_id, folder)
+        for screening_id, folder in _screening_folders(data_dir)
+        if folder.stat().st_mtime < older_than
+    ]
+    removed = 0
+    for start in range(0, len(candidates), batch):
+        chunk = candidates[start : start + batch]
+        known = stored([screening_id for screening_id, _ in chunk])
+        for screening_id, folder in chunk:
+            if screening_id not in known:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+    return removed
