@@ -1,7 +1,7 @@
 """Every benchmark figure from one command, written into benchmarks/README.md.
 
 Run: `make bench` (= `.venv/bin/python benchmarks/report.py --json benchmarks/results/report.json`);
-`--quick` for a smoke run of about two minutes, `--no-readme` to leave the README alone.
+`--quick` for a smoke run of about three minutes, `--no-readme` to leave the README alone.
 
 Why one command: figures measured on different days, machines or commits cannot be compared,
 and hand-copied tables go stale. This script measures, in one run on this machine, for the demo
