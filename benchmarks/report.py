@@ -399,6 +399,8 @@ def measure_all(options: Options, folder: Path) -> dict[str, Any]:
         report["cold_start"] = {
             name: cold_start(path, paths[0], options.cold_repeats) for name, path in models.items()
         }
+    # Before the load test, whose own server and clients would count in the figure.
+    report["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
     with section("load test"):
         demo = options.model if options.model.is_dir() else None
         report["load"] = load_test(demo, options.quick)
@@ -427,9 +429,10 @@ def _header(report: dict[str, Any]) -> list[str]:
         f"Measured {m['date']} with `{report['command']}` (what `make bench` runs) on "
         f"{m['cpu']}, {m['cores']} cores, {gpu}; torch {m['torch']} with {m['torch_threads']} "
         f"threads, Python {m['python']}, commit `{m['commit']}`{dirty}. One-minute load "
-        f"average {m['load_average_before']} before and {m['load_average_after']} after (other "
-        f"work on the machine slows every pipeline alike; the interleaved ratios hold better "
-        f"than the absolute times).{demo}",
+        f"average {m['load_average_before']} before the measurements and "
+        f"{m['load_average_after']} after them, before the load test (other work on the machine "
+        f"slows every pipeline alike; the interleaved ratios hold better than the absolute "
+        f"times).{demo}",
         "",
     ]
 
@@ -649,7 +652,6 @@ def main() -> int:
     options = Options.parse(args)
     with tempfile.TemporaryDirectory(prefix="mtecg-report-") as tmp:
         report = measure_all(options, Path(tmp))
-    report["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
     report["command"] = shlex.join([".venv/bin/python", "benchmarks/report.py", *sys.argv[1:]])
     markdown = render(report)
     print(markdown)
