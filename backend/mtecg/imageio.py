@@ -22,7 +22,9 @@ def write_png_atomically(image: npt.NDArray[np.uint8], path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
     try:
         with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(image).save(handle, format="PNG")
+            # zlib level 1: a third of the encoding time of the default level (6) for files
+            # about 1.5x larger; on the service's path three 3 MP PNGs are written per upload.
+            Image.fromarray(image).save(handle, format="PNG", compress_level=1)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
