@@ -71,7 +71,8 @@ frontend-unit: install-frontend
 e2e: install $(STANDALONE)
 	cd $(FRONTEND) && npm run --silent test:e2e
 
-test: lint typecheck pytest frontend-lint frontend-typecheck frontend-unit e2e
+# The web app is built before pytest so that tests/deploy also checks the built server.
+test: lint typecheck $(STANDALONE) pytest frontend-lint frontend-typecheck frontend-unit e2e
 
 # Tests marked `long` (pytest.ini leaves them out of every other run): the repeated-SIGKILL
 # crash suite and the PostgreSQL outage, which stops this machine's PostgreSQL for a few seconds
