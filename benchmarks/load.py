@@ -51,42 +51,19 @@ PRINTOUTS = 4
 # -- the model --------------------------------------------------------------------------------
 
 
-def random_package(folder: Path, arch: str, size: int) -> Path:
-    """A random-weight package of the published architecture (the multi-task head, 512-d
-    latent) at `size` px: the real network's cost without trained weights."""
-    from mtecg.model.architecture import NetworkSpec
-    from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
-    from mtecg.model.legacy_import import INTENDED_USE, PUBLISHED_RISK_BANDS
-    from mtecg.model.manifest import InputSpec, ModelManifest, TaskSpec
-    from mtecg.model.network import build_network
-    from mtecg.model.package import write_package
-
-    spec = NetworkSpec(backbone=arch, variant="multi-task", latent_dim=512, bias_head=True)
-    manifest = ModelManifest(
-        id=f"{arch}-{size}-random",
-        version="0",
-        architecture=spec,
-        input=InputSpec(size, size, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2"),
-        tasks={"scar": TaskSpec(0.5, None), "lvef": TaskSpec(0.5, None)},
-        risk_bands=PUBLISHED_RISK_BANDS,
-        intended_use=INTENDED_USE,
-        training_data="none: random weights for load measurement",
-        synthetic=True,
-    )
-    return write_package(folder / f"{arch}-{size}", build_network(spec), manifest)
-
-
 def choose_model(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
     """The package to serve and how to describe it in the report."""
     if args.model is not None:
         return args.model, f"package {args.model}"
     if args.arch is None and DEMO_MODEL.is_dir():
         return DEMO_MODEL, f"package {DEMO_MODEL.relative_to(REPO)}"
+    from model import published_package  # benchmarks/model.py; it imports torch, so only here
+
     arch = args.arch or "resnet34d"
     if args.arch is None:
         print(f"no package at {DEMO_MODEL}: serving the published architecture instead")
     return (
-        random_package(work, arch, args.image_size),
+        published_package(work, arch, args.image_size),
         f"{arch} at {args.image_size} px, random weights",
     )
 

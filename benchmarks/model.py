@@ -35,21 +35,23 @@ from mtecg.model.predictor import Predictor
 REPO = Path(__file__).resolve().parent.parent
 
 
-def published_package(folder: Path) -> Path:
-    """The published architecture with random weights, written as a package under `folder`."""
-    spec = NetworkSpec(backbone="resnet34d", variant="multi-task", latent_dim=512, bias_head=True)
+def published_package(folder: Path, backbone: str = "resnet34d", size: int = 384) -> Path:
+    """The published network (multi-task heads, 512-d latent) on `backbone` at `size` px, with
+    random weights, written as a package under `folder`: the real network's cost without
+    trained weights."""
+    spec = NetworkSpec(backbone=backbone, variant="multi-task", latent_dim=512, bias_head=True)
     manifest = ModelManifest(
-        id="published-architecture-random",
+        id=f"published-architecture-{backbone}-{size}-random",
         version="0",
         architecture=spec,
-        input=InputSpec(384, 384, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2"),
+        input=InputSpec(size, size, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2"),
         tasks={"scar": TaskSpec(0.5, None), "lvef": TaskSpec(0.5, None)},
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=INTENDED_USE,
         training_data="none: random weights for benchmarking",
         synthetic=True,
     )
-    return write_package(folder / "published", build_network(spec), manifest)
+    return write_package(folder / f"{backbone}-{size}", build_network(spec), manifest)
 
 
 def median_ms(call: Callable[[], object], runs: int) -> float:
