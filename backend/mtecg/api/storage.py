@@ -50,13 +50,20 @@ def image_file(data_dir: Path, images: Mapping[str, str], name: str) -> Path | N
     return None if relative is None else data_dir / relative
 
 
-def _screening_folders(data_dir: Path) -> Iterator[tuple[uuid.UUID, Path]]:
-    """Every DATA_DIR/<yyyy>/<mm>/<id> folder whose name is a screening id."""
-    for folder in data_dir.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/*"):
-        try:
-            yield uuid.UUID(folder.name), folder
-        except ValueError:
-            continue
+def _latest_screening_folders(data_dir: Path) -> Iterator[tuple[uuid.UUID, Path]]:
+    """The DATA_DIR/<yyyy>/<mm>/<id> folders of the two newest months, by screening id.
+
+    Earlier starts swept everything older, so only the last process's uploads can have left
+    orphans, and they are filed under the newest months (two, for a crash at a month's turn);
+    a start never walks the whole archive.
+    """
+    months = sorted(data_dir.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]"))[-2:]
+    for month in months:
+        for folder in month.iterdir():
+            try:
+                yield uuid.UUID(folder.name), folder
+            except ValueError:
+                continue
 
 
 def sweep_orphans(
@@ -65,7 +72,7 @@ def sweep_orphans(
     older_than: float,
     batch: int = 500,
 ) -> int:
-    """Removes image folders older than `older_than` (a timestamp) that no row points at.
+    """Removes recent image folders older than `older_than` (a timestamp) that no row points at.
 
     Only folders written before this process started are candidates: any upload that wrote
     them belonged to a process that is gone, so their row will never be committed. `stored`
@@ -73,7 +80,7 @@ def sweep_orphans(
     """
     candidates = [
         (screening_id, folder)
-        for screening_id, folder in _screening_folders(data_dir)
+        for screening_id, folder in _latest_screening_folders(data_dir)
         if folder.stat().st_mtime < older_than
     ]
     removed = 0
