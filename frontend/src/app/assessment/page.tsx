@@ -108,7 +108,7 @@ function AssessmentForm() {
               inputMode="decimal"
               required
               min={50}
-              max={250}
+              max={260}
               step="any"
               value={height}
               onChange={(e) => setHeight(e.target.value)}
