@@ -1,7 +1,8 @@
-"""Writing images so that a reader never sees a half-written file."""
+"""Writing images and small JSON files so that a reader never sees a half-written file."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -41,3 +42,19 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_json_atomically(data: object, path: Path) -> None:
+    """Writes `data` as JSON with the same guarantee as `write_png_atomically`, into an
+    existing folder only (a folder that was removed meanwhile stays removed)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        _fsync_folder(path.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

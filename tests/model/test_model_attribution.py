@@ -7,7 +7,9 @@ weights sees it), so a faithful explanation of each task must sit on that task's
 Zero rather than paper white: Grad-CAM++ weights channels globally, so a hidden half that
 still drives the channels strongly (white is about +2.4 in normalised units) gets lit up
 although the head cannot see it; that is the method's known weakness, not a wiring fault,
-and lead attribution has no such blind spot (it is tested with either value). The cascading-randomisation check (Adebayo et al.,
+and lead attribution has no such blind spot (it is tested with either value).
+
+The cascading-randomisation check (Adebayo et al.,
 "Sanity checks for saliency maps", 2018) replaces the demo model's trained weights from the
 heads down and requires the maps to change: a map that survives randomisation explains the
 image, not the model.
@@ -251,9 +253,10 @@ def test_maps_change_when_the_demo_models_weights_are_randomised_from_the_top(
         correlations[step] = {
             task: map_correlation(trained[task], randomised[task]) for task in trained
         }
-        print(f"randomised down to {step}: " + ", ".join(
-            f"{task} r = {r:.3f}" for task, r in correlations[step].items()
-        ))
+        print(
+            f"randomised down to {step}: "
+            + ", ".join(f"{task} r = {r:.3f}" for task, r in correlations[step].items())
+        )
     # From the heads down, the maps no longer look like the trained model's.
     for step, _ in cascade:
         for task, r in correlations[step].items():

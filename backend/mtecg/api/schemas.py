@@ -175,6 +175,38 @@ class ScreeningOut(BaseModel):
     screening_aid: str
 
 
+class LeadChange(BaseModel):
+    lead: str
+    change: float  # probability minus the probability with this lead's panel blanked
+
+
+class TaskAttribution(BaseModel):
+    probability: float
+    leads: list[LeadChange]  # canonical order: I, II, III, aVR, aVL, aVF, V1 ... V6
+
+
+class MapSimilarity(BaseModel):
+    correlation: float  # Pearson correlation of the scar and LVEF Grad-CAM++ maps
+    similar: bool  # correlation >= similar_from: one explanation for both tasks
+    similar_from: float
+
+
+class AttributionModel(BaseModel):
+    id: str
+    version: str
+    weights_sha256: str
+
+
+class AttributionOut(BaseModel):
+    status: Literal["ready", "pending", "unavailable"]
+    reason: str | None = None
+    model: AttributionModel | None = None
+    blank: str | None = None
+    tasks: dict[str, TaskAttribution] | None = None
+    maps: MapSimilarity | None = None
+    compute_ms: float | None = None
+
+
 class ScreeningPage(BaseModel):
     items: list[ScreeningOut]
     page: int

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mtecg.api import storage
 from mtecg.api.admission import Admission
+from mtecg.api.attributions import AttributionWorker
 from mtecg.api.model_worker import ModelWorker
 from mtecg.api.throttle import LoginThrottle
 from mtecg.db import accounts, audit, migrate
@@ -46,6 +47,7 @@ class DatabaseBehindError(RuntimeError):
 class LoadedModel:
     predictor: Predictor
     worker: ModelWorker
+    attributions: AttributionWorker  # lead attributions, after the answer
 
     @property
     def manifest(self) -> ModelManifest:
@@ -87,6 +89,7 @@ class Service:
 
     def stop(self) -> None:
         if self.model is not None:
+            self.model.attributions.close()
             self.model.worker.close()
         if self.sandbox is not None:
             self.sandbox.close()
@@ -124,7 +127,11 @@ class Service:
         blank = np.full((height, width, 3), 255, dtype=np.uint8)
         clinical = warm_up_clinical(predictor.manifest)
         predictor.predict_batch([blank], None if clinical is None else [clinical])
-        self.model = LoadedModel(predictor, ModelWorker(predictor, self.settings.max_batch))
+        self.model = LoadedModel(
+            predictor,
+            ModelWorker(predictor, self.settings.max_batch),
+            AttributionWorker(predictor, busy=lambda: self.admission.in_flight > 0),
+        )
         log.info(
             "model %s %s ready on %s",
             predictor.manifest.id,

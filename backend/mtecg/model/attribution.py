@@ -61,9 +61,7 @@ class LeadAttribution:
         return {
             task: {
                 "probability": self.probability[task],
-                "leads": [
-                    {"lead": lead, "change": self.change[task][lead]} for lead in LEAD_ORDER
-                ],
+                "leads": [{"lead": lead, "change": self.change[task][lead]} for lead in LEAD_ORDER],
             }
             for task in TASKS
         }
@@ -121,9 +119,7 @@ def lead_attribution(
     return LeadAttribution(
         probability={task: float(reference[j]) for j, task in enumerate(TASKS)},
         change={
-            task: {
-                lead: float(reference[j] - occluded[i, j]) for i, lead in enumerate(LEAD_ORDER)
-            }
+            task: {lead: float(reference[j] - occluded[i, j]) for i, lead in enumerate(LEAD_ORDER)}
             for j, task in enumerate(TASKS)
         },
     )

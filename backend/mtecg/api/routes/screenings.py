@@ -23,12 +23,12 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 
-from mtecg.api import storage
+from mtecg.api import attributions, storage
 from mtecg.api.deps import AdminDep, DbDep, Guarded, Principal, PrincipalDep, ServiceDep, deny
 from mtecg.api.deps import record as audit_row
 from mtecg.api.errors import RETRY_AFTER_S, ApiError, overloaded, request_id
 from mtecg.api.model_worker import ModelOutput
-from mtecg.api.schemas import ScreeningOut, ScreeningPage
+from mtecg.api.schemas import AttributionOut, ScreeningOut, ScreeningPage
 from mtecg.api.service import Service
 from mtecg.api.upload_form import MAX_PATIENT_REF, UploadForm, read_upload_form
 from mtecg.api.view import TASK_LABELS, screening_out, screening_url
@@ -138,6 +138,9 @@ async def create_screening(
         )
     finally:
         service.admission.leave()
+    canonical = storage.image_file(service.settings.data_dir, row.images, "canonical")
+    if canonical is not None:
+        model.attributions.schedule(row.id, canonical, form.clinical, output.heatmaps)
     body = screening_out(row, principal.username)
     return JSONResponse(  # type: ignore[return-value]
         body.model_dump(mode="json"), 201, headers={"Location": screening_url(row.id)}
@@ -394,6 +397,54 @@ def get_image(
     audit_row(db, request, "screening.view_image", "success", principal.username, str(screening_id))
     db.commit()
     return FileResponse(path, media_type="image/png")
+
+
+#: How long a client should wait before asking again for a pending attribution.
+ATTRIBUTION_RETRY_S: Final = 1
+
+
+@router.get(
+    "/{screening_id}/attribution",
+    responses={**PROBLEMS, 202: {"model": AttributionOut, "description": "pending"}},
+)
+def get_attribution(
+    screening_id: uuid.UUID,
+    request: Request,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    db: DbDep,
+) -> AttributionOut:
+    """Per-lead occlusion attribution and map similarity; 202 `pending` until computed."""
+    row, _ = _visible(request, db, principal, screening_id)
+    audit_row(
+        db, request, "screening.view_attribution", "success", principal.username, str(screening_id)
+    )
+    db.commit()
+    canonical = storage.image_file(service.settings.data_dir, row.images, "canonical")
+    stored = None if canonical is None else attributions.read(canonical)
+    if stored is not None:
+        return AttributionOut.model_validate(stored)
+    model = service.model
+    if model is None:
+        raise ApiError(
+            503, "not_ready", service.model_problem, headers={"Retry-After": str(RETRY_AFTER_S)}
+        )
+    made_by = {
+        "id": row.model_id,
+        "version": row.model_version,
+        "weights_sha256": row.weights_sha256,
+    }
+    if canonical is None or made_by != attributions.model_identity(model.manifest):
+        return AttributionOut(
+            status="unavailable",
+            reason="the model that made this screening is no longer the one served",
+        )
+    model.attributions.schedule(row.id, canonical, attributions.predictor_clinical(row.clinical))
+    return JSONResponse(  # type: ignore[return-value]
+        AttributionOut(status="pending").model_dump(mode="json"),
+        202,
+        headers={"Retry-After": str(ATTRIBUTION_RETRY_S)},
+    )
 
 
 @router.delete("/{screening_id}", status_code=204, dependencies=Guarded, responses=PROBLEMS)
