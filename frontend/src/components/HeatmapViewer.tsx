@@ -2,29 +2,50 @@
 
 import { useId, useState } from "react";
 import { t } from "@/i18n";
-import type { Screening } from "@/lib/types";
+import type { Attribution, Screening } from "@/lib/types";
 
-export type HeatmapMode = "plain" | "scar" | "lvef";
+export type HeatmapMode = "plain" | "scar" | "lvef" | "shared";
 const MODES: HeatmapMode[] = ["plain", "scar", "lvef"];
+// Maps that are one explanation of both tasks (docs/API.md `maps.similar`) get one choice.
+const SHARED_MODES: HeatmapMode[] = ["plain", "shared"];
 
 // The canonical image is 6 rows x 2 columns of panels (mtecg.geometry.CANONICAL_COLUMNS).
 export const CANONICAL_COLUMNS: readonly (readonly string[])[] = [
   ["I", "II", "III", "aVR", "aVL", "aVF"],
   ["V1", "V2", "V3", "V4", "V5", "V6"],
 ];
+// Width / height of the canonical image (1402 x 2100 px, mtecg.geometry).
+export const CANONICAL_ASPECT = 1402 / 2100;
 const ZOOMS = [1, 1.5, 2, 3, 4];
 
 /**
- * The canonical ECG with a Grad-CAM++ overlay on top (the overlays carry their own lead labels;
- * the plain view gets the same labels drawn here).
+ * The canonical ECG with a Grad-CAM++ overlay on top.
+ *
+ * Lead labels: the canonical image has none (mtecg.layout.canonical stacks the bare panels);
+ * the overlay PNGs have one per panel, in a white box at the panel's top-left corner
+ * (mtecg.model.overlay). The viewer draws its own labels in every mode, each in an opaque box
+ * over exactly that corner and larger than the overlay's box, so one label shows per lead
+ * whatever the mode and opacity.
+ *
+ * "Fit" (zoom 100 %) sizes the image so that its whole height fits the viewport: all 12 leads
+ * at once. Zooming scales from that size.
  */
-export function HeatmapViewer({ images }: { images: Screening["images"] }) {
+export function HeatmapViewer({
+  images,
+  similarity = null,
+}: {
+  images: Screening["images"];
+  similarity?: NonNullable<Attribution["maps"]> | null;
+}) {
   const [mode, setMode] = useState<HeatmapMode>("scar");
   const [opacity, setOpacity] = useState(100);
   const [zoomIndex, setZoomIndex] = useState(0);
   const id = useId();
   const zoom = ZOOMS[zoomIndex] ?? 1;
-  const showOwnLabels = mode === "plain" || opacity < 60;
+  const modes = similarity ? SHARED_MODES : MODES;
+  const shown: HeatmapMode =
+    mode === "plain" ? "plain" : similarity ? "shared" : mode === "shared" ? "scar" : mode;
+  const overlaySrc = shown === "plain" ? null : shown === "shared" ? images.scar : images[shown];
 
   return (
     <section className="heatmap" aria-labelledby={`${id}-title`} data-testid="heatmap-viewer">
@@ -32,13 +53,13 @@ export function HeatmapViewer({ images }: { images: Screening["images"] }) {
       <div className="heatmap-controls no-print">
         <fieldset className="segmented">
           <legend>{t("heatmap.mode")}</legend>
-          {MODES.map((m) => (
-            <label key={m} className={mode === m ? "selected" : undefined}>
+          {modes.map((m) => (
+            <label key={m} className={shown === m ? "selected" : undefined}>
               <input
                 type="radio"
                 name={`${id}-mode`}
                 value={m}
-                checked={mode === m}
+                checked={shown === m}
                 onChange={() => setMode(m)}
                 data-testid={`heatmap-mode-${m}`}
               />
@@ -55,7 +76,7 @@ export function HeatmapViewer({ images }: { images: Screening["images"] }) {
             max={100}
             step={5}
             value={opacity}
-            disabled={mode === "plain"}
+            disabled={shown === "plain"}
             onChange={(event) => setOpacity(Number(event.target.value))}
             aria-valuetext={`${opacity} %`}
           />
@@ -86,34 +107,47 @@ export function HeatmapViewer({ images }: { images: Screening["images"] }) {
           </button>
         </div>
       </div>
-      <div className="print-only small">{t("heatmap.shown", { map: t(`heatmap.${mode}`) })}</div>
-      <div className="heatmap-viewport" tabIndex={0} aria-label={t(`heatmap.alt.${mode}`)}>
-        <div className="heatmap-stack" style={{ width: `${zoom * 100}%` }} data-mode={mode}>
+      {similarity && (
+        <p className="banner banner-warning heatmap-similar" role="note" data-testid="heatmap-similar">
+          {t("heatmap.similar", {
+            r: similarity.correlation.toFixed(2),
+            threshold: similarity.similar_from.toFixed(2),
+          })}
+        </p>
+      )}
+      <div className="print-only small">{t("heatmap.shown", { map: t(`heatmap.${shown}`) })}</div>
+      <div className="heatmap-viewport" tabIndex={0} aria-label={t(`heatmap.alt.${shown}`)}>
+        <div
+          className="heatmap-stack"
+          style={{ width: `calc(${zoom} * min(100%, var(--heatmap-fit-height) * ${CANONICAL_ASPECT.toFixed(5)}))` }}
+          data-mode={shown}
+          data-zoom={zoomIndex === 0 ? "fit" : zoom}
+        >
           {/* eslint-disable-next-line @next/next/no-img-element -- served by the backend through the proxy */}
           <img src={images.canonical} alt={t("heatmap.alt.plain")} className="heatmap-base" />
-          {mode !== "plain" && (
+          {overlaySrc !== null && (
             // eslint-disable-next-line @next/next/no-img-element
             <img
-              src={images[mode]}
-              alt={t(`heatmap.alt.${mode}`)}
+              src={overlaySrc}
+              alt={t(`heatmap.alt.${shown}`)}
               className="heatmap-overlay"
               style={{ opacity: opacity / 100 }}
               data-testid="heatmap-overlay"
             />
           )}
-          {showOwnLabels &&
-            CANONICAL_COLUMNS.map((leads, col) =>
-              leads.map((lead, row) => (
-                <span
-                  key={lead}
-                  className="lead-label"
-                  aria-hidden="true"
-                  style={{ left: `calc(${col * 50}% + 0.4%)`, top: `calc(${(row * 100) / 6}% + 0.4%)` }}
-                >
-                  {lead}
-                </span>
-              )),
-            )}
+          {CANONICAL_COLUMNS.map((leads, col) =>
+            leads.map((lead, row) => (
+              <span
+                key={lead}
+                className="lead-label"
+                aria-hidden="true"
+                data-testid="lead-label"
+                style={{ left: `${col * 50}%`, top: `${(row * 100) / 6}%` }}
+              >
+                {lead}
+              </span>
+            )),
+          )}
         </div>
       </div>
       <p className="small muted">{t("heatmap.help")}</p>

@@ -3,7 +3,7 @@
 import { hasMessage, t } from "@/i18n";
 import { formatDateTime } from "@/lib/format";
 import { TASKS, type ModelCard, type Screening } from "@/lib/types";
-import { HeatmapViewer } from "./HeatmapViewer";
+import { Explanations } from "./Explanations";
 import { ScreeningAid, SyntheticBadge } from "./Notices";
 import { TaskResult } from "./RiskBar";
 
@@ -102,7 +102,7 @@ export function ResultView({
       </div>
       <p className="small muted">{t("result.referenceHelp")}</p>
 
-      <HeatmapViewer images={screening.images} />
+      <Explanations screening={screening} />
 
       <div className="two-col">
         <LayoutInfo layout={screening.layout} />

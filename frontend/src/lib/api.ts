@@ -2,6 +2,7 @@
 // frontend server forwards to the backend (src/app/api/[...path]/route.ts).
 import type {
   AssessmentInput,
+  Attribution,
   AssessmentResult,
   Me,
   ModelCard,
@@ -105,6 +106,9 @@ export const logout = () => apiFetch<void>("/auth/logout", { method: "POST" });
 export const getModel = () => apiFetch<ModelCard>("/model");
 export const getScreening = (id: string) =>
   apiFetch<Screening>(`/screenings/${encodeURIComponent(id)}`);
+/** 200 with `ready`/`unavailable`, or 202 with `pending` (ask again after a second). */
+export const getAttribution = (id: string) =>
+  apiFetch<Attribution>(`/screenings/${encodeURIComponent(id)}/attribution`);
 export const assess = (input: AssessmentInput) =>
   apiFetch<AssessmentResult>("/assessment", jsonBody(input));
 

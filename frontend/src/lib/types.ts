@@ -85,6 +85,19 @@ export interface Screening {
   screening_aid: string;
 }
 
+/** GET /screenings/{id}/attribution (docs/API.md): per-lead occlusion and map similarity. */
+export interface LeadChange {
+  lead: string;
+  change: number; // probability minus the probability with this lead's panel blanked
+}
+
+export interface Attribution {
+  status: "ready" | "pending" | "unavailable";
+  reason?: string | null;
+  tasks?: Record<TaskName, { probability: number; leads: LeadChange[] }> | null;
+  maps?: { correlation: number; similar: boolean; similar_from: number } | null;
+}
+
 export interface ScreeningPage {
   items: Screening[];
   page: number;
