@@ -5,8 +5,10 @@ Run: `.venv/bin/python benchmarks/model.py [--runs N] [--model DIR]`.
 For the published architecture (resnet34d at 384 px, random weights, written to a temporary
 package) and for the demo package (`models/demo`, or --model): median forward latency at
 batch 1 and 8 (inference mode), forward + both tasks' Grad-CAM++ maps at batch 1, the ratio
-of the two (goal: explanations <= 3x a forward pass), package load time (sha256 check and
-strict load included) and the process's peak resident memory.
+of the two (goal: explanations <= 3x a forward pass), the per-lead occlusion attribution
+(12 blanked panels + the reference in one batch of 13; the service runs it after the answer),
+package load time (sha256 check and strict load included) and the process's peak resident
+memory.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import torch
 
 from mtecg.model.architecture import NetworkSpec
+from mtecg.model.attribution import attribute
 from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
 from mtecg.model.legacy_import import INTENDED_USE, PUBLISHED_RISK_BANDS
 from mtecg.model.manifest import InputSpec, ModelManifest, TaskSpec
@@ -83,6 +86,7 @@ def measure(name: str, package_dir: Path, runs: int, device: str = "cpu") -> dic
     forward_1 = median_ms(lambda: predictor.probabilities(one), runs)
     forward_8 = median_ms(lambda: predictor.probabilities(eight), max(3, runs // 3))
     explain = median_ms(lambda: predictor.explain(canonical), runs)
+    attribution = median_ms(lambda: attribute(predictor, canonical), max(3, runs // 3))
     spec = package.manifest
     return {
         "model": name,
@@ -93,6 +97,7 @@ def measure(name: str, package_dir: Path, runs: int, device: str = "cpu") -> dic
         "forward_8_per_image_ms": round(forward_8 / 8, 1),
         "explain_ms": explain,
         "explain_over_forward": round(explain / forward_1, 2),
+        "attribution_ms": attribution,
         "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
@@ -104,6 +109,7 @@ def describe(row: dict[str, Any]) -> str:
         f" {row['forward_1_ms']} ms, batch 8 {row['forward_8_per_image_ms']} ms/image;"
         f" forward + both Grad-CAM++ maps {row['explain_ms']} ms"
         f" ({row['explain_over_forward']:.2f}x a forward);"
+        f" per-lead attribution (after the answer) {row['attribution_ms']} ms;"
         f" process peak RSS so far {row['process_peak_rss_mb']} MB"
     )
 

@@ -538,6 +538,7 @@ def _stage_tables(report: dict[str, Any]) -> list[str]:
             _ms(r["forward_8_per_image_ms"]),
             _ms(r["explain_ms"]),
             f"{r['explain_over_forward']:.2f}x",
+            _ms(r["attribution_ms"]),
         ]
         for r in report["model"]
     ]
@@ -567,6 +568,7 @@ def _stage_tables(report: dict[str, Any]) -> list[str]:
                 "forward, batch 8 (per image)",
                 "forward + both maps",
                 "maps / forward",
+                "lead attribution (after the answer)",
             ],
             net,
         ),

@@ -291,11 +291,63 @@ test("a synthetic 12-lead PDF is screened: both tasks, bands, reference marker, 
   if (state.screening.model.synthetic) await result.getByTestId("synthetic-badge").waitFor();
   assert.match(await page.getByTestId("layout-info").innerText(), /PDF/);
 
-  // Heatmaps: scar by default, then LVEF, then the plain ECG; each image really loads.
+  // The per-lead attribution arrives after the answer; the viewer then knows whether the two
+  // maps are one explanation (one shared choice and a note) or two.
+  await page.getByTestId("attribution-chart").waitFor({ timeout: 120_000 });
+  const attribution = await (
+    await page.request.get(`${state.base}/api/v1/screenings/${state.screening.id}/attribution`)
+  ).json();
+  assert.equal(attribution.status, "ready");
+  for (const task of ["scar", "lvef"]) {
+    assert.equal(await page.getByTestId(`attribution-${task}`).getByRole("row").count(), 13);
+  }
+  // At "fit" all 12 leads are in view at once; the app's labels sit beside the ECG, never on
+  // it, and over an overlay its label boxes (58 x 37 px from each panel's corner of the
+  // 1402 x 2100 px image) are covered by the plain ECG: one label per lead from the app.
+  const fit = await page.evaluate(() => {
+    const viewport = document.querySelector(".heatmap-viewport");
+    const image = document.querySelector(".heatmap-base").getBoundingClientRect();
+    const view = viewport.getBoundingClientRect();
+    const labels = [...document.querySelectorAll('[data-testid="lead-label"]')].map((label, i) => {
+      const r = label.getBoundingClientRect();
+      const col = Math.floor(i / 6);
+      return {
+        inView: r.top >= view.top - 1 && r.bottom <= view.bottom + 1 && r.left >= view.left - 1 && r.right <= view.right + 1,
+        beside: col === 0 ? r.right <= image.left + 1 : r.left >= image.right - 1,
+      };
+    });
+    const covers = [...document.querySelectorAll('[data-testid="label-cover"]')].map((cover, i) => {
+      const r = cover.getBoundingClientRect();
+      const [col, row] = [Math.floor(i / 6), i % 6];
+      const x0 = image.left + (col * image.width) / 2;
+      const y0 = image.top + (row * image.height) / 6;
+      return (
+        r.left <= x0 + 1 &&
+        r.top <= y0 + 1 &&
+        r.right >= x0 + (58 / 1402) * image.width &&
+        r.bottom >= y0 + (37 / 2100) * image.height &&
+        getComputedStyle(cover).backgroundImage.includes("canonical.png")
+      );
+    });
+    return { scrolls: viewport.scrollHeight > viewport.clientHeight + 1, labels, covers };
+  });
+  assert.equal(fit.scrolls, false, "at fit the ECG scrolls inside the viewer");
+  assert.equal(fit.labels.length, 12);
+  assert.ok(fit.labels.every((l) => l.inView && l.beside), JSON.stringify(fit.labels));
+  assert.equal(fit.covers.length, 12);
+  assert.ok(fit.covers.every(Boolean), JSON.stringify(fit.covers));
+
+  // Heatmaps: scar (or the shared map) by default, then LVEF, then the plain ECG.
   const overlay = page.getByTestId("heatmap-overlay");
   assert.match(await overlay.getAttribute("src"), /\/images\/scar\.png$/);
-  await page.getByText("LVEF", { exact: true }).click();
-  assert.match(await overlay.getAttribute("src"), /\/images\/lvef\.png$/);
+  if (attribution.maps.similar) {
+    assert.match(await page.getByTestId("heatmap-similar").innerText(), THAI);
+    assert.equal(await page.getByTestId("heatmap-mode-lvef").count(), 0);
+    await page.getByTestId("heatmap-mode-shared").check();
+  } else {
+    await page.getByText("LVEF", { exact: true }).click();
+    assert.match(await overlay.getAttribute("src"), /\/images\/lvef\.png$/);
+  }
   await page.waitForFunction(() => {
     const img = document.querySelector('[data-testid="heatmap-overlay"]');
     return img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0;
@@ -303,7 +355,7 @@ test("a synthetic 12-lead PDF is screened: both tasks, bands, reference marker, 
   await shot("03-result-lvef");
   await page.getByText("ECG อย่างเดียว", { exact: true }).click();
   assert.equal(await overlay.count(), 0);
-  await page.getByTestId("heatmap-mode-scar").check();
+  await page.getByTestId(attribution.maps.similar ? "heatmap-mode-shared" : "heatmap-mode-scar").check();
   await overlay.waitFor();
   await page.getByLabel("ความทึบของแผนที่ความร้อน").fill("50");
   assert.equal(await overlay.evaluate((img) => img.style.opacity), "0.5");

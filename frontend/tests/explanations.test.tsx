@@ -41,10 +41,26 @@ describe("HeatmapViewer", () => {
         expectOneLabelPerLead();
       }
     }
-    // Labels sit at their panel's top-left corner: column by halves, row by sixths.
+    // Labels sit in the margin beside their column, at their row (by sixths).
     const v4 = screen.getByText("V4");
-    expect(v4.style.left).toBe("50%");
+    expect(v4.className).toContain("lead-label-right");
     expect(v4.style.top).toBe("50%");
+    expect(screen.getByText("aVR").className).toContain("lead-label-left");
+  });
+
+  it("covers the overlay's own label boxes with the plain ECG, and only over an overlay", () => {
+    render(<HeatmapViewer images={images} />);
+    const covers = screen.getAllByTestId("label-cover");
+    expect(covers).toHaveLength(12);
+    for (const cover of covers) expect(cover.style.backgroundImage).toContain(images.canonical);
+    // V1's corner: x 701 of 1402 px, y 0; the box is 60 x 40 px of the 1402 x 2100 px image.
+    const v1 = covers[6]!;
+    expect(v1.style.left).toBe("50%");
+    expect(v1.style.top).toBe("0%");
+    expect(parseFloat(v1.style.width)).toBeCloseTo((100 * 60) / 1402, 6);
+    expect(parseFloat(v1.style.height)).toBeCloseTo((100 * 40) / 2100, 6);
+    fireEvent.click(screen.getByTestId("heatmap-mode-plain"));
+    expect(screen.queryAllByTestId("label-cover")).toHaveLength(0);
   });
 
   it("fits the whole image in the viewport at 100 % and zooms from there", () => {

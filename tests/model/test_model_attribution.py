@@ -261,3 +261,29 @@ def test_maps_change_when_the_demo_models_weights_are_randomised_from_the_top(
     for step, _ in cascade:
         for task, r in correlations[step].items():
             assert r < RANDOMISED_MAX_CORRELATION, (step, task, r)
+
+
+@pytest.mark.parametrize("clinical", [False, True])
+def test_attribute_under_a_served_model_matches_its_answer(clinical: bool) -> None:
+    """Through the predictor: its input transform, its clinical inputs, its lock."""
+    from model_builders import manifest, network_spec, random_network
+
+    from mtecg.model.attribution import attribute
+    from mtecg.model.package import ModelPackage
+    from mtecg.model.predictor import Predictor
+
+    spec = network_spec(clinical=clinical)
+    predictor = Predictor(ModelPackage(manifest(spec, size=96), random_network(spec), None), "cpu")
+    image = ecg_canonical(5)
+    record = {"female": 1, "diabetes": 0, "hypertension": 1, "smoking": 0, "dyslipidaemia": 0}
+    patient = {**record, "age": 61.0} if clinical else None
+    if clinical:
+        with pytest.raises(ValueError):
+            attribute(predictor, image)
+    attribution = attribute(predictor, image, patient)
+    answer = predictor.predict_batch([image], None if patient is None else [patient])[0]
+    for task in ("scar", "lvef"):
+        assert attribution.probability[task] == pytest.approx(answer[task].probability, abs=1e-5)
+        assert list(attribution.change[task]) == list(LEAD_ORDER)
+    body = attribution.to_json()
+    assert [row["lead"] for row in body["scar"]["leads"]] == list(LEAD_ORDER)

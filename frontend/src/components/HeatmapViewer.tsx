@@ -1,6 +1,6 @@
 "use client";
 
-import { useId, useState } from "react";
+import { useId, useState, type CSSProperties } from "react";
 import { t } from "@/i18n";
 import type { Attribution, Screening } from "@/lib/types";
 
@@ -17,15 +17,40 @@ export const CANONICAL_COLUMNS: readonly (readonly string[])[] = [
 // Width / height of the canonical image (1402 x 2100 px, mtecg.geometry).
 export const CANONICAL_ASPECT = 1402 / 2100;
 const ZOOMS = [1, 1.5, 2, 3, 4];
+// The overlay's label box lies within this corner of each 701 x 350 px panel: its rectangle is
+// at most (3, 12)-(58, 37) px for the longest name (aVR) in Pillow's font at 28 px.
+const OVERLAY_LABEL_PX = { width: 60, height: 40 };
+const IMAGE_PX = { width: 1402, height: 2100 };
+
+function coverStyle(col: number, row: number, canonical: string): CSSProperties {
+  const w = OVERLAY_LABEL_PX.width / IMAGE_PX.width;
+  const h = OVERLAY_LABEL_PX.height / IMAGE_PX.height;
+  const x = (col * IMAGE_PX.width) / 2;
+  const y = (row * IMAGE_PX.height) / 6;
+  return {
+    left: `${(100 * x) / IMAGE_PX.width}%`,
+    top: `${(100 * y) / IMAGE_PX.height}%`,
+    width: `${100 * w}%`,
+    height: `${100 * h}%`,
+    backgroundImage: `url("${canonical}")`,
+    backgroundSize: `${100 / w}% ${100 / h}%`,
+    // A percentage position p puts the image's point p % at the box's point p %.
+    backgroundPosition: `${(100 * x) / (IMAGE_PX.width - OVERLAY_LABEL_PX.width)}% ${
+      (100 * y) / (IMAGE_PX.height - OVERLAY_LABEL_PX.height)
+    }%`,
+  };
+}
 
 /**
  * The canonical ECG with a Grad-CAM++ overlay on top.
  *
- * Lead labels: the canonical image has none (mtecg.layout.canonical stacks the bare panels);
- * the overlay PNGs have one per panel, in a white box at the panel's top-left corner
- * (mtecg.model.overlay). The viewer draws its own labels in every mode, each in an opaque box
- * over exactly that corner and larger than the overlay's box, so one label shows per lead
- * whatever the mode and opacity.
+ * Lead labels: mtecg.layout.canonical adds none, but the canonical image keeps whatever the
+ * printer printed inside each panel, often the lead's name, whole or cut; the overlay PNGs add
+ * one per panel in a white box at the panel's top-left corner (mtecg.model.overlay). So the
+ * viewer draws its one label per lead OUTSIDE the ECG, in the margins beside each column, and
+ * over an overlay it covers the overlay's label box with the same spot of the plain canonical
+ * image: whatever the mode and opacity, a lead's name appears once from the app, and the
+ * printout's own print stays as printed.
  *
  * "Fit" (zoom 100 %) sizes the image so that its whole height fits the viewport: all 12 leads
  * at once. Zooming scales from that size.
@@ -108,12 +133,12 @@ export function HeatmapViewer({
         </div>
       </div>
       {similarity && (
-        <p className="banner banner-warning heatmap-similar" role="note" data-testid="heatmap-similar">
+        <div className="banner banner-warning heatmap-similar" role="note" data-testid="heatmap-similar">
           {t("heatmap.similar", {
             r: similarity.correlation.toFixed(2),
             threshold: similarity.similar_from.toFixed(2),
           })}
-        </p>
+        </div>
       )}
       <div className="print-only small">{t("heatmap.shown", { map: t(`heatmap.${shown}`) })}</div>
       <div className="heatmap-viewport" tabIndex={0} aria-label={t(`heatmap.alt.${shown}`)}>
@@ -135,14 +160,26 @@ export function HeatmapViewer({
               data-testid="heatmap-overlay"
             />
           )}
+          {overlaySrc !== null &&
+            CANONICAL_COLUMNS.map((leads, col) =>
+              leads.map((lead, row) => (
+                <span
+                  key={`cover-${lead}`}
+                  className="label-cover"
+                  aria-hidden="true"
+                  data-testid="label-cover"
+                  style={coverStyle(col, row, images.canonical)}
+                />
+              )),
+            )}
           {CANONICAL_COLUMNS.map((leads, col) =>
             leads.map((lead, row) => (
               <span
                 key={lead}
-                className="lead-label"
+                className={`lead-label ${col === 0 ? "lead-label-left" : "lead-label-right"}`}
                 aria-hidden="true"
                 data-testid="lead-label"
-                style={{ left: `${col * 50}%`, top: `${(row * 100) / 6}%` }}
+                style={{ top: `${(row * 100) / 6}%` }}
               >
                 {lead}
               </span>
