@@ -67,3 +67,38 @@ def test_clinical_inputs_are_used_and_returned(clinical: Running, ecg_pdf: bytes
     card = clinical.client.get("/api/v1/model").json()
     names = {f["name"]: f for f in card["clinical_inputs"]["fields"]}
     assert set(names) == set(FIELDS) and names["age"]["min"] == 18
+
+
+def test_lead_attribution_uses_the_screenings_clinical_inputs(
+    clinical: Running, ecg_pdf: bytes
+) -> None:
+    """After the answer, and again from the stored fields when the attribution was lost."""
+    import time
+    import uuid
+
+    from api_client import bearer
+
+    from mtecg.api import attributions
+    from mtecg.db.models import Screening
+
+    key = clinical.user("clin-attribution")
+    created = clinical.upload(key, ecg_pdf, **FIELDS).json()
+    url = f"/api/v1/screenings/{created['id']}/attribution"
+
+    def ready() -> dict[str, Any]:
+        deadline = time.monotonic() + 120
+        while (response := clinical.client.get(url, headers=bearer(key))).status_code == 202:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    first = ready()
+    for task in ("scar", "lvef"):
+        expected = created["tasks"][task]["probability"]
+        assert first["tasks"][task]["probability"] == pytest.approx(expected, abs=1e-4)
+    with clinical.service.sessions() as db:
+        canonical = db.get_one(Screening, uuid.UUID(created["id"])).images["canonical"]
+    (clinical.data_dir / canonical).parent.joinpath(attributions.FILE_NAME).unlink()
+    assert ready()["tasks"] == first["tasks"]
