@@ -26,6 +26,14 @@ class RejectCode(StrEnum):
     PDF_TOO_COMPLEX = "pdf_too_complex"
     PROCESSING_TIMEOUT = "processing_timeout"
     PROCESSING_FAILED = "processing_failed"
+    # Ingest: digital waveform files (DICOM, WFDB, EDF, XML exports).
+    UNSAFE_XML = "unsafe_xml"
+    UNSAFE_ARCHIVE = "unsafe_archive"
+    WAVEFORM_ENCODING_UNSUPPORTED = "waveform_encoding_unsupported"
+    MISSING_LEADS = "missing_leads"
+    WRONG_UNITS = "wrong_units"
+    SAMPLING_RATE_UNSUPPORTED = "sampling_rate_unsupported"
+    RECORD_TOO_SHORT = "record_too_short"
     # Layout: the picture on the page.
     NOT_ECG = "not_ecg"
     UNSUPPORTED_LAYOUT = "unsupported_layout"

@@ -10,20 +10,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import IngestLimits, open_document
+from mtecg.ingest.digital import SignalPage
 from mtecg.ingest.sandbox import Sandbox
 from mtecg.layout import AUTO, LayoutResult, find_layout
+from mtecg.synth.signals import Signals
 from mtecg.timing import Stopwatch
+
+#: Profiles that can read a page drawn from a waveform (it is drawn at the Siriraj geometry).
+SIGNAL_PAGE_PROFILES = (AUTO, "siriraj-grid")
 
 
 @dataclass(frozen=True)
 class Preprocessed:
-    """A readable 12-lead page: where it came from, its layout, the canonical image."""
+    """A readable 12-lead page: where it came from, its layout, the canonical image.
+
+    `kind` is the input type as sniffed (pdf, png, jpeg, dicom, wfdb, edf, muse-xml, hl7-aecg);
+    `signals` holds the twelve leads (mV, 500 Hz, 10 s) where the input had them exactly.
+    """
 
     kind: str
     page: int  # 1-based page number of a PDF; 1 for an image
     layout: LayoutResult
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+    signals: Signals | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
         """The JSON-able description (everything but the image)."""
@@ -45,12 +56,19 @@ def preprocess(
     clock = Stopwatch()
     with clock.stage("open"):
         source = open_document(data, limits or IngestLimits())
+    signals = source.signals if isinstance(source, SignalPage) else None
+    if signals is not None and profile not in SIGNAL_PAGE_PROFILES:
+        raise Rejection(
+            RejectCode.UNSUPPORTED_LAYOUT,
+            f"A waveform file is drawn at the canonical geometry; profile {profile} cannot read it.",
+        )
     layout = find_layout(source, profile)
     return Preprocessed(
         kind=source.kind,
         page=source.page_index + 1,
         layout=layout,
         timings_ms={**clock.ms, **layout.timings_ms},
+        signals=signals,
     )
 
 

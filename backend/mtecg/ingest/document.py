@@ -7,6 +7,7 @@ CLI) call it only inside a `Sandbox` job.
 from __future__ import annotations
 
 from mtecg.errors import RejectCode, Rejection
+from mtecg.ingest.digital import WAVEFORM_KINDS, open_waveform
 from mtecg.ingest.image import open_image
 from mtecg.ingest.limits import DEFAULT_INGEST_LIMITS, IngestLimits
 from mtecg.ingest.page import PageSource
@@ -20,7 +21,8 @@ def open_document(data: bytes, limits: IngestLimits = DEFAULT_INGEST_LIMITS) -> 
     """Sniff, check and open upload bytes; every refusal is a `Rejection`.
 
     EMPTY_FILE and FILE_TOO_LARGE first (no parsing at all), then the type by magic bytes,
-    then the format's own checks (see `open_pdf` and `open_image`).
+    then the format's own checks (see `open_pdf`, `open_image` and `open_waveform`, which
+    draws a waveform file's signals as a printout page).
     """
     if not data:
         raise Rejection(RejectCode.EMPTY_FILE, "The file is empty.")
@@ -32,4 +34,6 @@ def open_document(data: bytes, limits: IngestLimits = DEFAULT_INGEST_LIMITS) -> 
     kind = sniff(data)
     if kind == "pdf":
         return open_pdf(data, limits)
+    if kind in WAVEFORM_KINDS:
+        return open_waveform(data, kind, limits)
     return open_image(data, kind, limits)
