@@ -72,8 +72,21 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
         )
         return EXIT_REJECTED
     write_png_atomically(result.layout.canonical, args.out)
-    _emit({"status": "ok", **result.summary(), "canonical": str(args.out)}, args.json)
+    payload: dict[str, Any] = {"status": "ok", **result.summary(), "canonical": str(args.out)}
+    if args.signals is not None:
+        payload["signals"] = _write_signals(result.signals, args.signals)
+    _emit(payload, args.json)
     return EXIT_OK
+
+
+def _write_signals(signals: Any, folder: Path) -> list[str] | None:
+    """`--signals`: the exact signals as CSV + WFDB, or None (a picture has none)."""
+    if signals is None:
+        print("mtecg: --signals: this input is a picture, it has no exact signals", file=sys.stderr)
+        return None
+    from mtecg.signal_export import write_signals
+
+    return [str(path) for path in write_signals(signals, folder)]
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -460,6 +473,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pre.add_argument("--out", type=Path, required=True, help="where to write the canonical PNG")
     pre.add_argument("--profile", choices=PROFILE_NAMES, default="auto", help="layout profile")
+    pre.add_argument(
+        "--signals",
+        type=Path,
+        metavar="OUT",
+        help="also write the exact signals (digital inputs) to OUT/signals.csv and a WFDB record",
+    )
     pre.add_argument("--json", action="store_true", help="print one JSON object")
     pre.set_defaults(handler=_cmd_preprocess)
 

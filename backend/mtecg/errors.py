@@ -34,6 +34,7 @@ class RejectCode(StrEnum):
     WRONG_UNITS = "wrong_units"
     SAMPLING_RATE_UNSUPPORTED = "sampling_rate_unsupported"
     RECORD_TOO_SHORT = "record_too_short"
+    NO_SIGNALS = "no_signals"  # a signal export asked of a picture, which has none
     # Layout: the picture on the page.
     NOT_ECG = "not_ecg"
     UNSUPPORTED_LAYOUT = "unsupported_layout"

@@ -12,7 +12,8 @@ from typing import Any
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import IngestLimits, open_document
-from mtecg.ingest.digital import SignalPage
+from mtecg.ingest.digital import WAVEFORM_KINDS, SignalPage, read_signals
+from mtecg.ingest.document import sniff_within
 from mtecg.ingest.sandbox import Sandbox
 from mtecg.layout import AUTO, LayoutResult, find_layout
 from mtecg.synth.signals import Signals
@@ -60,7 +61,8 @@ def preprocess(
     if signals is not None and profile not in SIGNAL_PAGE_PROFILES:
         raise Rejection(
             RejectCode.UNSUPPORTED_LAYOUT,
-            f"A waveform file is drawn at the canonical geometry; profile {profile} cannot read it.",
+            f"A waveform file is drawn at the canonical geometry; profile {profile} cannot "
+            "read it.",
         )
     layout = find_layout(source, profile)
     return Preprocessed(
@@ -77,3 +79,17 @@ def preprocess_in_sandbox(
 ) -> Preprocessed:
     """`preprocess` in a sandbox worker: a crash, hang or memory blow-up there is a Rejection."""
     return sandbox.call(preprocess, data, profile, limits)
+
+
+def exact_signals(data: bytes, limits: IngestLimits | None = None) -> Signals:
+    """The twelve signals of a digital waveform file (mV, 500 Hz, 10 s), without drawing it.
+
+    NO_SIGNALS for printouts, whose traces are pictures; run it in a sandbox like `preprocess`.
+    """
+    kind = sniff_within(data, limits or IngestLimits())
+    if kind in WAVEFORM_KINDS:
+        return read_signals(data, kind)
+    raise Rejection(
+        RejectCode.NO_SIGNALS,
+        "Only digital waveform files carry exact signals; this file is a picture of an ECG.",
+    )

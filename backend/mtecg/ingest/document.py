@@ -12,9 +12,21 @@ from mtecg.ingest.image import open_image
 from mtecg.ingest.limits import DEFAULT_INGEST_LIMITS, IngestLimits
 from mtecg.ingest.page import PageSource
 from mtecg.ingest.pdf import open_pdf
-from mtecg.ingest.sniff import sniff
+from mtecg.ingest.sniff import Kind, sniff
 
-__all__ = ["PageSource", "open_document"]
+__all__ = ["PageSource", "open_document", "sniff_within"]
+
+
+def sniff_within(data: bytes, limits: IngestLimits = DEFAULT_INGEST_LIMITS) -> Kind:
+    """EMPTY_FILE, FILE_TOO_LARGE, or the file's kind by its magic bytes."""
+    if not data:
+        raise Rejection(RejectCode.EMPTY_FILE, "The file is empty.")
+    if len(data) > limits.max_bytes:
+        raise Rejection(
+            RejectCode.FILE_TOO_LARGE,
+            f"The file is larger than {limits.max_bytes // 2**20} MiB.",
+        )
+    return sniff(data)
 
 
 def open_document(data: bytes, limits: IngestLimits = DEFAULT_INGEST_LIMITS) -> PageSource:
@@ -24,14 +36,7 @@ def open_document(data: bytes, limits: IngestLimits = DEFAULT_INGEST_LIMITS) -> 
     then the format's own checks (see `open_pdf`, `open_image` and `open_waveform`, which
     draws a waveform file's signals as a printout page).
     """
-    if not data:
-        raise Rejection(RejectCode.EMPTY_FILE, "The file is empty.")
-    if len(data) > limits.max_bytes:
-        raise Rejection(
-            RejectCode.FILE_TOO_LARGE,
-            f"The file is larger than {limits.max_bytes // 2**20} MiB.",
-        )
-    kind = sniff(data)
+    kind = sniff_within(data, limits)
     if kind == "pdf":
         return open_pdf(data, limits)
     if kind in WAVEFORM_KINDS:

@@ -66,7 +66,9 @@ def read_edf(data: bytes) -> list[Channel]:
             fs = float(signal.sampling_frequency)
             seconds = min(DURATION_S, float(edf.duration))
             samples = signal.get_data_slice(0, seconds)
-            channels.append(Channel(signal.label, samples.astype(float), signal.physical_dimension, fs))
+            channels.append(
+                Channel(signal.label, samples.astype(float), signal.physical_dimension, fs)
+            )
     except Rejection:
         raise
     except Exception as exc:  # edfio raises ValueError and friends on malformed files

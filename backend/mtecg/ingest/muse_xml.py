@@ -48,7 +48,9 @@ def read_muse(root: Element) -> list[Channel]:
                 RejectCode.CORRUPT_FILE,
                 f"Lead {name} declares {declared} samples but holds {samples.shape[0]}.",
             )
-        per_bit = _number(text_of(lead, "LeadAmplitudeUnitsPerBit", "1"), "LeadAmplitudeUnitsPerBit")
+        per_bit = _number(
+            text_of(lead, "LeadAmplitudeUnitsPerBit", "1"), "LeadAmplitudeUnitsPerBit"
+        )
         unit = text_of(lead, "LeadAmplitudeUnits")
         channels.append(Channel(name, samples * per_bit, unit, fs))
     return channels

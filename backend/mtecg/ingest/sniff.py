@@ -12,15 +12,13 @@ GE MUSE's ``RestingECG``, HL7's ``AnnotatedECG`` or Philips' ``restingecgdata``.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest.ecg_xml import xml_kind
 from mtecg.ingest.edf import EDF_MAGIC
 
-Kind = Literal[
-    "pdf", "png", "jpeg", "dicom", "wfdb", "edf", "muse-xml", "hl7-aecg", "philips-xml"
-]
+Kind = Literal["pdf", "png", "jpeg", "dicom", "wfdb", "edf", "muse-xml", "hl7-aecg", "philips-xml"]
 
 PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC: Final = b"\xff\xd8\xff"
@@ -49,9 +47,7 @@ def _other_kind(data: bytes) -> Kind | None:
     if data.startswith(EDF_MAGIC):
         return "edf"
     kind = xml_kind(data)
-    if kind == "muse-xml" or kind == "hl7-aecg" or kind == "philips-xml":
-        return kind
-    return None
+    return None if kind is None else cast(Kind, kind)
 
 
 def sniff(data: bytes) -> Kind:

@@ -56,7 +56,8 @@ _MV_PER_UNIT: Final = {
     "volts": 1e3,
 }
 _LEAD_BY_KEY: Final = {lead.lower(): lead for lead in LEADS} | {
-    f"c{k}": f"V{k}" for k in range(1, 7)  # European chest-lead names
+    f"c{k}": f"V{k}"
+    for k in range(1, 7)  # European chest-lead names
 }
 #: SCP-ECG lead codes (DICOM's ``5.6.3-9-N`` code values), for files with no code meaning.
 SCP_ECG_CODES: Final = {
@@ -142,7 +143,12 @@ def _with_derived_limb_leads(leads: dict[str, FloatArray]) -> None:
     if "I" not in leads or "II" not in leads:
         return
     one, two = leads["I"], leads["II"]
-    derived = {"III": two - one, "aVR": -(one + two) / 2, "aVL": one - two / 2, "aVF": two - one / 2}
+    derived = {
+        "III": two - one,
+        "aVR": -(one + two) / 2,
+        "aVL": one - two / 2,
+        "aVF": two - one / 2,
+    }
     for lead in _DERIVED:
         leads.setdefault(lead, derived[lead])
 
