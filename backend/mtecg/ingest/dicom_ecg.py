@@ -78,8 +78,12 @@ def read_dicom(data: bytes) -> list[Channel]:
     try:
         ds = pydicom.dcmread(io.BytesIO(data))
         sop = str(ds.get("SOPClassUID", ""))
-    except (InvalidDicomError, ValueError, KeyError, TypeError, EOFError, OSError) as exc:
+    except MemoryError:
+        raise
+    except (InvalidDicomError, Exception) as exc:  # pydicom raises many kinds on damage
         raise _corrupt("cannot be read") from exc
+    if not sop:
+        raise _corrupt("has no SOP class (damaged)")
     if sop not in ECG_SOP_CLASSES:
         raise Rejection(
             RejectCode.UNSUPPORTED_TYPE,
@@ -95,9 +99,9 @@ def read_dicom(data: bytes) -> list[Channel]:
         fs = float(group.SamplingFrequency)
         definitions = list(group.ChannelDefinitionSequence)
         array = ds.waveform_array(index)
-    except Rejection:
+    except (Rejection, MemoryError):
         raise
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except Exception as exc:  # malformed elements surface as many exception types
         raise _corrupt("has a malformed waveform") from exc
     if array.ndim != 2 or array.shape[1] != len(definitions):
         raise _corrupt("has a waveform that does not match its channel definitions")

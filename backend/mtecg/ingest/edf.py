@@ -9,7 +9,6 @@ refused without being read; only the first 10 s of each signal are then decoded.
 
 from __future__ import annotations
 
-import io
 from typing import Final
 
 from mtecg.errors import RejectCode, Rejection
@@ -60,7 +59,7 @@ def read_edf(data: bytes) -> list[Channel]:
 
     check_declared_size(data)
     try:
-        edf = edfio.read_edf(io.BytesIO(data), lazy_load_data=True)
+        edf = edfio.read_edf(data, lazy_load_data=True)
         channels = []
         for signal in edf.signals:
             fs = float(signal.sampling_frequency)

@@ -76,7 +76,7 @@ def read_wfdb(record: Path) -> list[Channel]:
     except FileNotFoundError as exc:
         raise _corrupt("lacks a signal file its header names") from exc
     except Exception as exc:
-        raise _corrupt("signal files cannot be read") from exc
+        raise _corrupt("signal files cannot be read or hold less than its header declares") from exc
     values = signal.p_signal
     if values is None or values.ndim != 2 or values.shape[0] < needed:
         raise Rejection(
