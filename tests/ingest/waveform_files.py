@@ -208,7 +208,10 @@ def dicom_ecg(signals: Signals, samples_declared: int | None = None) -> bytes:
 
 _LAUGHS = (
     '<!DOCTYPE AnnotatedECG [<!ENTITY a "ha">'
-    + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi"))
+    + "".join(
+        f'<!ENTITY {c} "{("&" + p + ";") * 10}">'
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
     + "]>"
 )
 
