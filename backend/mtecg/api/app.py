@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from mtecg.api.errors import install_error_handlers
 from mtecg.api.guard import RequestGuard
-from mtecg.api.routes import assessment, auth, health, model, screenings, signals
+from mtecg.api.routes import assessment, auth, health, model, reports, screenings, signals
 from mtecg.api.service import Service
 from mtecg.api.view import API_PREFIX
 from mtecg.settings import Settings
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth.router,
         model.router,
         screenings.router,
+        reports.router,
         assessment.router,
         signals.router,
     ):

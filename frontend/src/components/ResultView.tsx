@@ -16,7 +16,7 @@ function LayoutInfo({ layout }: { layout: Screening["layout"] }) {
         <dt>{t("result.layout.profile")}</dt>
         <dd>{layout.profile}</dd>
         <dt>{t("result.layout.kind")}</dt>
-        <dd>{t(layout.kind === "pdf" ? "result.layout.kind.pdf" : "result.layout.kind.image")}</dd>
+        <dd>{t(`result.layout.kind.${layout.kind}`)}</dd>
         <dt>{t("result.layout.scale")}</dt>
         <dd>{t("result.layout.scaleValue", { value: layout.px_per_mm.toFixed(1) })}</dd>
         <dt>{t("result.layout.rotation")}</dt>
