@@ -93,8 +93,10 @@ def screening_report(screening: ScreeningOut, images: dict[str, Path]) -> bytes:
     page = doc.new_page(width=A4_PT[0], height=A4_PT[1])
     width = A4_PT[0] - 2 * MARGIN
     top = pymupdf.Rect(MARGIN, MARGIN, MARGIN + width, 330)
-    page.insert_htmlbox(top, _header(screening) + _results(screening), css=_CSS, archive=archive)
-    y = 335.0
+    spare, _ = page.insert_htmlbox(
+        top, _header(screening) + _results(screening), css=_CSS, archive=archive
+    )
+    y = top.y1 - max(spare, 0.0) + 8
     title = pymupdf.Rect(MARGIN, y, MARGIN + width, y + 18)
     page.insert_htmlbox(title, f"<h2>{_e(TH['heatmap.title'])}</h2>", css=_CSS, archive=archive)
     y += 20
