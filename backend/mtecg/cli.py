@@ -64,7 +64,9 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     try:
         data = _read_upload(args.input, limits.max_bytes)
         with Sandbox(workers=1) as sandbox:
-            result = preprocess_in_sandbox(sandbox, data, args.profile, limits)
+            result = preprocess_in_sandbox(
+                sandbox, data, args.profile, limits, args.signals is not None
+            )
     except Rejection as rejection:
         _emit(
             {"status": "rejected", "code": rejection.code.value, "message": rejection.message},
@@ -82,7 +84,10 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
 def _write_signals(signals: Any, folder: Path) -> list[str] | None:
     """`--signals`: the exact signals as CSV + WFDB, or None (a picture has none)."""
     if signals is None:
-        print("mtecg: --signals: this input is a picture, it has no exact signals", file=sys.stderr)
+        print(
+            "mtecg: --signals: this input is a picture (no waveform, no vector traces)",
+            file=sys.stderr,
+        )
         return None
     from mtecg.signal_export import write_signals
 
@@ -477,7 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--signals",
         type=Path,
         metavar="OUT",
-        help="also write the exact signals (digital inputs) to OUT/signals.csv and a WFDB record",
+        help="also write the exact signals (waveform files, vector PDFs) to OUT/signals.csv and "
+        "a WFDB record",
     )
     pre.add_argument("--json", action="store_true", help="print one JSON object")
     pre.set_defaults(handler=_cmd_preprocess)

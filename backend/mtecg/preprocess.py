@@ -14,7 +14,9 @@ from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import IngestLimits, open_document
 from mtecg.ingest.digital import WAVEFORM_KINDS, SignalPage, read_signals
 from mtecg.ingest.document import sniff_within
+from mtecg.ingest.pdf import PdfPage
 from mtecg.ingest.sandbox import Sandbox
+from mtecg.ingest.vector_signals import vector_signals
 from mtecg.layout import AUTO, LayoutResult, find_layout
 from mtecg.synth.signals import Signals
 from mtecg.timing import Stopwatch
@@ -51,9 +53,16 @@ class Preprocessed:
 
 
 def preprocess(
-    data: bytes, profile: str = AUTO, limits: IngestLimits | None = None
+    data: bytes,
+    profile: str = AUTO,
+    limits: IngestLimits | None = None,
+    vector_traces: bool = False,
 ) -> Preprocessed:
-    """Reads upload bytes into the canonical image; raises `Rejection` for unusable input."""
+    """Reads upload bytes into the canonical image; raises `Rejection` for unusable input.
+
+    A waveform file always keeps its signals; a vector PDF's traces are read into signals
+    only when `vector_traces` asks for them (it costs a pass over the page's paths).
+    """
     clock = Stopwatch()
     with clock.stage("open"):
         source = open_document(data, limits or IngestLimits())
@@ -65,6 +74,8 @@ def preprocess(
             "read it.",
         )
     layout = find_layout(source, profile)
+    if signals is None and vector_traces and isinstance(source, PdfPage):
+        signals = vector_signals(source.drawings(), layout)
     return Preprocessed(
         kind=source.kind,
         page=source.page_index + 1,
@@ -75,21 +86,32 @@ def preprocess(
 
 
 def preprocess_in_sandbox(
-    sandbox: Sandbox, data: bytes, profile: str = AUTO, limits: IngestLimits | None = None
+    sandbox: Sandbox,
+    data: bytes,
+    profile: str = AUTO,
+    limits: IngestLimits | None = None,
+    vector_traces: bool = False,
 ) -> Preprocessed:
     """`preprocess` in a sandbox worker: a crash, hang or memory blow-up there is a Rejection."""
-    return sandbox.call(preprocess, data, profile, limits)
+    return sandbox.call(preprocess, data, profile, limits, vector_traces)
 
 
 def exact_signals(data: bytes, limits: IngestLimits | None = None) -> Signals:
-    """The twelve signals of a digital waveform file (mV, 500 Hz, 10 s), without drawing it.
+    """The twelve signals of a waveform file or a vector PDF (mV, 500 Hz, 10 s).
 
-    NO_SIGNALS for printouts, whose traces are pictures; run it in a sandbox like `preprocess`.
+    A waveform file is read without being drawn; a PDF is laid out and its traces read (NaN
+    where a 3 x 4 printout does not show a lead). NO_SIGNALS for pictures (images, scanned
+    PDFs) and PDFs whose traces cannot be calibrated; run it in a sandbox like `preprocess`.
     """
     kind = sniff_within(data, limits or IngestLimits())
     if kind in WAVEFORM_KINDS:
         return read_signals(data, kind)
+    if kind == "pdf":
+        signals = preprocess(data, AUTO, limits, vector_traces=True).signals
+        if signals is not None:
+            return signals
     raise Rejection(
         RejectCode.NO_SIGNALS,
-        "Only digital waveform files carry exact signals; this file is a picture of an ECG.",
+        "This file holds a picture of an ECG, not its signals: upload a digital waveform file "
+        "or the ECG machine's own (vector) PDF.",
     )

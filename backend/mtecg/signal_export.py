@@ -3,12 +3,12 @@
 Where an input carries exact signals (a digital waveform file), they are what hospital tools
 want back, in the two formats they read: CSV (``time_s`` then one column per lead, in mV) and a
 WFDB record (``.hea`` + 16-bit ``.dat``, written by `wfdb`, 1 uV resolution). The signals are
-those the canonical image was drawn from: 500 Hz, 10 s, LEADS order.
+those the canonical image was drawn from: 500 Hz, 10 s, LEADS order. Samples the input does not
+show (NaN) are empty cells in CSV and WFDB's "no sample" value in the record.
 """
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 from typing import Final
@@ -25,13 +25,15 @@ _ADC_GAIN: Final = 1000.0
 
 
 def signals_csv(signals: Signals) -> str:
-    """CSV text: a header row ``time_s,I,...,V6`` and one row per sample (mV, 4 decimals)."""
-    out = io.StringIO()
-    out.write(",".join(("time_s", *LEADS)) + "\n")
-    times = np.arange(signals.shape[1]) / FS_HZ
-    table = np.column_stack([times, signals.T])
-    np.savetxt(out, table, fmt=["%.4f"] + ["%.4f"] * len(LEADS), delimiter=",")
-    return out.getvalue()
+    """CSV text: a header row ``time_s,I,...,V6`` and one row per sample (mV, 4 decimals).
+
+    A sample the input does not show (a 3 x 4 printout shows each lead for 2.5 s) is empty.
+    """
+    lines = [",".join(("time_s", *LEADS))]
+    for k in range(signals.shape[1]):
+        cells = ("" if np.isnan(v) else f"{v:.4f}" for v in signals[:, k])
+        lines.append(f"{k / FS_HZ:.4f}," + ",".join(cells))
+    return "\n".join(lines) + "\n"
 
 
 def write_wfdb(signals: Signals, folder: Path) -> list[Path]:

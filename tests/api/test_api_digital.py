@@ -23,6 +23,7 @@ from mtecg.api.report_text import TH
 from mtecg.db.models import AuditEvent
 from mtecg.geometry import LEADS
 from mtecg.ingest.wfdb_record import pack_record
+from mtecg.synth.dataset import make_record
 
 
 def _audit(running: Running, action: str) -> list[AuditEvent]:
@@ -106,9 +107,15 @@ def test_signals_export_as_csv_and_wfdb(running: Running, keys: dict[str, str]) 
     assert len(_audit(running, "signals.export")) >= 3
 
 
-def test_a_picture_has_no_signals(running: Running, keys: dict[str, str], ecg_pdf: bytes) -> None:
-    response = _export(running, keys["dana"], ecg_pdf, "csv")
-    assert response.status_code == 422 and response.json()["code"] == "no_signals"
+def test_a_vector_pdf_has_signals_and_a_picture_none(
+    running: Running, keys: dict[str, str], ecg_pdf: bytes
+) -> None:
+    vector = _export(running, keys["dana"], ecg_pdf, "csv")
+    assert vector.status_code == 200
+    rows = vector.text.splitlines()
+    assert len(rows) == 5001 and rows[1].split(",")[1]  # lead I shown at t = 0
+    picture = _export(running, keys["dana"], make_record(3, "siriraj-grid", "png").data, "csv")
+    assert picture.status_code == 422 and picture.json()["code"] == "no_signals"
 
 
 # -- FHIR ------------------------------------------------------------------------------------
