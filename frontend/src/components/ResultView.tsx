@@ -132,6 +132,16 @@ export function ResultView({
                 {t("result.download.lvef")}
               </a>
             </li>
+            <li>
+              <a href={`/api/v1/screenings/${screening.id}/report.pdf`} download={`screening-${screening.id}.pdf`}>
+                {t("result.download.report")}
+              </a>
+            </li>
+            <li>
+              <a href={`/api/v1/screenings/${screening.id}/fhir`} download={`screening-${screening.id}.fhir.json`}>
+                {t("result.download.fhir")}
+              </a>
+            </li>
           </ul>
           <button type="button" className="button" onClick={() => window.print()}>
             {t("result.print")}

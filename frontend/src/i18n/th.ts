@@ -109,6 +109,8 @@ export const th = {
   "result.download.canonical": "ภาพ ECG มาตรฐาน (PNG)",
   "result.download.scar": "แผนที่ความร้อน แผลเป็น (PNG)",
   "result.download.lvef": "แผนที่ความร้อน LVEF (PNG)",
+  "result.download.report": "รายงานผล (PDF จากเซิร์ฟเวอร์)",
+  "result.download.fhir": "ผลสำหรับเวชระเบียน (FHIR R4, JSON)",
   "result.reportTitle": "รายงานผลการคัดกรอง ECG",
   "result.screeningId": "เลขที่การคัดกรอง",
   "result.notFound": "ไม่พบการคัดกรองนี้",
