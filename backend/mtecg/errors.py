@@ -29,10 +29,10 @@ class RejectCode(StrEnum):
     # Ingest: digital waveform files (DICOM, WFDB, EDF, XML exports).
     UNSAFE_XML = "unsafe_xml"
     UNSAFE_ARCHIVE = "unsafe_archive"
-    WAVEFORM_ENCODING_UNSUPPORTED = "waveform_encoding_unsupported"
+    UNSUPPORTED_ENCODING = "unsupported_encoding"
     MISSING_LEADS = "missing_leads"
     WRONG_UNITS = "wrong_units"
-    SAMPLING_RATE_UNSUPPORTED = "sampling_rate_unsupported"
+    UNSUPPORTED_SAMPLE_RATE = "unsupported_sample_rate"
     RECORD_TOO_SHORT = "record_too_short"
     NO_SIGNALS = "no_signals"  # a signal export asked of a picture, which has none
     # Layout: the picture on the page.

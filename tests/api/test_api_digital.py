@@ -62,7 +62,7 @@ def test_a_wfdb_zip_is_screened_and_a_100_hz_one_refused(
     assert ok.json()["layout"]["input_type"] == "wfdb"
     low = running.upload(keys["dana"], pack_record(samples / "signals" / "00001_lr.hea", 2**24))
     assert low.status_code == 422
-    assert low.json()["code"] == "sampling_rate_unsupported"
+    assert low.json()["code"] == "unsupported_sample_rate"
 
 
 def test_hostile_waveforms_are_refused_with_their_codes(
@@ -72,7 +72,7 @@ def test_hostile_waveforms_are_refused_with_their_codes(
         (wf.xml_billion_laughs, "unsafe_xml"),
         (wf.zip_bomb, "unsafe_archive"),
         (wf.muse_truncated_base64, "corrupt_file"),
-        (wf.philips_xml, "waveform_encoding_unsupported"),
+        (wf.philips_xml, "unsupported_encoding"),
     ):
         response = running.upload(keys["dana"], make())
         assert response.status_code == 422 and response.json()["code"] == code, make.__name__
@@ -216,3 +216,11 @@ def test_report_texts_are_the_web_apps() -> None:
         match = re.search(rf'"{re.escape(key)}":\s*"([^"]*)"', th)
         assert match is not None, f"{key} is not in th.ts"
         assert match.group(1) == value, key
+
+
+def test_every_rejection_fits_the_audit_outcome_column() -> None:
+    # A refused upload is audited as "rejected:<code>" (PostgreSQL would refuse a longer one).
+    from mtecg.errors import RejectCode
+
+    length = AuditEvent.__table__.c.outcome.type.length
+    assert all(len(f"rejected:{code.value}") <= length for code in RejectCode)

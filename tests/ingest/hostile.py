@@ -547,7 +547,7 @@ CASES: tuple[Case, ...] = (
     Case("zip-ratio-bomb", _fixed(wf.zip_ratio_bomb), RejectCode.UNSAFE_ARCHIVE),
     Case("zip-path-traversal", _fixed(wf.zip_path_traversal), RejectCode.UNSAFE_ARCHIVE),
     Case("zip-many-entries", _fixed(wf.zip_many_entries), RejectCode.UNSAFE_ARCHIVE),
-    Case("philips-xli", _fixed(wf.philips_xml), RejectCode.WAVEFORM_ENCODING_UNSUPPORTED),
+    Case("philips-xli", _fixed(wf.philips_xml), RejectCode.UNSUPPORTED_ENCODING),
     Case(
         "dicom-noise", lambda s: magic_then_noise(bytes(128) + b"DICM", s), RejectCode.CORRUPT_FILE
     ),

@@ -106,8 +106,8 @@ def test_other_rates_are_resampled_to_500_hz(fs: int) -> None:
         (wf.aecg_xml(SIGNALS, unit="mmHg"), "wrong_units", "mmHg"),
         (wf.aecg_xml(SIGNALS * 1000, unit="mV"), "wrong_units", "mV"),
         (wf.aecg_xml(SIGNALS[:, :4000]), "record_too_short", "8.0 s"),
-        (wf.aecg_xml(SIGNALS, fs=200), "sampling_rate_unsupported", "200 Hz"),
-        (wf.philips_xml(), "waveform_encoding_unsupported", "XLI"),
+        (wf.aecg_xml(SIGNALS, fs=200), "unsupported_sample_rate", "200 Hz"),
+        (wf.philips_xml(), "unsupported_encoding", "XLI"),
     ],
     ids=["muse-no-v3", "limb-only", "mmhg", "uv-as-mv", "8s", "200hz", "philips-xli"],
 )
@@ -176,7 +176,7 @@ def test_samples_match_their_reference_readers(samples: Path) -> None:
 def test_ptb_xl_at_100_hz_is_refused(samples: Path) -> None:
     data = pack_record(samples / "signals" / "00001_lr.hea", 20 * 2**20)
     refusal = _refusal(data)
-    assert refusal.code is RejectCode.SAMPLING_RATE_UNSUPPORTED and "100 Hz" in refusal.message
+    assert refusal.code is RejectCode.UNSUPPORTED_SAMPLE_RATE and "100 Hz" in refusal.message
 
 
 def test_frank_leads_are_ignored(samples: Path) -> None:
@@ -198,7 +198,7 @@ def test_every_sample_in_the_sandbox(samples: Path) -> None:
             if name == "00001_lr.hea":
                 with pytest.raises(Rejection) as caught:
                     preprocess_in_sandbox(box, data)
-                assert caught.value.code is RejectCode.SAMPLING_RATE_UNSUPPORTED
+                assert caught.value.code is RejectCode.UNSUPPORTED_SAMPLE_RATE
                 continue
             result = preprocess_in_sandbox(box, data)
             assert result.signals is not None and result.signals.shape == (12, 5000), name

@@ -7,7 +7,7 @@ The page keeps its signals (`SignalPage.signals`) for the signal exports.
 
 Formats (sniffed by `mtecg.ingest.sniff`): DICOM ECG waveforms, WFDB records in a ZIP, EDF/EDF+,
 GE MUSE XML and HL7 aECG. Philips XML is recognised and refused (its XLI-compressed waveforms
-are not decoded yet) with WAVEFORM_ENCODING_UNSUPPORTED.
+are not decoded yet) with UNSUPPORTED_ENCODING.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def read_signals(data: bytes, kind: str) -> Signals:
 
         return to_signals(read_aecg(root))
     raise Rejection(
-        RejectCode.WAVEFORM_ENCODING_UNSUPPORTED,
+        RejectCode.UNSUPPORTED_ENCODING,
         "Philips XML waveforms (XLI-compressed) are not decoded yet; export the ECG as PDF, "
         "DICOM or HL7 aECG instead.",
     )

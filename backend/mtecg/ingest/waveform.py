@@ -106,7 +106,7 @@ def _resampled(channel: Channel) -> FloatArray:
     fs = channel.fs_hz
     if not (math.isfinite(fs) and MIN_FS_HZ <= fs <= MAX_FS_HZ):
         raise Rejection(
-            RejectCode.SAMPLING_RATE_UNSUPPORTED,
+            RejectCode.UNSUPPORTED_SAMPLE_RATE,
             f"Lead {channel.label} is sampled at {fs:g} Hz; {MIN_FS_HZ:g}-{MAX_FS_HZ:g} Hz "
             "recordings can be screened.",
         )

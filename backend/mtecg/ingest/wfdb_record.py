@@ -56,14 +56,12 @@ def read_wfdb(record: Path) -> list[Channel]:
     fs = float(head.fs or 0.0)
     if not (math.isfinite(fs) and MIN_FS_HZ <= fs <= MAX_FS_HZ):
         raise Rejection(
-            RejectCode.SAMPLING_RATE_UNSUPPORTED,
+            RejectCode.UNSUPPORTED_SAMPLE_RATE,
             f"The record is sampled at {fs:g} Hz; {MIN_FS_HZ:g}-{MAX_FS_HZ:g} Hz recordings "
             "can be screened.",
         )
     if getattr(head, "n_seg", None):
-        raise Rejection(
-            RejectCode.WAVEFORM_ENCODING_UNSUPPORTED, "Multi-segment WFDB records are not read."
-        )
+        raise Rejection(RejectCode.UNSUPPORTED_ENCODING, "Multi-segment WFDB records are not read.")
     needed = round(DURATION_S * fs)
     declared = head.sig_len
     if declared is not None and declared < needed:
