@@ -147,7 +147,7 @@ def test_exact_signals_refuses_a_picture() -> None:
     import hostile
 
     with pytest.raises(Rejection) as caught:
-        exact_signals(hostile.ecg_pdf())
+        exact_signals(hostile.image_bytes(hostile.ecg_like_rgb()))
     assert caught.value.code is RejectCode.NO_SIGNALS
 
 
