@@ -50,7 +50,7 @@ async def export_signals(
     request: Request,
     service: ServiceDep,
     principal: PrincipalDep,
-    format: Annotated[Format, Query()] = "csv",
+    fmt: Annotated[Format, Query(alias="format")] = "csv",
 ) -> Response:
     sandbox = service.sandbox
     if sandbox is None:
@@ -64,12 +64,12 @@ async def export_signals(
         raise overloaded("Too many uploads in progress; try again shortly.")
     try:
         data, fields = await read_file_and_fields(request, service.limits.max_bytes)
-        for name in sorted(fields):
-            raise invalid(name, "unknown field")
+        if fields:
+            raise invalid(min(fields), "unknown field (only `file` is taken)")
         try:
             async with asyncio.timeout(service.settings.request_deadline_s):
                 body = await anyio.to_thread.run_sync(
-                    _export, sandbox, data, service.limits, format, abandon_on_cancel=True
+                    _export, sandbox, data, service.limits, fmt, abandon_on_cancel=True
                 )
         except TimeoutError:
             raise overloaded("The export did not finish in time; try again.") from None
@@ -81,7 +81,7 @@ async def export_signals(
     finally:
         service.admission.leave()
     await anyio.to_thread.run_sync(_audit, service, request, principal.username, "success")
-    if format == "csv":
+    if fmt == "csv":
         name, media = f"{RECORD_NAME}.csv", "text/csv; charset=utf-8"
     else:
         name, media = f"{RECORD_NAME}.zip", "application/zip"
