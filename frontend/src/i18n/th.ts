@@ -45,7 +45,7 @@ export const th = {
   "screen.file": "ไฟล์ ECG",
   "screen.dropHere": "ลากไฟล์มาวางที่นี่ หรือ",
   "screen.choose": "เลือกไฟล์",
-  "screen.fileHint": "PDF, PNG หรือ JPEG ขนาดไม่เกิน 20 MiB — ไฟล์ PDF จากเครื่อง ECG ให้ผลแม่นยำที่สุด",
+  "screen.fileHint": "PDF, PNG หรือ JPEG หรือไฟล์สัญญาณดิจิทัล (DICOM, WFDB zip, EDF, GE MUSE XML, HL7 aECG) ขนาดไม่เกิน 20 MiB — ไฟล์จากเครื่อง ECG ให้ผลแม่นยำที่สุด",
   "screen.selected": "ไฟล์ที่เลือก: {name} ({size})",
   "screen.clearFile": "เอาไฟล์ออก",
   "screen.patientRef": "รหัสอ้างอิงผู้ป่วย (ไม่บังคับ)",
