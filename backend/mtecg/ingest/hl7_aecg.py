@@ -75,11 +75,8 @@ def read_aecg(root: Element) -> list[Channel]:
             samples = np.array((digits.text or "").split() if digits is not None else [], float)
         except ValueError as exc:
             raise _corrupt(f"lead {name} has digits that are not numbers") from exc
-        origin = (
-            _float(child(value, "origin"), "value", "origin")
-            if child(value, "origin") is not None
-            else 0.0
-        )
+        origin_element = child(value, "origin")
+        origin = 0.0 if origin_element is None else _float(origin_element, "value", "origin")
         factor = _float(scale, "value", f"scale of {name}")
         unit = "" if scale is None else scale.get("unit", "")
         channels.append((name, origin + factor * samples, unit))
