@@ -43,7 +43,14 @@ def _emit(payload: dict[str, Any], as_json: bool) -> None:
 
 
 def _read_upload(path: Path, max_bytes: int) -> bytes:
-    """Reads at most one byte past the cap, so a huge file is refused without loading it."""
+    """Reads at most one byte past the cap, so a huge file is refused without loading it.
+
+    A WFDB ``.hea`` path is packed with its signal files into the ZIP the API takes.
+    """
+    if path.suffix.lower() == ".hea":
+        from mtecg.ingest.wfdb_record import pack_record
+
+        return pack_record(path, max_bytes)
     with path.open("rb") as handle:
         return handle.read(max_bytes + 1)
 
@@ -54,10 +61,12 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     from mtecg.preprocess import preprocess_in_sandbox
 
     limits = IngestLimits()
-    data = _read_upload(args.input, limits.max_bytes)
     try:
+        data = _read_upload(args.input, limits.max_bytes)
         with Sandbox(workers=1) as sandbox:
-            result = preprocess_in_sandbox(sandbox, data, args.profile, limits)
+            result = preprocess_in_sandbox(
+                sandbox, data, args.profile, limits, args.signals is not None
+            )
     except Rejection as rejection:
         _emit(
             {"status": "rejected", "code": rejection.code.value, "message": rejection.message},
@@ -65,8 +74,24 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
         )
         return EXIT_REJECTED
     write_png_atomically(result.layout.canonical, args.out)
-    _emit({"status": "ok", **result.summary(), "canonical": str(args.out)}, args.json)
+    payload: dict[str, Any] = {"status": "ok", **result.summary(), "canonical": str(args.out)}
+    if args.signals is not None:
+        payload["signals"] = _write_signals(result.signals, args.signals)
+    _emit(payload, args.json)
     return EXIT_OK
+
+
+def _write_signals(signals: Any, folder: Path) -> list[str] | None:
+    """`--signals`: the exact signals as CSV + WFDB, or None (a picture has none)."""
+    if signals is None:
+        print(
+            "mtecg: --signals: this input is a picture (no waveform, no vector traces)",
+            file=sys.stderr,
+        )
+        return None
+    from mtecg.signal_export import write_signals
+
+    return [str(path) for path in write_signals(signals, folder)]
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -128,8 +153,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     predictor = Predictor(package, device=args.device)
 
     limits = IngestLimits()
-    data = _read_upload(args.input, limits.max_bytes)
     try:
+        data = _read_upload(args.input, limits.max_bytes)
         with Sandbox(workers=1) as sandbox:
             result = preprocess_in_sandbox(sandbox, data, profile, limits)
     except Rejection as rejection:
@@ -446,9 +471,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Finds the 12 leads on a printout and writes the canonical 6 x 2 image, "
         "or explains why the file cannot be read (exit status 3).",
     )
-    pre.add_argument("input", type=Path, help="PDF, PNG or JPEG file")
+    pre.add_argument(
+        "input",
+        type=Path,
+        help="PDF, PNG or JPEG printout; DICOM, EDF, MUSE/aECG XML file; WFDB .hea or .zip",
+    )
     pre.add_argument("--out", type=Path, required=True, help="where to write the canonical PNG")
     pre.add_argument("--profile", choices=PROFILE_NAMES, default="auto", help="layout profile")
+    pre.add_argument(
+        "--signals",
+        type=Path,
+        metavar="OUT",
+        help="also write the exact signals (waveform files, vector PDFs) to OUT/signals.csv and "
+        "a WFDB record",
+    )
     pre.add_argument("--json", action="store_true", help="print one JSON object")
     pre.set_defaults(handler=_cmd_preprocess)
 

@@ -26,6 +26,15 @@ class RejectCode(StrEnum):
     PDF_TOO_COMPLEX = "pdf_too_complex"
     PROCESSING_TIMEOUT = "processing_timeout"
     PROCESSING_FAILED = "processing_failed"
+    # Ingest: digital waveform files (DICOM, WFDB, EDF, XML exports).
+    UNSAFE_XML = "unsafe_xml"
+    UNSAFE_ARCHIVE = "unsafe_archive"
+    UNSUPPORTED_ENCODING = "unsupported_encoding"
+    MISSING_LEADS = "missing_leads"
+    WRONG_UNITS = "wrong_units"
+    UNSUPPORTED_SAMPLE_RATE = "unsupported_sample_rate"
+    RECORD_TOO_SHORT = "record_too_short"
+    NO_SIGNALS = "no_signals"  # a signal export asked of a picture, which has none
     # Layout: the picture on the page.
     NOT_ECG = "not_ecg"
     UNSUPPORTED_LAYOUT = "unsupported_layout"

@@ -10,20 +10,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import IngestLimits, open_document
+from mtecg.ingest.digital import WAVEFORM_KINDS, SignalPage, read_signals
+from mtecg.ingest.document import sniff_within
+from mtecg.ingest.pdf import PdfPage
 from mtecg.ingest.sandbox import Sandbox
+from mtecg.ingest.vector_signals import vector_signals
 from mtecg.layout import AUTO, LayoutResult, find_layout
+from mtecg.synth.signals import Signals
 from mtecg.timing import Stopwatch
+
+#: Profiles that can read a page drawn from a waveform (it is drawn at the Siriraj geometry).
+SIGNAL_PAGE_PROFILES = (AUTO, "siriraj-grid")
 
 
 @dataclass(frozen=True)
 class Preprocessed:
-    """A readable 12-lead page: where it came from, its layout, the canonical image."""
+    """A readable 12-lead page: where it came from, its layout, the canonical image.
+
+    `kind` is the input type as sniffed (pdf, png, jpeg, dicom, wfdb, edf, muse-xml, hl7-aecg);
+    `signals` holds the twelve leads (mV, 500 Hz, 10 s) where the input had them exactly.
+    """
 
     kind: str
     page: int  # 1-based page number of a PDF; 1 for an image
     layout: LayoutResult
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+    signals: Signals | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
         """The JSON-able description (everything but the image)."""
@@ -39,23 +53,65 @@ class Preprocessed:
 
 
 def preprocess(
-    data: bytes, profile: str = AUTO, limits: IngestLimits | None = None
+    data: bytes,
+    profile: str = AUTO,
+    limits: IngestLimits | None = None,
+    vector_traces: bool = False,
 ) -> Preprocessed:
-    """Reads upload bytes into the canonical image; raises `Rejection` for unusable input."""
+    """Reads upload bytes into the canonical image; raises `Rejection` for unusable input.
+
+    A waveform file always keeps its signals; a vector PDF's traces are read into signals
+    only when `vector_traces` asks for them (it costs a pass over the page's paths).
+    """
     clock = Stopwatch()
     with clock.stage("open"):
         source = open_document(data, limits or IngestLimits())
+    signals = source.signals if isinstance(source, SignalPage) else None
+    if signals is not None and profile not in SIGNAL_PAGE_PROFILES:
+        raise Rejection(
+            RejectCode.UNSUPPORTED_LAYOUT,
+            f"A waveform file is drawn at the canonical geometry; profile {profile} cannot "
+            "read it.",
+        )
     layout = find_layout(source, profile)
+    if signals is None and vector_traces and isinstance(source, PdfPage):
+        signals = vector_signals(source.drawings(), layout)
     return Preprocessed(
         kind=source.kind,
         page=source.page_index + 1,
         layout=layout,
         timings_ms={**clock.ms, **layout.timings_ms},
+        signals=signals,
     )
 
 
 def preprocess_in_sandbox(
-    sandbox: Sandbox, data: bytes, profile: str = AUTO, limits: IngestLimits | None = None
+    sandbox: Sandbox,
+    data: bytes,
+    profile: str = AUTO,
+    limits: IngestLimits | None = None,
+    vector_traces: bool = False,
 ) -> Preprocessed:
     """`preprocess` in a sandbox worker: a crash, hang or memory blow-up there is a Rejection."""
-    return sandbox.call(preprocess, data, profile, limits)
+    return sandbox.call(preprocess, data, profile, limits, vector_traces)
+
+
+def exact_signals(data: bytes, limits: IngestLimits | None = None) -> Signals:
+    """The twelve signals of a waveform file or a vector PDF (mV, 500 Hz, 10 s).
+
+    A waveform file is read without being drawn; a PDF is laid out and its traces read (NaN
+    where a 3 x 4 printout does not show a lead). NO_SIGNALS for pictures (images, scanned
+    PDFs) and PDFs whose traces cannot be calibrated; run it in a sandbox like `preprocess`.
+    """
+    kind = sniff_within(data, limits or IngestLimits())
+    if kind in WAVEFORM_KINDS:
+        return read_signals(data, kind)
+    if kind == "pdf":
+        signals = preprocess(data, AUTO, limits, vector_traces=True).signals
+        if signals is not None:
+            return signals
+    raise Rejection(
+        RejectCode.NO_SIGNALS,
+        "This file holds a picture of an ECG, not its signals: upload a digital waveform file "
+        "or the ECG machine's own (vector) PDF.",
+    )

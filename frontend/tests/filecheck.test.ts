@@ -18,6 +18,16 @@ describe("file checks before upload", () => {
     expect(sniff(new Uint8Array([0x25, 0x50]))).toBeNull();
   });
 
+  it("recognises digital waveform files by their first bytes", () => {
+    const dicom = new Uint8Array(132);
+    dicom.set([0x44, 0x49, 0x43, 0x4d], 128);
+    expect(sniff(dicom)).toBe("dicom");
+    expect(sniff(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0]))).toBe("wfdb");
+    expect(sniff(new TextEncoder().encode("0       80      "))).toBe("edf");
+    expect(sniff(new TextEncoder().encode('\uFEFF  <?xml version="1.0"?><RestingECG>'))).toBe("xml");
+    expect(sniff(new TextEncoder().encode("just text"))).toBeNull();
+  });
+
   it("trusts the bytes, not the name or the declared type", async () => {
     expect(await checkFile(file(PNG, "scan.pdf", "application/pdf"))).toEqual({ ok: true, kind: "png" });
     expect(await checkFile(file([...new TextEncoder().encode("hello world")], "ecg.pdf", "application/pdf"))).toEqual({

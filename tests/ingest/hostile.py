@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymupdf
+import waveform_files as wf
 from PIL import Image
 
 from mtecg.errors import RejectCode
@@ -524,6 +525,34 @@ CASES: tuple[Case, ...] = (
         RejectCode.PDF_TOO_COMPLEX,
     ),
     Case("pdf-huge-image", _fixed(huge_image_pdf), RejectCode.PDF_TOO_COMPLEX),
+    # Digital waveform files (builders in waveform_files.py).
+    Case("xml-billion-laughs", _fixed(wf.xml_billion_laughs), RejectCode.UNSAFE_XML),
+    Case("xml-external-entity", _fixed(wf.xml_external_entity), RejectCode.UNSAFE_XML),
+    Case("muse-truncated-base64", _fixed(wf.muse_truncated_base64), RejectCode.CORRUPT_FILE),
+    Case("muse-huge-count", _fixed(wf.muse_huge_declared_count), RejectCode.CORRUPT_FILE),
+    Case("dicom-huge-count", _fixed(wf.dicom_huge_declared_samples), RejectCode.CORRUPT_FILE),
+    Case("edf-huge-count", _fixed(wf.edf_huge_declared_records), RejectCode.CORRUPT_FILE),
+    Case("wfdb-huge-count", _fixed(wf.wfdb_huge_declared_length), RejectCode.CORRUPT_FILE),
+    Case(
+        "dicom-truncated",
+        lambda s: truncated(wf.dicom_ecg(wf.known_signals()), 0.2 + s % 70 / 100),
+        RejectCode.CORRUPT_FILE,
+    ),
+    Case(
+        "aecg-truncated",
+        lambda s: truncated(wf.aecg_xml(wf.known_signals()), 0.2 + s % 70 / 100),
+        RejectCode.CORRUPT_FILE,
+    ),
+    Case("zip-bomb", _fixed(wf.zip_bomb), RejectCode.UNSAFE_ARCHIVE),
+    Case("zip-ratio-bomb", _fixed(wf.zip_ratio_bomb), RejectCode.UNSAFE_ARCHIVE),
+    Case("zip-path-traversal", _fixed(wf.zip_path_traversal), RejectCode.UNSAFE_ARCHIVE),
+    Case("zip-many-entries", _fixed(wf.zip_many_entries), RejectCode.UNSAFE_ARCHIVE),
+    Case("philips-xli", _fixed(wf.philips_xml), RejectCode.UNSUPPORTED_ENCODING),
+    Case(
+        "dicom-noise", lambda s: magic_then_noise(bytes(128) + b"DICM", s), RejectCode.CORRUPT_FILE
+    ),
+    Case("edf-noise", lambda s: magic_then_noise(b"0       ", s), RejectCode.CORRUPT_FILE),
+    Case("muse-ok", _fixed(lambda: wf.muse_xml(wf.known_signals())), None),
     Case("pdf-ok", _fixed(ecg_pdf), None),
     Case("pdf-at-500", _fixed(lambda: pdf_at_offset(500)), None),
     Case("png-ok", _fixed(lambda: image_bytes(ecg_like_rgb())), None),

@@ -8,7 +8,7 @@ import hostile
 import pytest
 
 from mtecg.errors import RejectCode, Rejection
-from mtecg.ingest import sniff
+from mtecg.ingest import open_document, sniff
 
 PNG = hostile.image_bytes(hostile.ecg_like_rgb())
 JPEG = hostile.image_bytes(hostile.ecg_like_rgb(), "JPEG")
@@ -47,7 +47,6 @@ def test_pdf_header_beyond_the_first_kib_is_refused(offset: int) -> None:
         hostile.other_format("GIF"),
         hostile.other_format("TIFF"),
         hostile.other_format("WEBP"),
-        hostile.zip_of_pdf(),
         b"just some text\n",
         b"PNG\r\n" + PNG,  # a damaged signature is not a PNG
         PNG[1:],
@@ -60,7 +59,6 @@ def test_pdf_header_beyond_the_first_kib_is_refused(offset: int) -> None:
         "gif",
         "tiff",
         "webp",
-        "zip",
         "text",
         "bad-png-sig",
         "png-1",
@@ -74,6 +72,13 @@ def test_everything_else_is_unsupported(data: bytes) -> None:
         sniff(data)
     assert caught.value.code is RejectCode.UNSUPPORTED_TYPE
     assert caught.value.code.http_status == 415
+
+
+def test_a_zip_is_read_as_a_wfdb_record_and_refused_without_one() -> None:
+    assert sniff(hostile.zip_of_pdf()) == "wfdb"
+    with pytest.raises(Rejection) as caught:
+        open_document(hostile.zip_of_pdf())
+    assert caught.value.code is RejectCode.UNSUPPORTED_TYPE
 
 
 def test_a_polyglot_is_refused_not_guessed() -> None:

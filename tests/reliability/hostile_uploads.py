@@ -10,11 +10,14 @@ hostile, and a harmless one may be screened).
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable, Iterator
 
 import hostile
 import numpy as np
 import pymupdf
+import waveform_files as wf
 from PIL import Image
 
 from mtecg.errors import RejectCode
@@ -71,6 +74,29 @@ def jpeg_decompression_bomb(side: int = 7000) -> bytes:
     )
 
 
+def dicom_with_pdf_preamble() -> bytes:
+    """A DICOM file whose 128-byte preamble (free for any use) carries a PDF header."""
+    dicom = wf.dicom_ecg(wf.known_signals())
+    return b"%PDF-1.7\n".ljust(128, b" ") + dicom[128:]
+
+
+def wfdb_zip_with_pdf() -> bytes:
+    """A ZIP holding a record's signal file and a PDF but no header (not one WFDB record)."""
+    record = zipfile.ZipFile(io.BytesIO(wf.wfdb_zip(wf.known_signals())))
+    return wf.zip_of({"rec.dat": record.read("rec.dat"), "ecg.pdf": hostile.ecg_pdf()})
+
+
+def nested_zip_bomb() -> bytes:
+    """A record whose .dat is itself a zip bomb, inside a zip (ratio refused at the outer one)."""
+    return wf.zip_of({"rec.hea": b"rec 12 500 5000\n", "rec.dat": wf.zip_bomb() * 40})
+
+
+def xml_parameter_entity() -> bytes:
+    """An aECG whose DTD fetches an external parameter entity (out-of-band exfiltration)."""
+    dtd = '<!DOCTYPE AnnotatedECG [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd"> %remote;]>'
+    return wf.aecg_xml(wf.known_signals(), prolog=dtd)
+
+
 VARIANTS: tuple[tuple[str, Callable[[], bytes], RejectCode], ...] = (
     ("renamed-gif", lambda: hostile.other_format("GIF"), RejectCode.UNSUPPORTED_TYPE),
     ("renamed-bmp", lambda: hostile.other_format("BMP"), RejectCode.UNSUPPORTED_TYPE),
@@ -98,6 +124,11 @@ VARIANTS: tuple[tuple[str, Callable[[], bytes], RejectCode], ...] = (
         lambda: hostile.jpeg_header_bomb(60_000, 16),
         RejectCode.IMAGE_TOO_LARGE,
     ),
+    # Digital waveform files: polyglots and bombs only HTTP clients send.
+    ("polyglot-dicom-preamble-pdf", dicom_with_pdf_preamble, RejectCode.UNSUPPORTED_TYPE),
+    ("zip-wfdb-record-and-pdf", wfdb_zip_with_pdf, RejectCode.UNSUPPORTED_TYPE),
+    ("zip-nested-bomb", nested_zip_bomb, RejectCode.UNSAFE_ARCHIVE),
+    ("xml-parameter-entity", xml_parameter_entity, RejectCode.UNSAFE_XML),
 )
 
 

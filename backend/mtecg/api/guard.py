@@ -22,6 +22,8 @@ from mtecg.api.errors import ApiError, problem
 log = logging.getLogger("mtecg.api.access")
 
 UPLOAD_PATH: Final = "/api/v1/screenings"
+#: Routes that take a file: screening uploads and signal exports.
+UPLOAD_PATHS: Final = (UPLOAD_PATH, "/api/v1/signals")
 #: Multipart framing and the small form fields travel with the file.
 UPLOAD_OVERHEAD_BYTES: Final = 64 * 1024
 #: Every other request carries at most a small JSON object.
@@ -39,7 +41,7 @@ class RequestGuard:
         self.max_upload_bytes = max_upload_bytes
 
     def cap_for(self, scope: Scope) -> int:
-        if scope["method"] == "POST" and scope["path"].rstrip("/") == UPLOAD_PATH:
+        if scope["method"] == "POST" and scope["path"].rstrip("/") in UPLOAD_PATHS:
             return self.max_upload_bytes + UPLOAD_OVERHEAD_BYTES
         return OTHER_BODY_BYTES
 

@@ -129,7 +129,10 @@ class ScreeningModel(BaseModel):
 
 class LayoutOut(BaseModel):
     profile: str
-    kind: Literal["pdf", "image"]
+    kind: Literal["pdf", "image", "waveform"]
+    #: The sniffed format (pdf, png, jpeg, dicom, wfdb, edf, muse-xml, hl7-aecg); None on rows
+    #: stored before it was recorded.
+    input_type: str | None = None
     px_per_mm: float
     rotation_deg: float
     rhythm_strips: int

@@ -42,6 +42,15 @@ def invalid(field: str, message: str) -> ApiError:
 
 
 async def read_upload_form(request: Request, manifest: ModelManifest, max_bytes: int) -> UploadForm:
+    data, fields = await read_file_and_fields(request, max_bytes)
+    patient_ref = _patient_ref(fields.pop("patient_ref", None))
+    profile = _profile(fields.pop("profile", None), manifest)
+    clinical, clinical_json = _clinical(fields, manifest)
+    return UploadForm(data, patient_ref, profile, clinical, clinical_json)
+
+
+async def read_file_and_fields(request: Request, max_bytes: int) -> tuple[bytes, dict[str, str]]:
+    """The one file part (at most `max_bytes`) and the small text fields, checked as above."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(400, "bad_request", "Send the file as multipart/form-data.")
     form = await request.form(max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES)
@@ -60,16 +69,13 @@ async def read_upload_form(request: Request, manifest: ModelManifest, max_bytes:
             else:
                 fields[name] = value
         if upload is None:
-            raise invalid(FILE_FIELD, "a PDF, PNG or JPEG file is required")
+            raise invalid(FILE_FIELD, "a printout or waveform file is required")
         data = await upload.read(max_bytes + 1)
     finally:
         await form.close()
     if len(data) > max_bytes:
         raise ApiError(413, "file_too_large", f"The file is larger than {max_bytes} bytes.")
-    patient_ref = _patient_ref(fields.pop("patient_ref", None))
-    profile = _profile(fields.pop("profile", None), manifest)
-    clinical, clinical_json = _clinical(fields, manifest)
-    return UploadForm(data, patient_ref, profile, clinical, clinical_json)
+    return data, fields
 
 
 def _patient_ref(value: str | None) -> str | None:

@@ -116,6 +116,11 @@ class PdfPage:
         with _mupdf_errors():
             return str(self._page.get_text("text"))
 
+    def drawings(self) -> list[dict[str, Any]]:
+        """The page's vector paths in PDF points (`get_cdrawings`), for exact trace reading."""
+        with _mupdf_errors():
+            return list(self._page.get_cdrawings())
+
     def words(self) -> list[Word]:
         """The page's words with their boxes in native pixels (lead labels locate the panels).
 

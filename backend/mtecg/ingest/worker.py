@@ -74,7 +74,11 @@ def serve(conn: Connection, memory_bytes: int, cpu_seconds: float) -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     try:
         # Imported before the address-space cap so it is spent on jobs, not on libraries.
+        import defusedxml.ElementTree  # noqa: F401  (the waveform readers' libraries)
+        import edfio  # noqa: F401
+        import pydicom  # noqa: F401
         import pymupdf
+        import wfdb  # noqa: F401
 
         import mtecg.ingest  # noqa: F401  (NumPy, Pillow, OpenCV and the ingest code)
 

@@ -16,7 +16,7 @@ function LayoutInfo({ layout }: { layout: Screening["layout"] }) {
         <dt>{t("result.layout.profile")}</dt>
         <dd>{layout.profile}</dd>
         <dt>{t("result.layout.kind")}</dt>
-        <dd>{t(layout.kind === "pdf" ? "result.layout.kind.pdf" : "result.layout.kind.image")}</dd>
+        <dd>{t(`result.layout.kind.${layout.kind}`)}</dd>
         <dt>{t("result.layout.scale")}</dt>
         <dd>{t("result.layout.scaleValue", { value: layout.px_per_mm.toFixed(1) })}</dd>
         <dt>{t("result.layout.rotation")}</dt>
@@ -130,6 +130,16 @@ export function ResultView({
             <li>
               <a href={screening.images.lvef} download={`${screening.id}-lvef.png`}>
                 {t("result.download.lvef")}
+              </a>
+            </li>
+            <li>
+              <a href={`/api/v1/screenings/${screening.id}/report.pdf`} download={`screening-${screening.id}.pdf`}>
+                {t("result.download.report")}
+              </a>
+            </li>
+            <li>
+              <a href={`/api/v1/screenings/${screening.id}/fhir`} download={`screening-${screening.id}.fhir.json`}>
+                {t("result.download.fhir")}
               </a>
             </li>
           </ul>

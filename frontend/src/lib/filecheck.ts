@@ -2,9 +2,13 @@
 // (the server checks everything again).
 
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
-export const ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg";
+export const ACCEPT =
+  ".pdf,.png,.jpg,.jpeg,.dcm,.zip,.edf,.xml,application/pdf,image/png,image/jpeg,application/dicom,application/zip,text/xml,application/xml";
+/** Bytes read for the check: DICOM's magic sits at 128, an XML root may follow a prolog. */
+const HEAD_BYTES = 1024;
 
-export type FileKind = "pdf" | "png" | "jpeg";
+// Printouts, and digital waveform files (DICOM, a WFDB record zipped, EDF, MUSE/aECG XML).
+export type FileKind = "pdf" | "png" | "jpeg" | "dicom" | "wfdb" | "edf" | "xml";
 export type FileCheck = { ok: true; kind: FileKind } | { ok: false; code: string };
 
 /** The kind named by the first bytes (magic numbers), or null. */
@@ -14,6 +18,11 @@ export function sniff(head: Uint8Array): FileKind | null {
   if (starts([0x25, 0x50, 0x44, 0x46, 0x2d])) return "pdf"; // %PDF-
   if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "png";
   if (starts([0xff, 0xd8, 0xff])) return "jpeg";
+  if (head.length >= 132 && [0x44, 0x49, 0x43, 0x4d].every((b, i) => head[128 + i] === b)) return "dicom";
+  if (starts([0x50, 0x4b, 0x03, 0x04])) return "wfdb"; // a ZIP holding one WFDB record
+  if (starts([0x30, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20])) return "edf"; // "0" + 7 spaces
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(head).replace(/^\uFEFF/, "").trimStart();
+  if (text.startsWith("<")) return "xml"; // the server decides which XML format, if any
   return null;
 }
 
@@ -32,7 +41,7 @@ async function readHead(file: Blob, count: number): Promise<Uint8Array> {
 export async function checkFile(file: File): Promise<FileCheck> {
   if (file.size === 0) return { ok: false, code: "empty_file" };
   if (file.size > MAX_UPLOAD_BYTES) return { ok: false, code: "file_too_large" };
-  const kind = sniff(await readHead(file, 8));
+  const kind = sniff(await readHead(file, HEAD_BYTES));
   if (!kind) return { ok: false, code: "unsupported_type" };
   return { ok: true, kind };
 }

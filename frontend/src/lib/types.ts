@@ -72,7 +72,8 @@ export interface Screening {
   model: { id: string; version: string; weights_sha256: string; synthetic: boolean };
   layout: {
     profile: string;
-    kind: "pdf" | "image";
+    kind: "pdf" | "image" | "waveform";
+    input_type?: string | null;
     px_per_mm: number;
     rotation_deg: number;
     rhythm_strips: number;

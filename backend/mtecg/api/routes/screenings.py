@@ -198,7 +198,8 @@ def _store(
                     else patient_ref_hmac(service.secret_key, form.patient_ref),
                     layout={
                         "profile": pre.layout.profile,
-                        "kind": "pdf" if pre.kind == "pdf" else "image",
+                        "kind": _input_kind(pre),
+                        "input_type": pre.kind,
                         "px_per_mm": pre.layout.px_per_mm,
                         "rotation_deg": pre.layout.rotation_deg,
                         "rhythm_strips": pre.layout.rhythm_strips,
@@ -237,6 +238,13 @@ def _store(
         storage.remove_images(data_dir, folder)
         raise
     return row
+
+
+def _input_kind(pre: Preprocessed) -> str:
+    """pdf, image, or waveform (a digital file drawn as a page)."""
+    if pre.signals is not None:
+        return "waveform"
+    return "pdf" if pre.kind == "pdf" else "image"
 
 
 # -- read -------------------------------------------------------------------------------------
