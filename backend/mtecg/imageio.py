@@ -1,8 +1,9 @@
-"""Writing images so that a reader never sees a half-written file."""
+"""Writing images (and other files) so that a reader never sees a half-written one."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,13 +29,29 @@ def write_png_atomically(image: npt.NDArray[np.uint8], path: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-        _fsync_folder(path.parent)
+        fsync_folder(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _fsync_folder(folder: Path) -> None:
+def copy_atomically(source: Path, path: Path) -> None:
+    """Copies a file with the same guarantee as `write_png_atomically` (complete or absent)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle, source.open("rb") as original:
+            shutil.copyfileobj(original, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_folder(path.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fsync_folder(folder: Path) -> None:
     """Makes a rename in `folder` durable (POSIX needs the directory itself flushed)."""
     fd = os.open(folder, os.O_RDONLY)
     try:
