@@ -67,14 +67,23 @@ def test_folder_and_manifest_give_one_row_per_file(
         writer.writerow(["elsewhere/" + extra.name, "HN-001", "7"])
         writer.writerow(["elsewhere/missing.pdf", "HN-002", "7"])
     out = tmp_path / "results.parquet"
-    code, summary = _batch(capsys, str(archive), str(manifest), "--out", str(out), "--model", str(model))
+    code, summary = _batch(
+        capsys, str(archive), str(manifest), "--out", str(out), "--model", str(model)
+    )
     assert code == 0
     rows = read_results(out)
     assert set(REQUIRED) <= set(rows[0]) and tuple(rows[0]) == COLUMNS
     by_name = {Path(str(r["path"])).name: r for r in rows}
     assert sorted(by_name) == sorted(
-        ["ecg-000.pdf", "ecg-001.pdf", "ecg-005.pdf", "ecg-009.pdf", "notes.txt", "empty.png",
-         "missing.pdf"]
+        [
+            "ecg-000.pdf",
+            "ecg-001.pdf",
+            "ecg-005.pdf",
+            "ecg-009.pdf",
+            "notes.txt",
+            "empty.png",
+            "missing.pdf",
+        ]
     )  # the hidden file is not an input; the manifest's missing file is a row
     assert by_name["notes.txt"]["status"] == "refused"
     assert by_name["notes.txt"]["code"] == "unsupported_type"
@@ -101,7 +110,9 @@ def test_folder_and_manifest_give_one_row_per_file(
         assert row["rhythm_strips"] == pre.layout.rhythm_strips
 
     # Run again with the same arguments: nothing is screened twice, the table is the same.
-    code, again = _batch(capsys, str(archive), str(manifest), "--out", str(out), "--model", str(model))
+    code, again = _batch(
+        capsys, str(archive), str(manifest), "--out", str(out), "--model", str(model)
+    )
     assert code == 0 and again["screened"] == 1 and again["skipped"] == 6  # the missing file
     assert [r["sha256"] for r in read_results(out)] == [r["sha256"] for r in rows]
 
@@ -111,8 +122,18 @@ def test_csv_output_and_maps(
 ) -> None:
     out, maps = tmp_path / "results.csv", tmp_path / "maps"
     code, summary = _batch(
-        capsys, str(archive / "ward-a"), "--out", str(out), "--model", str(model), "--maps",
-        str(maps), "--workers", "1", "--batch-size", "1",
+        capsys,
+        str(archive / "ward-a"),
+        "--out",
+        str(out),
+        "--model",
+        str(model),
+        "--maps",
+        str(maps),
+        "--workers",
+        "1",
+        "--batch-size",
+        "1",
     )
     assert code == 0 and summary["read"] == 2
     for row in read_results(out):
@@ -132,6 +153,9 @@ def test_usage_errors(archive: Path, model: Path, tmp_path: Path) -> None:
     out = str(tmp_path / "r.csv")
     assert main(["batch", str(archive), "--out", out, "--import-to-log"]) == 2
     # The journal beside RESULTS belongs to the run that made it: other settings are refused.
-    assert main(["batch", str(archive / "ward-a" / "notes.txt"), "--out", out, "--model", str(model)]) == 0
+    assert (
+        main(["batch", str(archive / "ward-a" / "notes.txt"), "--out", out, "--model", str(model)])
+        == 0
+    )
     maps = str(tmp_path / "maps")
     assert main(["batch", str(archive), "--out", out, "--model", str(model), "--maps", maps]) == 2
