@@ -15,10 +15,10 @@ from tests_paths import MTECG, REPO
 
 sys.path.insert(0, str(REPO / "tests" / "db"))
 
-from service_fixtures import tiny_package  # noqa: E402
+from service_fixtures import tiny_package
 
-from mtecg.batch.schema import SCHEMA  # noqa: E402
-from mtecg.synth.dataset import make_record  # noqa: E402
+from mtecg.batch.schema import SCHEMA
+from mtecg.synth.dataset import make_record
 
 __all__ = ["tiny_package"]
 

@@ -10,21 +10,21 @@ from typing import Any
 
 import pytest
 from batch_fixtures import printouts, read_results, small_pngs
-from sqlalchemy import func, select
+from sqlalchemy import select
 from tests_paths import REPO
 
 sys.path.insert(0, str(REPO / "tests" / "db"))
 
-from service_fixtures import BACKENDS, database, migrated  # noqa: E402
+from service_fixtures import BACKENDS, database, migrated
 
-from mtecg.api.routes.screenings import patient_ref_hmac  # noqa: E402
-from mtecg.api.view import screening_out  # noqa: E402
-from mtecg.batch import importer  # noqa: E402
-from mtecg.batch.journal import journal_folder  # noqa: E402
-from mtecg.cli import main  # noqa: E402
-from mtecg.db import accounts, audit  # noqa: E402
-from mtecg.db.engine import make_engine, session_factory  # noqa: E402
-from mtecg.db.models import AuditEvent, Screening  # noqa: E402
+from mtecg.api.routes.screenings import patient_ref_hmac
+from mtecg.api.view import screening_out
+from mtecg.batch import importer
+from mtecg.batch.journal import journal_folder
+from mtecg.cli import main
+from mtecg.db import accounts, audit
+from mtecg.db.engine import make_engine, session_factory
+from mtecg.db.models import AuditEvent, Screening
 
 SECRET = "batch-test-secret"
 
