@@ -15,6 +15,7 @@ returns Arrow tables in the results schema.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -90,10 +91,19 @@ class _Scorer:
 
 
 def _start(address: str | None) -> None:
+    """Joins the cluster at `address` (None: a new local instance) unless already joined."""
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # the command draws its own
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def run(items: Sequence[Item], options: EngineOptions, done: Done) -> Progress:
@@ -120,7 +130,7 @@ def run(items: Sequence[Item], options: EngineOptions, done: Done) -> Progress:
                 "limits": options.limits,
                 "done": done,
             },
-            concurrency=options.workers,
+            compute=ray.data.ActorPoolStrategy(size=options.workers),
             num_cpus=1,
         )
         .map_batches(
@@ -132,7 +142,7 @@ def run(items: Sequence[Item], options: EngineOptions, done: Done) -> Progress:
             },
             batch_size=options.batch_size,
             batch_format="numpy",
-            concurrency=scorers,
+            compute=ray.data.ActorPoolStrategy(size=scorers),
             num_gpus=1 if gpus else 0,
             num_cpus=1,
         )
