@@ -20,6 +20,7 @@ def local_ray() -> Iterator[None]:
         object_store_memory=256 * 2**20,
         include_dashboard=False,
         log_to_driver=False,
+        _node_ip_address="127.0.0.1",  # loopback only
     )
     try:
         yield

@@ -95,11 +95,14 @@ def _start(address: str | None) -> None:
     import ray
 
     if not ray.is_initialized():
+        # A local instance listens on loopback only; a cluster's address says where it is.
+        local = {"_node_ip_address": "127.0.0.1"} if address is None else {}
         ray.init(
             address=address,
             include_dashboard=False,
             log_to_driver=False,
             logging_level=logging.WARNING,
+            **local,
         )
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the command draws its own
