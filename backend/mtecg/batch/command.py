@@ -16,13 +16,14 @@ from collections import Counter
 from collections.abc import Generator, Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from mtecg.batch.engine import EngineOptions, Rows
-from mtecg.batch.inputs import InputError, Item, collect
-from mtecg.batch.journal import OUTPUT_FORMATS, Journal, JournalMismatch, journal_folder
-from mtecg.batch.schema import STATUS_FAILED, STATUS_OK, STATUS_REFUSED
 from mtecg.settings import DEFAULT_MODEL, Settings
+
+if TYPE_CHECKING:  # the rest is imported when `batch` runs: every `mtecg` command builds this
+    from mtecg.batch.engine import Rows
+    from mtecg.batch.inputs import Item
+    from mtecg.batch.journal import Journal
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -126,6 +127,8 @@ class _Sink:
 
 
 def _summary(table: Any) -> dict[str, Any]:
+    from mtecg.batch.schema import STATUS_FAILED, STATUS_OK, STATUS_REFUSED
+
     statuses = Counter(table["status"].to_pylist())
     codes = Counter(
         code
@@ -175,7 +178,10 @@ def _stop(steps: Generator[tuple[Rows, int]], sink: _Sink, why: str) -> int:
 def run_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from mtecg.batch.engine import EngineOptions
     from mtecg.batch.importer import Importer, ImportRefused
+    from mtecg.batch.inputs import InputError, collect
+    from mtecg.batch.journal import OUTPUT_FORMATS, Journal, JournalMismatch, journal_folder
     from mtecg.model.classifier import open_model
     from mtecg.model.package import ModelPackageError
 

@@ -96,7 +96,7 @@ def _start(address: str | None) -> None:
 
     if not ray.is_initialized():
         # A local instance listens on loopback only; a cluster's address says where it is.
-        local = {"_node_ip_address": "127.0.0.1"} if address is None else {}
+        local: dict[str, Any] = {"_node_ip_address": "127.0.0.1"} if address is None else {}
         ray.init(
             address=address,
             include_dashboard=False,
