@@ -5,11 +5,35 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
+
+
+@contextmanager
+def replace_atomically(path: Path) -> Iterator[BinaryIO]:
+    """A file to write that appears at `path` complete, or not at all, when the block ends.
+
+    It is written under a temporary name in the same folder, flushed to disk, renamed over
+    `path`, and the folder flushed too, so not even a power loss leaves a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_folder(path.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_png_atomically(image: npt.NDArray[np.uint8], path: Path) -> None:
@@ -19,36 +43,16 @@ def write_png_atomically(image: npt.NDArray[np.uint8], path: Path) -> None:
     screening's row only after its images are written, and after a power loss that row must
     not point at an empty file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            # zlib level 1: a third of the encoding time of the default level (6) for files
-            # about 1.5x larger; on the service's path three 3 MP PNGs are written per upload.
-            Image.fromarray(image).save(handle, format="PNG", compress_level=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_folder(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replace_atomically(path) as handle:
+        # zlib level 1: a third of the encoding time of the default level (6) for files
+        # about 1.5x larger; on the service's path three 3 MP PNGs are written per upload.
+        Image.fromarray(image).save(handle, format="PNG", compress_level=1)
 
 
 def copy_atomically(source: Path, path: Path) -> None:
-    """Copies a file with the same guarantee as `write_png_atomically` (complete or absent)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle, source.open("rb") as original:
-            shutil.copyfileobj(original, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_folder(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Copies a file with the same guarantee as `write_png_atomically`."""
+    with replace_atomically(path) as handle, source.open("rb") as original:
+        shutil.copyfileobj(original, handle)
 
 
 def fsync_folder(folder: Path) -> None:

@@ -74,4 +74,4 @@ def test_killed_twice_and_interrupted_then_resumed_has_every_file_once(
     journalled = [row for part in _parts(out) for row in pq.read_table(part).to_pylist()]
     assert Counter(str(r["path"]) for r in journalled) == Counter(str(p) for p in files)
     assert {r["status"] for r in rows if str(r["path"]).endswith(".pdf")} == {"ok"}
-    assert not list(journal_folder(out).glob(".tmp-*"))
+    assert not list(journal_folder(out).glob(".*"))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from mtecg.batch.schema import SCHEMA, STATUS_FAILED, to_table
-from mtecg.imageio import fsync_folder
+from mtecg.imageio import fsync_folder, replace_atomically
 
 RUN_FILE: Final = "run.json"
 _PART: Final = "part-{:06d}.parquet"
@@ -47,22 +46,6 @@ def journal_folder(out: Path) -> Path:
     return out.with_name(out.name + ".parts")
 
 
-def _write_atomically(folder: Path, name: str, write: Any) -> Path:
-    """`write(tmp_path)`, then fsync, rename to `name` and fsync the folder."""
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, folder / name)
-        fsync_folder(folder)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return folder / name
-
-
 def _index(path: Path) -> int:
     return int(path.name.split(".")[0].removeprefix("part-"))
 
@@ -71,7 +54,7 @@ class Journal:
     def __init__(self, out: Path, fingerprint: dict[str, Any]) -> None:
         self.folder = journal_folder(out)
         self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in self.folder.glob(".tmp-*"):  # a write that a kill interrupted
+        for stale in self.folder.glob(".*"):  # temporaries of writes that a kill interrupted
             stale.unlink()
         run = self.folder / RUN_FILE
         if run.is_file():
@@ -88,7 +71,8 @@ class Journal:
         else:
             self.run_id = uuid.uuid4().hex
             body = json.dumps({"run_id": self.run_id, "fingerprint": fingerprint}, indent=2)
-            _write_atomically(self.folder, RUN_FILE, lambda tmp: Path(tmp).write_text(body))
+            with replace_atomically(run) as handle:
+                handle.write(body.encode())
         existing = [*self.parts(), *self.pending()]
         self._next = max((_index(p) for p in existing), default=-1) + 1
 
@@ -114,8 +98,10 @@ class Journal:
         """One chunk of rows as the next part file (whole or absent); returns its path."""
         index, self._next = self._next, self._next + 1
         table = to_table(rows)
-        name = (_PENDING if pending else _PART).format(index)
-        return _write_atomically(self.folder, name, lambda tmp: pq.write_table(table, tmp))
+        path = self.folder / (_PENDING if pending else _PART).format(index)
+        with replace_atomically(path) as handle:
+            pq.write_table(table, handle)
+        return path
 
     def chunk_id(self, part: Path) -> str:
         """The name the database knows this chunk by (run id and part number)."""
@@ -145,9 +131,9 @@ class Journal:
         if missing:
             raise RuntimeError(f"{len(missing)} input(s) have no row, e.g. {missing[0]}")
         table = table.take(pa.array([newest[path] for path in paths], pa.int64()))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".csv":
-            _write_atomically(out.parent, out.name, lambda tmp: pa_csv.write_csv(table, tmp))
-        else:
-            _write_atomically(out.parent, out.name, lambda tmp: pq.write_table(table, tmp))
+        with replace_atomically(out) as handle:
+            if out.suffix.lower() == ".csv":
+                pa_csv.write_csv(table, handle)
+            else:
+                pq.write_table(table, handle)
         return table
