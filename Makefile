@@ -23,7 +23,7 @@ install-python: $(STAMP)
 $(STAMP): backend/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
-	$(BIN)/pip install --disable-pip-version-check -q -e 'backend[dev]'
+	$(BIN)/pip install --disable-pip-version-check -q -e 'backend[dev,ray]'
 	touch $(STAMP)
 
 install-frontend: $(NPM_STAMP)

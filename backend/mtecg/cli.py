@@ -623,6 +623,10 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("action", choices=("verify",))
     aud.add_argument("--json", action="store_true", help="print one JSON object")
     aud.set_defaults(handler=_cmd_audit)
+
+    from mtecg.batch.command import register as register_batch
+
+    register_batch(sub)
     return parser
 
 

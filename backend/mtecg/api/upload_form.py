@@ -43,9 +43,9 @@ def invalid(field: str, message: str) -> ApiError:
 
 async def read_upload_form(request: Request, manifest: ModelManifest, max_bytes: int) -> UploadForm:
     data, fields = await read_file_and_fields(request, max_bytes)
-    patient_ref = _patient_ref(fields.pop("patient_ref", None))
+    patient_ref = parse_patient_ref(fields.pop("patient_ref", None))
     profile = _profile(fields.pop("profile", None), manifest)
-    clinical, clinical_json = _clinical(fields, manifest)
+    clinical, clinical_json = parse_clinical(fields, manifest)
     return UploadForm(data, patient_ref, profile, clinical, clinical_json)
 
 
@@ -78,7 +78,8 @@ async def read_file_and_fields(request: Request, max_bytes: int) -> tuple[bytes,
     return data, fields
 
 
-def _patient_ref(value: str | None) -> str | None:
+def parse_patient_ref(value: str | None) -> str | None:
+    """The trimmed reference, or None when blank (also the rule for `mtecg batch` manifests)."""
     if value is None or not value.strip():
         return None
     value = value.strip()
@@ -97,9 +98,10 @@ def _profile(value: str | None, manifest: ModelManifest) -> str:
     return value
 
 
-def _clinical(
+def parse_clinical(
     fields: dict[str, str], manifest: ModelManifest
 ) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
+    """Form (or manifest) text -> (predictor's values, stored values); unknown names refused."""
     inputs = manifest.clinical_inputs
     expected = () if inputs is None else (*inputs.categorical, *(n for n, _ in inputs.numerical))
     for name in sorted(fields):
