@@ -148,3 +148,23 @@ def test_deleting_a_screening_leaves_no_attribution_behind(
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert not folder.exists()
+
+
+def test_the_pdf_report_carries_the_lead_attribution_once_ready(
+    running: Running, keys: dict[str, str], ecg_pdf: bytes
+) -> None:
+    import pymupdf
+
+    created = screen(running, keys["dana"], ecg_pdf)
+    body = wait_ready(running, keys["dana"], created["id"])
+    response = running.client.get(
+        f"/api/v1/screenings/{created['id']}/report.pdf", headers=bearer(keys["dana"])
+    )
+    assert response.status_code == 200
+    doc = pymupdf.open(stream=response.content, filetype="pdf")
+    assert doc.page_count == 1
+    text = doc[0].get_text()
+    for task in ("scar", "lvef"):
+        for lead in body["tasks"][task]["leads"]:
+            assert f"{lead['change'] * 100:+.1f}" in text, (task, lead)
+    assert all(lead in text for lead in LEAD_ORDER)

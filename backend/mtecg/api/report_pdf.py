@@ -3,7 +3,8 @@
 Built from the same `ScreeningOut` the detail route returns (and the same Thai texts as the
 web app's print view, `report_text.TH`): identity, both results with their threshold
 decisions and risk bands, the canonical image and both Grad-CAM++ overlays, the model and
-whether it was trained on synthetic data, and the screening-aid statement.
+whether it was trained on synthetic data, the per-lead attribution when it has been computed
+(`api/attributions.py`, stored beside the images), and the screening-aid statement.
 
 Text goes through PyMuPDF's HTML box (MuPDF lays out and shapes the Thai) in Sarabun, the web
 app's font, bundled with the package (`mtecg/report_fonts`, SIL OFL; its glyph-substitution
@@ -16,7 +17,7 @@ from __future__ import annotations
 import html
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pymupdf
 
@@ -82,12 +83,40 @@ def _results(screening: ScreeningOut) -> str:
     return f"<h2>{_e(TH['result.title'])}</h2><table>{head}{''.join(rows)}</table>"
 
 
+def _attribution(attribution: dict[str, Any] | None) -> str:
+    """Each lead's change of each task's probability (percentage points), when computed."""
+    if attribution is None or attribution.get("status") != "ready":
+        return ""
+    tasks = attribution["tasks"]
+    names = [name for name in ("scar", "lvef") if name in tasks]
+    leads = [item["lead"] for item in tasks[names[0]]["leads"]]
+    head = f"<tr><th>{_e(TH['attribution.lead'])}</th>" + "".join(
+        f"<th>{_e(lead)}</th>" for lead in leads
+    )
+    rows = [head + "</tr>"]
+    for name in names:
+        cells = "".join(f"<td>{item['change'] * 100:+.1f}</td>" for item in tasks[name]["leads"])
+        rows.append(f"<tr><th>{_e(TH['attribution.' + name])}</th>{cells}</tr>")
+    shared = (
+        f"<p>{_e(TH['heatmap.shared'])}</p>" if attribution.get("maps", {}).get("similar") else ""
+    )
+    return (
+        f"<h2>{_e(TH['attribution.title'])}</h2><table>{''.join(rows)}</table>"
+        f"<p>{_e(TH['attribution.help'])}</p>{shared}"
+    )
+
+
 def _aid() -> str:
     return f'<div class="aid"><b>{_e(TH["aid.title"])}</b><br/>{_e(TH["aid.text"])}</div>'
 
 
-def screening_report(screening: ScreeningOut, images: dict[str, Path]) -> bytes:
-    """The PDF; `images` maps canonical, scar and lvef to their stored PNG files."""
+def screening_report(
+    screening: ScreeningOut,
+    images: dict[str, Path],
+    attribution: dict[str, Any] | None = None,
+) -> bytes:
+    """The PDF; `images` maps canonical, scar and lvef to their stored PNG files, and
+    `attribution` is the stored per-lead attribution (left out while there is none)."""
     archive = pymupdf.Archive(str(FONTS))
     doc = pymupdf.open()
     page = doc.new_page(width=A4_PT[0], height=A4_PT[1])
@@ -118,7 +147,10 @@ def screening_report(screening: ScreeningOut, images: dict[str, Path]) -> bytes:
     y += 15 + tile_h + 4
     bottom = pymupdf.Rect(MARGIN, y, MARGIN + width, A4_PT[1] - MARGIN)
     page.insert_htmlbox(
-        bottom, f"<p>{_e(TH['heatmap.help'])}</p>{_aid()}", css=_CSS, archive=archive
+        bottom,
+        f"<p>{_e(TH['heatmap.help'])}</p>{_attribution(attribution)}{_aid()}",
+        css=_CSS,
+        archive=archive,
     )
     doc.set_metadata({"title": TH["result.reportTitle"], "creator": "mtecg", "producer": "mtecg"})
     data: bytes = doc.tobytes(garbage=3, deflate=True)

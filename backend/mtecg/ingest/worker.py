@@ -73,6 +73,10 @@ def serve(conn: Connection, memory_bytes: int, cpu_seconds: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     try:
+        # pandas (imported by wfdb) loads pyarrow when it is installed (`mtecg batch` writes
+        # Parquet with it), and pyarrow reserves over 1 GB of address space, which would eat
+        # the cap below: the worker reads no Parquet, so pandas is told pyarrow is absent.
+        sys.modules["pyarrow"] = None  # type: ignore[assignment]
         # Imported before the address-space cap so it is spent on jobs, not on libraries.
         import defusedxml.ElementTree  # noqa: F401  (the waveform readers' libraries)
         import edfio  # noqa: F401
@@ -81,6 +85,7 @@ def serve(conn: Connection, memory_bytes: int, cpu_seconds: float) -> None:
         import wfdb  # noqa: F401
 
         import mtecg.ingest  # noqa: F401  (NumPy, Pillow, OpenCV and the ingest code)
+        import mtecg.preprocess  # noqa: F401  (the layout stage: SciPy)
 
         # MuPDF messages can quote the file (stderr is discarded too; this saves the work).
         pymupdf.TOOLS.mupdf_display_errors(False)  # type: ignore[no-untyped-call]

@@ -12,7 +12,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from mtecg.api import storage
+from mtecg.api import attributions, storage
 from mtecg.api.deps import DbDep, PrincipalDep, ServiceDep
 from mtecg.api.deps import record as audit_row
 from mtecg.api.fhir import screening_bundle
@@ -80,7 +80,10 @@ def get_report(
         for name in IMAGE_NAMES
         if (path := storage.image_file(data_dir, row.images, name)) is not None
     }
-    pdf = screening_report(screening, images)
+    canonical = images.get("canonical")
+    pdf = screening_report(
+        screening, images, None if canonical is None else attributions.read(canonical)
+    )
     audit_row(
         db, request, "screening.view_report", "success", principal.username, str(screening_id)
     )
