@@ -47,6 +47,11 @@ GRID_RGB: Final = ((216, 111, 98), (250, 200, 168), (168, 0, 0))
 GRID_JITTER: Final = 3
 
 
+def pdftoppm(source: Path) -> list[str]:
+    """The command pdf2image runs for `convert_from_bytes(data, dpi=300)`: PPM to stdout."""
+    return ["pdftoppm", "-r", str(DPI), str(source)]
+
+
 def render_crop(pdf: bytes) -> RGBImage:
     """Page 1 through pdf2image (pdftoppm, PPM on a pipe) at 300 dpi, cropped to the ECG area."""
     page = convert_from_bytes(pdf, dpi=DPI)[0]
