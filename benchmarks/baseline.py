@@ -1,35 +1,35 @@
-"""The published demo app's pipeline, reimplemented naively, as the yardstick for our latency.
+"""The published demo app's pipeline, step for step, as the yardstick for our latency.
 
 Run: `.venv/bin/python benchmarks/baseline.py PDF [--model DIR] [--runs N]` (needs `pdftoppm`,
-`make poppler`). `benchmarks/report.py` times it against ours on the same PDFs.
+`make poppler`, and `pdf2image`, a dev dependency). `benchmarks/report.py` times it against
+ours on the same PDFs, and `benchmarks/baseline_app.py` serves it over HTTP for `load.py`.
 
 Why a reimplementation: the published app's figures come from a different machine, so the only
 fair comparison is its algorithm measured here, in the same run, on the same files. The steps
-follow DOMAIN.md §2 literally, the way the demo app does them:
-1. the whole of page 1 rendered at 300 dpi by poppler in a subprocess (`pdftoppm -r 300 -png`,
-   through a temporary folder, as pdf2image does) and decoded back;
-2. the grid colours painted white over the WHOLE page with per-colour NumPy masks;
-3. the 12 panels cut at the fixed Siriraj "new format" offsets and stacked 6 x 2;
-4. one forward pass of the model (no explanation maps).
-Only step 4 is shared with our pipeline (the same `Predictor`, so the same input transform and
-network): any difference in latency is the preprocessing. The fixed crops are right only for
-pages with the Siriraj geometry (`mtecg synth --layout siriraj-grid`); elsewhere they silently
-cut the wrong leads, which is the other reason we do not work this way.
+are those of the study's app for a PDF upload (written from its published behaviour, not copied):
+1. `pdf2image.convert_from_bytes(data, dpi=300)`: poppler's `pdftoppm` renders every page to
+   PPM on a pipe and pdf2image decodes it into PIL images; page 1 is used;
+2. that page cropped to the Siriraj "new format" ECG area, box (82, 950, 3000, 2000) at 300 dpi;
+3. inside the crop only, every pixel within +-3 of one of the three grid colours on all three
+   channels painted white;
+4. the 12 panels (350 x 701 px) cut at fixed offsets in the crop and stacked 6 x 2;
+5. one forward pass (no explanation maps).
+Step 5 uses our `Predictor` (same input transform and network as our pipeline), so a difference
+in latency is the preprocessing alone. The fixed crops are right only for pages with the Siriraj
+geometry (`mtecg synth --layout siriraj-grid`); elsewhere they silently cut the wrong leads.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 from model import median_ms
-from PIL import Image
+from pdf2image import convert_from_bytes
 
 from mtecg.geometry import CANONICAL_COLUMNS, COLUMNS_3X4, PANEL_H_PX, PANEL_W_PX
 from mtecg.model.package import load_package
@@ -38,45 +38,47 @@ from mtecg.timing import Stopwatch
 
 RGBImage = npt.NDArray[np.uint8]
 
-# DOMAIN.md §2, "new format": the ECG area on the 300-dpi page, panel offsets inside it.
+DPI: Final = 300
+# The Siriraj "new format": the ECG area on the 300-dpi page, panel offsets inside it.
 CROP: Final = (82, 950, 3000, 2000)
 COLUMN_X: Final = (0, 740, 1478, 2217)
 ROW_Y: Final = (0, 350, 700)
 GRID_RGB: Final = ((216, 111, 98), (250, 200, 168), (168, 0, 0))
-GRID_TOLERANCE: Final = 3
+GRID_JITTER: Final = 3
 
 
-def pdftoppm(source: Path, prefix: Path, dpi: int = 300) -> list[str]:
-    """The poppler command that renders page 1 of `source` whole into `prefix`.png."""
-    options = ["-r", str(dpi), "-png", "-f", "1", "-l", "1", "-singlefile"]
-    return ["pdftoppm", *options, str(source), str(prefix)]
+def pdftoppm(source: Path) -> list[str]:
+    """The command pdf2image runs for `convert_from_bytes(data, dpi=300)`: PPM to stdout."""
+    return ["pdftoppm", "-r", str(DPI), str(source)]
 
 
-def render_page(pdf: bytes) -> RGBImage:
-    """Page 1 rendered whole by `pdftoppm` into a temporary PNG, decoded back to RGB."""
-    with tempfile.TemporaryDirectory(prefix="mtecg-baseline-") as tmp:
-        source, prefix = Path(tmp) / "input.pdf", Path(tmp) / "page"
-        source.write_bytes(pdf)
-        subprocess.run(pdftoppm(source, prefix), check=True)
-        with Image.open(prefix.with_suffix(".png")) as page:
-            return np.asarray(page.convert("RGB"))
+def render_crop(pdf: bytes) -> RGBImage:
+    """Page 1 through pdf2image (pdftoppm, PPM on a pipe) at 300 dpi, cropped to the ECG area."""
+    page = convert_from_bytes(pdf, dpi=DPI)[0]
+    return np.array(page.convert("RGB").crop(CROP))
 
 
-def whiten_grid(page: RGBImage) -> RGBImage:
-    """Every pixel within +-3 of a grid colour on all channels painted white, page-wide."""
-    signed = page.astype(np.int16)
-    out = page.copy()
-    for colour in GRID_RGB:
-        mask = np.all(np.abs(signed - np.array(colour, np.int16)) <= GRID_TOLERANCE, axis=2)
+def remove_grid(crop: RGBImage) -> RGBImage:
+    """Pixels within +-3 of a grid colour on every channel painted white (the crop only)."""
+    out = crop.copy()
+    red, green, blue = crop[:, :, 0], crop[:, :, 1], crop[:, :, 2]
+    for r, g, b in GRID_RGB:
+        mask = (
+            (red >= r - GRID_JITTER)
+            & (red <= r + GRID_JITTER)
+            & (green >= g - GRID_JITTER)
+            & (green <= g + GRID_JITTER)
+            & (blue >= b - GRID_JITTER)
+            & (blue <= b + GRID_JITTER)
+        )
         out[mask] = 255
     return out
 
 
-def stack_panels(page: RGBImage) -> RGBImage:
+def stack_panels(crop: RGBImage) -> RGBImage:
     """The 12 fixed-offset panels of the ECG area, stacked into the 2100 x 1402 image."""
-    left, top = CROP[:2]
     panels = {
-        lead: page[top + y : top + y + PANEL_H_PX, left + x : left + x + PANEL_W_PX]
+        lead: crop[y : y + PANEL_H_PX, x : x + PANEL_W_PX]
         for leads, x in zip(COLUMNS_3X4, COLUMN_X, strict=True)
         for lead, y in zip(leads, ROW_Y, strict=True)
     }
@@ -84,15 +86,21 @@ def stack_panels(page: RGBImage) -> RGBImage:
     return np.ascontiguousarray(np.hstack(columns))
 
 
+def canonical(pdf: bytes, clock: Stopwatch | None = None) -> RGBImage:
+    """Steps 1-4: PDF bytes -> the 6 x 2 image the published model reads."""
+    clock = clock or Stopwatch()
+    with clock.stage("render"):
+        crop = render_crop(pdf)
+    with clock.stage("grid"):
+        crop = remove_grid(crop)
+    with clock.stage("stack"):
+        return stack_panels(crop)
+
+
 def screen(pdf: bytes, predictor: Predictor) -> tuple[np.ndarray, dict[str, float]]:
     """PDF bytes -> ([tasks, 2] probabilities, ms per step), without explanation maps."""
     clock = Stopwatch()
-    with clock.stage("render"):
-        page = render_page(pdf)
-    with clock.stage("whiten"):
-        page = whiten_grid(page)
-    with clock.stage("stack"):
-        image = stack_panels(page)
+    image = canonical(pdf, clock)
     with clock.stage("forward"):
         probabilities: np.ndarray = predictor.probabilities([image])[0]
     return probabilities, clock.ms

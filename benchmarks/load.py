@@ -2,7 +2,7 @@
 then a reconciliation of every acknowledged screening against the database.
 
 Run: `.venv/bin/python benchmarks/load.py [--model DIR | --arch resnet34d --image-size 384]
-[--clients 1,4,16] [--duration 20] [--database-url URL] [--json PATH]`.
+[--clients 1,4,16] [--duration 20] [--database-url URL] [--no-baseline] [--json PATH]`.
 
 Loopback only and bounded: the server (`scripts/backend.sh serve`, exactly as deployed) listens
 on 127.0.0.1 on a free port, on a temporary SQLite database unless --database-url names another
@@ -13,6 +13,12 @@ given, as a well-behaved client does, so 503 counts show how often the bounded q
 After the levels, --crash-kills SIGKILLs the server's process group under load from the largest
 client count and restarts it (default once). Finally every id acknowledged with 201, in any
 phase, is looked up in the database (row, success audit row, image files): `lost=0` or the ids.
+
+Unless --no-baseline, the published app (`baseline_app.py`: its per-request pipeline on the
+event loop, same weights) runs beside ours on another free port, and every level alternates
+between the two in slices of a quarter of --duration (ours, published, ours, published), so a
+change in the machine's load during the run hits both alike; the headline is the ratio of
+their screenings/s at each client count.
 
 Figures are measurements, not goals; no test asserts on them (see benchmarks/README.md).
 """
@@ -39,12 +45,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from baseline_app import PREDICT_PATH
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "backend.sh"
 MTECG = Path(sys.executable).parent / "mtecg"
 DEMO_MODEL = REPO / "models" / "demo"
 UPLOAD_PATH = "/api/v1/screenings"
+BASELINE_APP = REPO / "benchmarks" / "baseline_app.py"
+SLICES = 2  # per level and server: ours, published, ours, published
 PRINTOUTS = 4
 
 
@@ -110,12 +119,20 @@ def run_cli(env: dict[str, str], *args: str, must_succeed: bool = True) -> dict[
 
 
 class Server:
-    """`scripts/backend.sh serve` in its own process group (a kill takes its workers too)."""
+    """A server in its own process group (a kill takes its workers too): by default ours,
+    `scripts/backend.sh serve`, or `command` listening on `port`."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        command: list[str] | None = None,
+        port: int | None = None,
+    ) -> None:
         self.env = env
         self.log = log
-        self.base = f"http://127.0.0.1:{env['MTECG_PORT']}"
+        self.command = command or [str(SCRIPT), "serve"]
+        self.base = f"http://127.0.0.1:{port or env['MTECG_PORT']}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 300) -> float:
@@ -123,7 +140,7 @@ class Server:
         started = time.perf_counter()
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [str(SCRIPT), "serve"],
+                self.command,
                 env=self.env,
                 stdout=out,
                 stderr=out,
@@ -194,13 +211,27 @@ class Sample:
         return self.error != "ConnectError"
 
 
-def upload_once(client: httpx.Client, base: str, key: str, data: bytes) -> Sample:
+@dataclass(frozen=True)
+class Target:
+    """Where a client uploads: ours (API key, 201 with an id) or the published app (200)."""
+
+    base: str
+    path: str = UPLOAD_PATH
+    headers: dict[str, str] = field(default_factory=dict)
+    created: int = 201
+
+
+def ours_target(server: Server, key: str) -> Target:
+    return Target(server.base, headers={"Authorization": f"Bearer {key}"})
+
+
+def upload_once(client: httpx.Client, target: Target, data: bytes) -> Sample:
     started = time.perf_counter()
     try:
         response = client.post(
-            f"{base}{UPLOAD_PATH}",
+            f"{target.base}{target.path}",
             files={"file": ("ecg.pdf", data, "application/pdf")},
-            headers={"Authorization": f"Bearer {key}"},
+            headers=target.headers,
             timeout=180,
         )
     except httpx.TransportError as error:
@@ -211,10 +242,12 @@ def upload_once(client: httpx.Client, base: str, key: str, data: bytes) -> Sampl
     except ValueError:
         body = {}
     retry = response.headers.get("retry-after")
+    created = response.status_code == target.created
+    body = body if isinstance(body, dict) else {}
     return Sample(
-        response.status_code,
+        201 if created else response.status_code,  # 201: screened, whichever server
         seconds,
-        screening_id=body.get("id") if response.status_code == 201 else None,
+        screening_id=body.get("id") if created else None,
         code=body.get("code"),
         retry_after=float(retry) if retry and retry.isdigit() else None,
     )
@@ -225,8 +258,7 @@ class Clients:
     """N threads uploading the printouts in turn until `stop_at` or `per_client` uploads."""
 
     count: int
-    base: str
-    key: str
+    target: Target
     printouts: list[bytes]
     per_client: int
     stop_at: float
@@ -246,7 +278,7 @@ class Clients:
                 if time.monotonic() >= self.stop_at:
                     return
                 data = self.printouts[(index + n) % len(self.printouts)]
-                sample = upload_once(client, self.base, self.key, data)
+                sample = upload_once(client, self.target, data)
                 with self.lock:
                     self.samples.append(sample)
                 if sample.status == 503 or sample.status == 0:
@@ -326,18 +358,34 @@ class RssSampler:
             time.sleep(0.1)
 
 
-def run_level(
-    server: Server, key: str, printouts: list[bytes], count: int, args: argparse.Namespace
-) -> tuple[Level, list[Sample]]:
-    clients = Clients(
-        count, server.base, key, printouts, args.requests, time.monotonic() + args.duration
-    )
+def run_slice(
+    server: Server, target: Target, printouts: list[bytes], count: int, seconds: float, most: int
+) -> tuple[list[Sample], float, float]:
+    """`count` clients on one server for `seconds`: (samples, seconds taken, peak RSS MB)."""
+    clients = Clients(count, target, printouts, most, time.monotonic() + seconds)
     started = time.perf_counter()
     with RssSampler(server) as rss:
         clients.run()
-    return summarise(count, clients.samples, time.perf_counter() - started, rss.peak), (
-        clients.samples
-    )
+    return clients.samples, time.perf_counter() - started, rss.peak
+
+
+def run_level(
+    servers: list[tuple[Server, Target]],
+    printouts: list[bytes],
+    count: int,
+    args: argparse.Namespace,
+) -> list[tuple[Level, list[Sample]]]:
+    """One client count on each server; with two, in alternating slices (ours first)."""
+    slices = SLICES if len(servers) > 1 else 1
+    seconds = args.duration / slices
+    most = max(1, args.requests // slices)
+    gathered: list[tuple[list[Sample], float, float]] = [([], 0.0, 0.0) for _ in servers]
+    for _ in range(slices):
+        for i, (server, target) in enumerate(servers):
+            samples, taken, peak = run_slice(server, target, printouts, count, seconds, most)
+            done, total, highest = gathered[i]
+            gathered[i] = (done + samples, total + taken, max(highest, peak))
+    return [(summarise(count, samples, taken, peak), samples) for samples, taken, peak in gathered]
 
 
 def crash_phase(
@@ -346,7 +394,7 @@ def crash_phase(
     """`count` clients uploading while the server is SIGKILLed and restarted --crash-kills
     times, --duration / (kills + 1) seconds of load before each kill and after the last."""
     # No end until the last restart is done: a slow restart must not end the load early.
-    clients = Clients(count, server.base, key, printouts, args.requests, float("inf"))
+    clients = Clients(count, ours_target(server, key), printouts, args.requests, float("inf"))
     runner = threading.Thread(target=clients.run)
     runner.start()
     interval = args.duration / (args.crash_kills + 1)
@@ -433,6 +481,23 @@ def print_table(levels: list[Level]) -> None:
         )
 
 
+def published_server(env: dict[str, str], work: Path, model: Path) -> Server:
+    """The published app (`baseline_app.py`) on the same package, on another free port."""
+    port = free_port()
+    command = [sys.executable, str(BASELINE_APP), "--model", str(model), "--port", str(port)]
+    baseline_env = {**env, "PYTHONPATH": str(REPO / "benchmarks")}
+    return Server(baseline_env, work / "baseline.log", command=command, port=port)
+
+
+def ratios(ours: list[Level], published: list[Level]) -> dict[str, float]:
+    """Ours / the published app's screenings/s at each client count (the headline figure)."""
+    return {
+        str(mine.clients): round(mine.throughput_per_s / theirs.throughput_per_s, 2)
+        for mine, theirs in zip(ours, published, strict=False)
+        if theirs.throughput_per_s
+    }
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model package (default models/demo)")
@@ -446,6 +511,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queue-size", type=int, help="MTECG_QUEUE_SIZE (default: service's)")
     parser.add_argument("--sandbox-workers", type=int, help="MTECG_SANDBOX_WORKERS")
     parser.add_argument("--device", default="cpu", help="MTECG_DEVICE (cpu, cuda, auto)")
+    parser.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also load the published app (baseline_app.py) in the same run",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     args.levels = [int(n) for n in args.clients.split(",") if n.strip()]
@@ -467,20 +538,31 @@ def main(argv: list[str] | None = None) -> int:
         run_cli(env, "users", "create", user, "--generate-password")
         key = str(run_cli(env, "api-keys", "create", "--user", user, "--label", "load")["key"])
         server = Server(env, work / "server.log")
+        published = published_server(env, work, model) if args.baseline else None
         results: dict[str, Any] = {"model": model_text, "load_average_before": os.getloadavg()}
         samples: list[Sample] = []
         try:
             results["start_to_ready_s"] = round(server.start(), 2)
+            servers = [(server, ours_target(server, key))]
+            if published is not None:
+                results["baseline_start_to_ready_s"] = round(published.start(), 2)
+                servers.append((published, Target(published.base, path=PREDICT_PATH, created=200)))
             with httpx.Client() as client:
-                warm = upload_once(client, server.base, key, printouts[0])
-            if warm.status != 201:
-                sys.exit(f"warm-up upload failed: {warm}\n{server.log.read_text()[-3000:]}")
-            samples.append(warm)
-            levels = []
+                for each, target in servers:
+                    warm = upload_once(client, target, printouts[0])
+                    if warm.status != 201:
+                        sys.exit(f"warm-up upload failed: {warm}\n{each.log.read_text()[-3000:]}")
+                    if warm.screening_id:
+                        samples.append(warm)
+            levels, baseline_levels = [], []
             for count in args.levels:
-                level, level_samples = run_level(server, key, printouts, count, args)
-                levels.append(level)
-                samples += level_samples
+                measured = run_level(servers, printouts, count, args)
+                levels.append(measured[0][0])
+                samples += measured[0][1]
+                if len(measured) > 1:
+                    baseline_levels.append(measured[1][0])
+            if published is not None:
+                published.stop()
             if args.crash_kills:
                 results["crash"], crash_samples = crash_phase(
                     server, key, printouts, max(args.levels), args
@@ -489,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         finally:
             server.kill()
+            if published is not None:
+                published.kill()
         acknowledged = [s.screening_id for s in samples if s.screening_id]
         check = reconcile(env["MTECG_DATABASE_URL"], work / "data", acknowledged)
         verified = run_cli(env, "audit", "verify", must_succeed=False)
@@ -503,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         },
         levels=[asdict(level) for level in levels],
+        baseline_levels=[asdict(level) for level in baseline_levels],
+        ratios=ratios(levels, baseline_levels),
         reconciliation={**check, "sent": sent},
         audit_verify=verified.get("status"),
         database_locked_in_log=log.count("database is locked"),
@@ -513,7 +599,12 @@ def main(argv: list[str] | None = None) -> int:
         f"model: {model_text}; server ready in {results['start_to_ready_s']} s; "
         f"load average {before:.2f} before, {after:.2f} after"
     )
+    print("ours:")
     print_table(levels)
+    if baseline_levels:
+        print("published app (baseline_app.py, same weights, same run):")
+        print_table(baseline_levels)
+        print(f"screenings/s ours / published by clients: {json.dumps(results['ratios'])}")
     if "crash" in results:
         print(f"crash phase: {json.dumps(results['crash'])}")
     lost = check["lost"]

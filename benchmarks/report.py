@@ -10,12 +10,14 @@ weights):
 - stage timings of ingest + layout (`benchmarks/preprocess.py`) and of the model
   (`benchmarks/model.py`);
 - end-to-end screening latency on synthetic `siriraj-grid` PDFs (`mtecg synth`): ours
-  (sandboxed preprocess + prediction), ours with both Grad-CAM++ maps, and the published app's
-  naive pipeline (`benchmarks/baseline.py`), interleaved on the same files so that drift in the
-  machine's speed hits all three alike; the ratios against the goals (ours with maps no slower
-  than the baseline without; ours without maps at least 3x faster);
+  (sandboxed preprocess + prediction), ours with both Grad-CAM++ maps (from the prediction's own
+  forward pass, as the service makes them), and the published app's pipeline
+  (`benchmarks/baseline.py`), interleaved on the same files so that drift in the machine's
+  speed hits all three alike; the ratios against the goals (ours at least 4x faster than the
+  baseline, and at least 2x with both maps);
 - peak resident memory of each pipeline, cold start (a fresh process: imports, package load,
-  first prediction) and, when `benchmarks/load.py` exists, a load test at 1/4/16 clients.
+  first prediction) and, when `benchmarks/load.py` exists, a load test at 1/4/16 clients of
+  our server and the published app (`baseline_app.py`) in the same run: the headline figure.
 It then rewrites the part of benchmarks/README.md between the report markers.
 """
 
@@ -147,7 +149,7 @@ def pdftoppm_peak_mb(pdf: bytes) -> float:
     with tempfile.TemporaryDirectory(prefix="mtecg-bench-") as tmp:
         source = Path(tmp) / "input.pdf"
         source.write_bytes(pdf)
-        process = subprocess.Popen(baseline.pdftoppm(source, Path(tmp) / "page"))
+        process = subprocess.Popen(baseline.pdftoppm(source), stdout=subprocess.DEVNULL)
         while process.poll() is None:
             with contextlib.suppress(OSError):
                 status = Path(f"/proc/{process.pid}/status").read_text()
@@ -169,11 +171,11 @@ def ours(predictor: Predictor, sandbox: Sandbox, maps: bool) -> Pipeline:
         clock = Stopwatch()
         with clock.stage("preprocess"):
             canonical = preprocess_in_sandbox(sandbox, pdf, profile).layout.canonical
-        with clock.stage("predict"):
-            (results,) = predictor.predict_batch([canonical])
         if maps:
-            with clock.stage("maps"):
-                predictor.explain(canonical)
+            ((results, _maps),) = predictor.predict_explained([canonical], clock=clock)
+        else:
+            with clock.stage("predict"):
+                (results,) = predictor.predict_batch([canonical])
         return np.array([result.probability for result in results.values()]), clock.ms
 
     return screen
@@ -243,8 +245,8 @@ def goals(e2e: dict[str, Any]) -> dict[str, Any]:
     return {
         "baseline_over_ours": round(speedup, 2),
         "baseline_over_ours_with_maps": round(speedup_maps, 2),
-        "ours_at_least_3x_faster": speedup >= 3.0,
-        "ours_with_maps_no_slower": speedup_maps >= 1.0,
+        "ours_at_least_4x_faster": speedup >= 4.0,
+        "ours_with_maps_at_least_2x_faster": speedup_maps >= 2.0,
     }
 
 
@@ -402,8 +404,9 @@ def measure_all(options: Options, folder: Path) -> dict[str, Any]:
     # Before the load test, whose own server and clients would count in the figure.
     report["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
     with section("load test"):
-        demo = options.model if options.model.is_dir() else None
-        report["load"] = load_test(demo, options.quick)
+        report["load"] = [load_test(None, options.quick)]  # the published architecture
+        if options.model.is_dir():
+            report["load"].append(load_test(options.model, options.quick))
     return report
 
 
@@ -481,8 +484,8 @@ def _screening_tables(report: dict[str, Any]) -> list[str]:
                 "ours",
                 "ours + both maps",
                 "baseline (published app)",
-                "baseline / ours (goal >= 3)",
-                "baseline / ours + maps (goal >= 1)",
+                "baseline / ours (goal >= 4)",
+                "baseline / ours + maps (goal >= 2)",
                 "probability gap",
             ],
             rows,
@@ -507,11 +510,11 @@ def _goal_lines(report: dict[str, Any]) -> list[str]:
     lines = []
     for item in report["screening"]:
         g = item["goals"]
-        fast = "met" if g["ours_at_least_3x_faster"] else "NOT met"
-        maps = "met" if g["ours_with_maps_no_slower"] else "NOT met"
+        fast = "met" if g["ours_at_least_4x_faster"] else "NOT met"
+        maps = "met" if g["ours_with_maps_at_least_2x_faster"] else "NOT met"
         lines.append(
-            f"- {item['model']}: ours >= 3x faster than the baseline: {fast} "
-            f"({g['baseline_over_ours']:.2f}x); ours with both maps no slower than the "
+            f"- {item['model']}: ours >= 4x faster than the baseline: {fast} "
+            f"({g['baseline_over_ours']:.2f}x); ours with both maps >= 2x faster than the "
             f"baseline without: {maps} ({g['baseline_over_ours_with_maps']:.2f}x)."
         )
     return lines
@@ -601,15 +604,23 @@ def _load_lines(load: dict[str, Any]) -> list[str]:
         "no_answer": "no answer",
         "peak_rss_mb": "server peak RSS MB",
     }
-    rows = [[level.get(key, "") for key in columns] for level in results.get("levels", [])]
+    rows = [
+        [server, *(level.get(key, "") for key in columns)]
+        for server, key in (("ours", "levels"), ("published app", "baseline_levels"))
+        for level in results.get(key, [])
+    ]
     check = results.get("reconciliation", {})
     lost = check.get("lost", [])
+    ratios = ", ".join(f"{n} clients {r:.2f}x" for n, r in results.get("ratios", {}).items())
     return [
         f"Load test of the real server (`.venv/bin/python {load['command']}`; model: "
         f"{results.get('model', '?')}; server start to ready "
-        f"{results.get('start_to_ready_s', '?')} s):",
+        f"{results.get('start_to_ready_s', '?')} s), against the published app "
+        "(`baseline_app.py`, same weights) in the same run, alternating slices:",
         "",
-        *_table(list(columns.values()), rows),
+        f"**Screenings/s, ours / published app: {ratios or 'not measured'}.**",
+        "",
+        *_table(["server", *columns.values()], rows),
         "",
         f"Reconciliation: {check.get('acknowledged', '?')} screenings acknowledged with 201, "
         f"{len(lost) if isinstance(lost, list) else lost} lost; crash phase: "
@@ -625,7 +636,7 @@ def render(report: dict[str, Any]) -> str:
         *_header(report),
         *_screening_tables(report),
         *_stage_tables(report),
-        *_load_lines(report["load"]),
+        *(line for load in report["load"] for line in _load_lines(load)),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -40,8 +40,10 @@ def replace_atomically(path: Path, *, create_folder: bool = True) -> Iterator[Bi
         raise
 
 
-def write_png_atomically(image: npt.NDArray[np.uint8], path: Path) -> None:
+def write_png_atomically(image: npt.NDArray[np.uint8] | npt.NDArray[np.uint16], path: Path) -> None:
     """Writes a PNG so that `path` is either absent or complete, never half-written.
+
+    RGB or greyscale uint8, or greyscale uint16 (16-bit PNG).
 
     The file and its folder are flushed to disk before returning: the service commits a
     screening's row only after its images are written, and after a power loss that row must

@@ -1,10 +1,11 @@
 """The model's side of a screening: micro-batched predictions and Grad-CAM++ maps, off the loop.
 
 One thread owns all model work. It takes every job waiting at the moment it becomes free (up to
-`max_batch`) and runs their predictions as one batch, which costs little more than one image
-on a CPU; the explanations then run image by image, because Grad-CAM++ hooks the shared
-network and the predictor serialises them anyway. The event loop only waits on futures, so
-health checks and other requests stay responsive while the model works.
+`max_batch`) and runs them as one batch, which costs little more than one image on a CPU: one
+forward pass gives the probabilities and, kept, both Grad-CAM++ maps of every image
+(`Predictor.predict_explained`; networks that do not allow it are explained image by image).
+The event loop only waits on futures, so health checks and other requests stay responsive
+while the model works.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from mtecg.model.explain import HeatMap
+from mtecg.model.explain import HeatMap, to_canonical
 from mtecg.model.manifest import ModelManifest
 from mtecg.model.predictor import Clinical, Predictor, TaskResult
+from mtecg.timing import Stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,15 @@ log = logging.getLogger(__name__)
 class ModelOutput:
     manifest: ModelManifest  # of the model that answered
     results: dict[str, TaskResult]
-    heatmaps: dict[str, HeatMap]
+    maps: dict[str, HeatMap]  # Grad-CAM++ per task at the model's input resolution (stored)
+    canonical_shape: tuple[int, int]  # (height, width) of the image explained
     timings_ms: dict[str, float]
+
+    @cached_property
+    def heatmaps(self) -> dict[str, HeatMap]:
+        """The maps stretched onto the canonical image (`to_canonical`), made when first read."""
+        height, width = self.canonical_shape
+        return {task: to_canonical(heat, width, height) for task, heat in self.maps.items()}
 
 
 @dataclass
@@ -82,32 +91,22 @@ class ModelWorker:
     def _process(self, batch: list[_Job]) -> None:
         if not batch:
             return
+        clock = Stopwatch()
         try:
-            started = time.perf_counter()
             clinical = [j.clinical for j in batch] if self.predictor.needs_clinical else None
-            answers = self.predictor.predict_batch(
+            answers = self.predictor.predict_explained(
                 [j.canonical for j in batch],
                 None if clinical is None else [c for c in clinical if c is not None],
+                clock=clock,
             )
-            predict_ms = (time.perf_counter() - started) * 1000
         except Exception as error:  # one bad batch must not stop the thread
             log.exception("prediction failed")
             for job in batch:
                 job.future.set_exception(error)
             return
-        for job, answer in zip(batch, answers, strict=True):
-            try:
-                started = time.perf_counter()
-                heatmaps = self.predictor.explain(job.canonical, job.clinical)
-                explain_ms = (time.perf_counter() - started) * 1000
-                job.future.set_result(
-                    ModelOutput(
-                        self.predictor.manifest,
-                        answer,
-                        heatmaps,
-                        {"predict": round(predict_ms, 3), "explain": round(explain_ms, 3)},
-                    )
-                )
-            except Exception as error:
-                log.exception("explanation failed")
-                job.future.set_exception(error)
+        timings = {"predict": clock.ms.get("predict", 0.0), "explain": clock.ms.get("explain", 0.0)}
+        for job, (answer, maps) in zip(batch, answers, strict=True):
+            height, width = job.canonical.shape[:2]
+            job.future.set_result(
+                ModelOutput(self.predictor.manifest, answer, maps, (height, width), timings)
+            )

@@ -16,6 +16,13 @@ At the target layer the activation is re-rooted as a fresh autograd leaf: the gr
 score with respect to that activation, which is all Grad-CAM++ uses, is unchanged, but the
 backward pass stops there instead of running through the whole backbone, which keeps both maps
 within a small multiple of one forward pass on a CPU.
+
+The service does better still (`forward_explained`): when the target layer's output is the
+backbone's last feature map (`network.features`, true of timm's ResNets, RegNets, ConvNeXts...),
+the prediction's own forward pass keeps that map, and both tasks' gradients come from two
+backward passes through the small rest of the network (pooling, linear layers, heads), for a
+whole batch at once: the same Grad-CAM++ arithmetic (the library's, `_CamFromGradients`) on
+the same activations and gradients, without a second forward pass, hooks or shared state.
 """
 
 from __future__ import annotations
@@ -30,10 +37,13 @@ import numpy.typing as npt
 import torch
 from pytorch_grad_cam import GradCAMPlusPlus
 from pytorch_grad_cam.activations_and_gradients import ActivationsAndGradients
+from pytorch_grad_cam.utils.image import scale_cam_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX
+from mtecg.model.network import features
+from mtecg.timing import Stopwatch
 
 TASKS: Final = ("scar", "lvef")  # column order of `PositiveLogits` output
 
@@ -77,7 +87,12 @@ class PositiveLogits(nn.Module):
                 self.categorical.expand(batch, -1),
                 self.numerical.expand(batch, -1),
             )
-        return torch.stack((scar[:, 1] - scar[:, 0], lvef[:, 1] - lvef[:, 0]), dim=1)
+        return log_odds(scar, lvef)
+
+
+def log_odds(scar: torch.Tensor, lvef: torch.Tensor) -> torch.Tensor:
+    """Both heads' `[B, 2]` logits -> `[B, 2]` positive-class log-odds (columns as `TASKS`)."""
+    return torch.stack((scar[:, 1] - scar[:, 0], lvef[:, 1] - lvef[:, 0]), dim=1)
 
 
 def default_target_layer(network: nn.Module) -> nn.Module | None:
@@ -171,6 +186,29 @@ class _GradCAMPlusPlus(GradCAMPlusPlus):  # type: ignore[misc]
         self.activations_and_grads = _OwnThreadActivations(model, [target_layer])
 
 
+class _CamFromGradients(GradCAMPlusPlus):  # type: ignore[misc]
+    """The library's Grad-CAM++ arithmetic on activations and gradients captured elsewhere.
+
+    `maps` is what `BaseCAM.forward` does after its backward pass (`compute_cam_per_layer` for
+    one layer, then `aggregate_multi_layers`), so both paths give the same maps by construction.
+    """
+
+    def __init__(self) -> None:  # no model and no hooks: nothing but the arithmetic is used
+        pass
+
+    def __del__(self) -> None:  # BaseCAM's releases hooks, and there are none
+        pass
+
+    def maps(
+        self, activations: np.ndarray, gradients: np.ndarray, width: int, height: int
+    ) -> np.ndarray:
+        """`[N, K, h, w]` activations and gradients -> `[N, height, width]` maps in [0, 1]."""
+        cam = self.get_cam_image(None, None, None, activations, gradients)
+        scaled = scale_cam_image(np.maximum(cam, 0), (width, height))
+        maps: np.ndarray = self.aggregate_multi_layers([scaled[:, None, :]])
+        return maps
+
+
 class Explainer:
     """Grad-CAM++ heatmaps for scar and LVEF from one batch-of-two pass over a shared network.
 
@@ -192,6 +230,7 @@ class Explainer:
             target_layer if target_layer is not None else default_target_layer(network)
         )
         self.lock: AbstractContextManager[Any] = lock or threading.Lock()
+        self._single_pass: bool | None = None  # target layer output is `features`? (first call)
 
     def explain(
         self,
@@ -225,6 +264,86 @@ class Explainer:
             finally:
                 cam.activations_and_grads.release()
         return {task: np.clip(maps[i], 0.0, 1.0).astype(np.float32) for i, task in enumerate(TASKS)}
+
+    def forward_explained(
+        self,
+        batch: torch.Tensor,
+        categorical: torch.Tensor | None = None,
+        numerical: torch.Tensor | None = None,
+        clock: Stopwatch | None = None,
+    ) -> tuple[torch.Tensor, list[dict[str, HeatMap]]] | None:
+        """One forward pass of `batch` `[B, 3, H, W]` -> (logits `[B, tasks, 2]`, maps per image).
+
+        The maps are those of `explain` for each image, at model input resolution. None when
+        the network does not allow it (its target layer is not the last feature map); callers
+        then predict and `explain` separately. The network is only read: no hooks after the
+        first call, no `.grad` written (gradients are taken with respect to the kept map only).
+        `clock` gets the stages `predict` (the forward pass) and `explain` (the rest).
+        """
+        if not self._allows_single_pass(batch):
+            return None
+        clock = clock or Stopwatch()
+        network: Any = self.network
+        clinical = () if categorical is None or numerical is None else (categorical, numerical)
+        with clock.stage("predict"):
+            with torch.no_grad():
+                feature_map = features(network.model, batch)
+            with torch.enable_grad():
+                kept = feature_map.detach().requires_grad_(True)
+                scar, lvef = network.from_features(kept, *clinical)
+        with clock.stage("explain"), torch.enable_grad():
+            evidence = log_odds(scar, lvef)
+            # Rows are independent (eval mode), so a summed score gives each image's gradient.
+            gradients = [
+                torch.autograd.grad(evidence[:, i].sum(), kept, retain_graph=i == 0)[0]
+                for i in range(len(TASKS))
+            ]
+            activations = feature_map.cpu().numpy()
+            height, width = batch.shape[-2:]
+            maps = _CamFromGradients().maps(
+                np.concatenate([activations] * len(TASKS)),
+                np.concatenate([g.cpu().numpy() for g in gradients]),
+                int(width),
+                int(height),
+            )
+        logits = torch.stack((scar.detach(), lvef.detach()), dim=1)
+        count = batch.shape[0]
+        per_image = [
+            {
+                task: np.clip(maps[i * count + b], 0.0, 1.0).astype(np.float32)
+                for i, task in enumerate(TASKS)
+            }
+            for b in range(count)
+        ]
+        return logits, per_image
+
+    def _allows_single_pass(self, batch: torch.Tensor) -> bool:
+        """Whether the target layer's output IS the network's last feature map (checked once).
+
+        The check is identity, not equality: one forward pass of the first image with a hook,
+        seen only by this thread, on the target layer.
+        """
+        if self._single_pass is not None:
+            return self._single_pass
+        network: Any = self.network
+        if self.target_layer is None or not hasattr(network, "from_features"):
+            self._single_pass = False
+            return False
+        owner = threading.get_ident()
+        seen: list[object] = []
+
+        def record(_module: nn.Module, _inputs: Any, output: Any) -> None:
+            if threading.get_ident() == owner:
+                seen.append(output)
+
+        handle = self.target_layer.register_forward_hook(record)
+        try:
+            with torch.no_grad():
+                feature_map = features(network.model, batch[:1])
+        finally:
+            handle.remove()
+        self._single_pass = len(seen) == 1 and seen[0] is feature_map
+        return self._single_pass
 
 
 class _network_restored:

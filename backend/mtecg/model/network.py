@@ -8,7 +8,7 @@ knows about a particular trained model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import timm
 import torch
@@ -34,6 +34,17 @@ def _backbone(spec: NetworkSpec) -> nn.Module:
     return backbone
 
 
+def features(backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The backbone's last spatial feature map: timm's `forward_features`.
+
+    A timm model's forward is `forward_head(forward_features(x))`; the networks run the two
+    halves themselves so that an explanation can keep this map from the prediction's own forward
+    pass and differentiate only the small rest (`from_features`), with no second forward pass.
+    """
+    feature_map: torch.Tensor = cast(Any, backbone).forward_features(x)
+    return feature_map
+
+
 class MultiTaskNet(nn.Module):
     """Image only: ReLU(backbone(x)) feeds one two-class head per task."""
 
@@ -44,7 +55,11 @@ class MultiTaskNet(nn.Module):
         self.lvef_head = nn.Linear(spec.latent_dim, 2, bias=spec.bias_head)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        embedding = torch.relu(self.model(x))
+        return self.from_features(features(self.model, x))
+
+    def from_features(self, feature_map: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both heads' logits from the backbone's last feature map (see `features`)."""
+        embedding = torch.relu(cast(Any, self.model).forward_head(feature_map))
         return self.scar_head(embedding), self.lvef_head(embedding)
 
 
@@ -92,7 +107,14 @@ class MultiTaskClinicalNet(nn.Module):
     def forward(
         self, x: torch.Tensor, categorical: torch.Tensor, numerical: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        joint = torch.cat([self.model(x), self.clinical_embedding(categorical, numerical)], dim=1)
+        return self.from_features(features(self.model, x), categorical, numerical)
+
+    def from_features(
+        self, feature_map: torch.Tensor, categorical: torch.Tensor, numerical: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both heads' logits from the backbone's last feature map and the clinical inputs."""
+        pooled = cast(Any, self.model).forward_head(feature_map)
+        joint = torch.cat([pooled, self.clinical_embedding(categorical, numerical)], dim=1)
         return self.scar_head(joint), self.lvef_head(joint)
 
 

@@ -18,6 +18,7 @@ from mtecg.model.explain import Explainer, HeatMap, to_canonical
 from mtecg.model.input_transform import to_batch
 from mtecg.model.manifest import HEADS, ModelManifest
 from mtecg.model.package import ModelPackage
+from mtecg.timing import Stopwatch
 
 Clinical = Mapping[str, float]
 """One patient's clinical inputs by the names in model.json (booleans as 0/1, age in years)."""
@@ -82,6 +83,17 @@ class Predictor:
         )
         return categorical, numerical
 
+    def _inputs(
+        self, images: Sequence[np.ndarray], clinical: Sequence[Clinical] | None
+    ) -> list[torch.Tensor]:
+        """The network's inputs on the device: the image batch, then clinical tensors if used."""
+        if self.needs_clinical and (clinical is None or len(clinical) != len(images)):
+            raise ValueError("this model needs one clinical record per image")
+        inputs = [self.prepare(images).to(self.device)]
+        if clinical is not None and self.needs_clinical:
+            inputs.extend(t.to(self.device) for t in self.clinical_tensors(clinical))
+        return inputs
+
     def probabilities(
         self, images: Sequence[np.ndarray], clinical: Sequence[Clinical] | None = None
     ) -> np.ndarray:
@@ -89,22 +101,59 @@ class Predictor:
 
         `clinical` (one record per image) is required by clinical models, ignored by others.
         """
-        if self.needs_clinical and (clinical is None or len(clinical) != len(images)):
-            raise ValueError("this model needs one clinical record per image")
-        x = self.prepare(images).to(self.device)
-        inputs = [x]
-        if clinical is not None and self.needs_clinical:
-            inputs.extend(t.to(self.device) for t in self.clinical_tensors(clinical))
+        inputs = self._inputs(images, clinical)
         with self.lock, torch.inference_mode():
             logits = self.network(*inputs)
             probs = torch.softmax(torch.stack(logits, dim=1).float(), dim=2)
         return probs.cpu().numpy()
 
+    def predict_explained(
+        self,
+        images: Sequence[np.ndarray],
+        clinical: Sequence[Clinical] | None = None,
+        clock: Stopwatch | None = None,
+    ) -> list[tuple[dict[str, TaskResult], dict[str, HeatMap]]]:
+        """`predict_batch` and both Grad-CAM++ maps of every image, from ONE forward pass.
+
+        The maps are `explain`'s, at the model's input resolution (`to_canonical` stretches
+        them onto the canonical image). Networks whose explanation layer is not their last
+        feature map get the same answer from a prediction and one explanation per image.
+        `clock` gets the stages `predict` and `explain`.
+        """
+        clock = clock or Stopwatch()
+        inputs = self._inputs(images, clinical)
+        with self.lock:
+            categorical, numerical = (inputs[1], inputs[2]) if len(inputs) == 3 else (None, None)
+            single = self.explainer.forward_explained(inputs[0], categorical, numerical, clock)
+        if single is None:
+            records = clinical if clinical is not None and self.needs_clinical else None
+            with clock.stage("predict"):
+                answers = self.predict_batch(images, clinical)
+            with clock.stage("explain"):
+                return [
+                    (answer, self._explain_input(inputs[0][i : i + 1], records, i))
+                    for i, answer in enumerate(answers)
+                ]
+        logits, maps = single
+        probs = torch.softmax(logits.float(), dim=2).cpu().numpy()
+        return list(zip(self._results(probs), maps, strict=True))
+
+    def _explain_input(
+        self, x: torch.Tensor, clinical: Sequence[Clinical] | None, index: int
+    ) -> dict[str, HeatMap]:
+        categorical = numerical = None
+        if clinical is not None:
+            record = [clinical[index]]
+            categorical, numerical = (t.to(self.device) for t in self.clinical_tensors(record))
+        return self.explainer.explain(x, categorical, numerical)
+
     def predict_batch(
         self, images: Sequence[np.ndarray], clinical: Sequence[Clinical] | None = None
     ) -> list[dict[str, TaskResult]]:
         """One `{task: TaskResult}` per image, in input order."""
-        probs = self.probabilities(images, clinical)
+        return self._results(self.probabilities(images, clinical))
+
+    def _results(self, probs: np.ndarray) -> list[dict[str, TaskResult]]:
         return [
             {task: self._result(task, float(row[j, 1])) for j, task in enumerate(HEADS)}
             for row in probs
@@ -115,10 +164,8 @@ class Predictor:
         if self.needs_clinical and clinical is None:
             raise ValueError("this model needs one clinical record per image")
         x = self.prepare([image]).to(self.device)
-        categorical = numerical = None
-        if clinical is not None and self.needs_clinical:
-            categorical, numerical = (t.to(self.device) for t in self.clinical_tensors([clinical]))
-        maps = self.explainer.explain(x, categorical, numerical)
+        records = [clinical] if clinical is not None and self.needs_clinical else None
+        maps = self._explain_input(x, records, 0)
         height, width = image.shape[:2]
         return {task: to_canonical(heatmap, width, height) for task, heatmap in maps.items()}
 

@@ -184,7 +184,7 @@ def _store(
     }
     ingest_ms = pre.timings_ms.get("open", 0.0)
     try:
-        images = storage.write_images(data_dir, folder, pre.layout.canonical, output.heatmaps)
+        images = storage.write_images(data_dir, folder, pre.layout.canonical, output.maps)
         with service.sessions.begin() as db:
             db.add(
                 Screening(
