@@ -84,7 +84,7 @@ def serve(conn: Connection, memory_bytes: int, cpu_seconds: float) -> None:
         import pymupdf
         import wfdb  # noqa: F401
 
-        import mtecg.ingest  # noqa: F401  (NumPy, Pillow, OpenCV and the ingest code)
+        import mtecg.ingest
         import mtecg.preprocess  # noqa: F401  (the layout stage: SciPy)
 
         # MuPDF messages can quote the file (stderr is discarded too; this saves the work).
