@@ -60,7 +60,12 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
             result = preprocess_in_sandbox(sandbox, data, args.profile, limits)
     except Rejection as rejection:
         _emit(
-            {"status": "rejected", "code": rejection.code.value, "message": rejection.message},
+            {
+                "status": "rejected",
+                "code": rejection.code.value,
+                "reason": rejection.reason,
+                "message": rejection.message,
+            },
             args.json,
         )
         return EXIT_REJECTED
@@ -134,7 +139,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             result = preprocess_in_sandbox(sandbox, data, profile, limits)
     except Rejection as rejection:
         _emit(
-            {"status": "rejected", "code": rejection.code.value, "message": rejection.message},
+            {
+                "status": "rejected",
+                "code": rejection.code.value,
+                "reason": rejection.reason,
+                "message": rejection.message,
+            },
             args.json,
         )
         return EXIT_REJECTED

@@ -13,6 +13,7 @@ from api_client import Running, bearer
 from hostile import ecg_like_rgb, image_bytes, other_format, zip_of_pdf
 from sqlalchemy import func, select
 
+from mtecg.api.csv_export import BOM
 from mtecg.db.models import AuditEvent, Screening
 
 
@@ -56,7 +57,7 @@ def test_upload_answers_with_the_stored_screening(
     body = created
     assert body["upload_sha256"] == hashlib.sha256(ecg_pdf).hexdigest()
     assert isinstance(body["patient_ref_hash"], str) and len(body["patient_ref_hash"]) == 12
-    assert "HN-0042" not in str(body)
+    assert body["patient_ref"] == "HN-0042"  # the uploader's own organisation
     tasks = body["tasks"]
     assert isinstance(tasks, dict) and set(tasks) == {"scar", "lvef"}
     for task in tasks.values():
@@ -149,9 +150,12 @@ def test_list_and_export_filter_and_scope(
     assert too_big.status_code == 422 and too_big.json()["field"] == "page_size"
     export = running.client.get("/api/v1/screenings/export.csv", headers=bearer(keys["bob"]))
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(export.text)))
-    assert {row["username"] for row in rows} == {"alice"}
-    assert created["id"] in {row["id"] for row in rows}
+    assert export.content.startswith(BOM.encode())
+    rows = list(csv.DictReader(io.StringIO(export.text.removeprefix(BOM))))
+    assert {row["ผู้ตรวจ"] for row in rows} == {"alice"}
+    assert created["id"] in {row["เลขที่การคัดกรอง"] for row in rows}
+    # Times in the hospital's zone (Asia/Bangkok by default) with their offset.
+    assert all(row["วันเวลา"].endswith("+07:00") for row in rows)
     actions = {(r.action, r.actor) for r in audit_rows(running)}
     assert ("screening.list", "bob") in actions and ("screening.export", "bob") in actions
 

@@ -165,6 +165,9 @@ class ScreeningOut(BaseModel):
     created_by: CreatedBy
     organisation: str
     patient_ref_hash: str | None
+    # The clear patient reference (HN): only for the screening's own organisation, and only on
+    # rows stored with it encrypted (older rows have the hash alone).
+    patient_ref: str | None = None
     upload_sha256: str
     model: ScreeningModel
     layout: LayoutOut
