@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from mtecg.api.errors import install_error_handlers
 from mtecg.api.guard import RequestGuard
-from mtecg.api.routes import assessment, auth, health, model, screenings
+from mtecg.api.routes import assessment, auth, health, model, screenings, users
 from mtecg.api.service import Service
 from mtecg.api.view import API_PREFIX
 from mtecg.settings import Settings
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for router in (auth.router, model.router, screenings.router, assessment.router):
+    for router in (auth.router, users.router, model.router, screenings.router, assessment.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(RequestGuard, max_upload_bytes=settings.max_upload_bytes)
     return app
