@@ -43,17 +43,20 @@ function screening(overrides: Partial<Screening> = {}): Screening {
 }
 
 describe("RiskBar", () => {
-  it("draws the model's reference marker where the model puts it", () => {
-    render(<RiskBar probability={0.45} band="moderate" reference={0.2} />);
-    const marker = screen.getByTestId("reference-marker");
-    expect(marker.style.left).toBe("20%");
-    expect(screen.getByRole("img").getAttribute("aria-label")).toContain("45.0 %");
-    expect(screen.getByRole("img").getAttribute("aria-label")).toContain(t("band.moderate"));
+  it("draws the threshold and the reference marker where the model puts them", () => {
+    render(<RiskBar probability={0.45} band="moderate" threshold={0.5} reference={0.2} />);
+    expect(screen.getByTestId("reference-marker").style.left).toBe("20%");
+    expect(screen.getByTestId("threshold-marker").style.left).toBe("50%");
+    const label = screen.getByRole("img").getAttribute("aria-label") ?? "";
+    expect(label).toContain("45.0 %");
+    expect(label).toContain(t("band.moderate"));
+    expect(label).toContain(t("result.belowThreshold"));
   });
 
   it("has no marker when the model has none", () => {
-    render(<RiskBar probability={0.1} band="low" reference={null} />);
+    render(<RiskBar probability={0.1} band="low" />);
     expect(screen.queryByTestId("reference-marker")).toBeNull();
+    expect(screen.queryByTestId("threshold-marker")).toBeNull();
   });
 });
 
