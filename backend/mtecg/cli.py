@@ -316,6 +316,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
     from mtecg.db import migrate
     from mtecg.db.engine import make_engine
 
+    if args.action == "rekey-patient-refs":
+        return _rekey(args)
     engine = make_engine(Settings().database_url)
     try:
         if args.action == "upgrade":
@@ -347,6 +349,29 @@ def _migrated_engine() -> Engine:
             f"the database {state}, this version needs revision {head}: run `mtecg db upgrade`"
         )
     return engine
+
+
+def _rekey(args: argparse.Namespace) -> int:
+    """Key rotation: every stored HN from the previous key (a file) to MTECG_SECRET_KEY."""
+    from mtecg.db import audit
+    from mtecg.db.rekey import rekey_patient_refs
+    from mtecg.security.patient_ref import PatientRefKeyError
+
+    if args.previous_key_file is None:
+        _emit({"status": "failed", "message": "give --previous-key-file"}, args.json)
+        return EXIT_FAILED
+    old_key = args.previous_key_file.read_bytes().strip()
+
+    def work(session: Session) -> dict[str, Any]:
+        done = rekey_patient_refs(session, old_key, Settings().resolve_secret_key())
+        audit.record(session, "patient_ref.rekey", "success", actor="cli")
+        return {"rekeyed": done.rows, "hash_only": done.hash_only}
+
+    try:
+        return _in_transaction(work, args.json)
+    except PatientRefKeyError as error:
+        _emit({"status": "failed", "message": str(error)}, args.json)
+        return EXIT_FAILED
 
 
 def _in_transaction(work: Callable[[Session], dict[str, Any]], as_json: bool) -> int:
@@ -619,10 +644,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     dbp = sub.add_parser(
         "db",
-        help="database schema: upgrade to the latest, downgrade one step, show the revision",
-        description="Migrates the database at MTECG_DATABASE_URL.",
+        help="database schema: upgrade, downgrade one step, show the revision; key rotation",
+        description="Migrates the database at MTECG_DATABASE_URL. rekey-patient-refs moves "
+        "every stored patient reference from the previous secret key (in a file) to "
+        "MTECG_SECRET_KEY, in one transaction (docs/operations.md, key rotation).",
     )
-    dbp.add_argument("action", choices=("upgrade", "downgrade", "current"))
+    dbp.add_argument("action", choices=("upgrade", "downgrade", "current", "rekey-patient-refs"))
+    dbp.add_argument(
+        "--previous-key-file", type=Path, help="file holding the previous secret key (rekey)"
+    )
     dbp.add_argument("--json", action="store_true", help="print one JSON object")
     dbp.set_defaults(handler=_cmd_db)
 

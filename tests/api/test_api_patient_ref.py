@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -112,3 +113,38 @@ def test_rows_stored_before_keep_their_hash_and_a_wrong_key_fails_closed(
             listing = other.client.get("/api/v1/screenings", headers=bearer(ids["key"]))
             assert listing.status_code == 500
             assert listing.json()["code"] == "patient_ref_key_mismatch"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_key_rotation_moves_every_hn_to_the_new_key(
+    backend: str,
+    tmp_path: Path,
+    ecg_pdf: bytes,
+    packages: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from mtecg.cli import main
+
+    with database(backend, tmp_path) as url:
+        migrated(url)
+        with started(url, tmp_path / "data", packages["plain"]) as running:
+            key = running.user("alice")
+            sid = running.upload(key, ecg_pdf, patient_ref=HN).json()["id"]
+        wrong, previous = tmp_path / "wrong", tmp_path / "previous"
+        wrong.write_text("not-the-key\n")
+        previous.write_text("test-secret-key\n")  # the key the rows were stored with
+        monkeypatch.setenv("MTECG_DATABASE_URL", url)
+        monkeypatch.setenv("MTECG_SECRET_KEY", "the-new-key")
+        argv = ["db", "rekey-patient-refs", "--json", "--previous-key-file"]
+        assert main([*argv, str(wrong)]) == 1
+        assert "does not decrypt" in capsys.readouterr().out
+        assert main([*argv, str(previous)]) == 0
+        assert json.loads(capsys.readouterr().out)["rekeyed"] == 1
+        with started(url, tmp_path / "data", packages["plain"], secret_key="the-new-key") as new:
+            detail = new.client.get(f"/api/v1/screenings/{sid}", headers=bearer(key)).json()
+            assert detail["patient_ref"] == HN
+            found = new.client.get(
+                "/api/v1/screenings", params={"patient_ref": HN}, headers=bearer(key)
+            ).json()
+            assert [item["id"] for item in found["items"]] == [sid]

@@ -272,3 +272,16 @@ def test_body_cap_with_and_without_content_length(running: Running, keys: dict[s
     )
     assert chunked.status_code == 413 and chunked.json()["code"] == "file_too_large"
     assert "content-length" not in {k.lower() for k in chunked.request.headers}
+
+
+def test_a_rejection_names_its_reason(running: Running, keys: dict[str, str]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(9).integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(buffer, format="PNG")
+    refused = running.upload(keys["alice"], buffer.getvalue())
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert (problem["code"], problem["reason"]) == ("not_ecg", "not_a_printout")

@@ -85,7 +85,7 @@ def test_concurrent_uploads_drain_crash_and_restart(
         assert signed_in.status_code == 200 and signed_in.json()["must_change_password"]
         # The one-time password must be replaced before anything else works.
         assert upload(client, base).json()["code"] == "password_change_required"
-        password = "the admin's own passphrase"
+        password = "a passphrase of our own choosing"
         changed = client.post(
             f"{base}/api/v1/auth/password",
             json={"current_password": one_time, "new_password": password},
