@@ -38,7 +38,11 @@ SECURITY_SCHEMES: Final = {
     },
 }
 # Routes anyone may call; every other operation needs one of the schemes.
-_PUBLIC: Final = {f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/logout", "/livez", "/readyz"}
+_PUBLIC: Final = {
+    *(f"{API_PREFIX}/{path}" for path in ("auth/login", "auth/logout", "model", "assessment")),
+    "/livez",
+    "/readyz",
+}
 
 
 def install_docs(app: FastAPI) -> None:

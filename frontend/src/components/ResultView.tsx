@@ -112,6 +112,10 @@ export function ResultView({
         ))}
       </div>
 
+      {TASKS.some((name) => screening.tasks[name].reference_marker !== null) && (
+        <p className="small muted print-only">{t("result.referenceHelp")}</p>
+      )}
+
       <HeatmapViewer images={screening.images} />
 
       <div className="two-col">

@@ -125,7 +125,7 @@ export function TaskResult({ name, task, bands }: { name: TaskName; task: Task; 
         <BandChip band={task.risk_band} />
       </p>
       <BandNote task={task} bands={bands} />
-      {task.reference_marker !== null && <p className="small muted">{t("result.referenceHelp")}</p>}
+      {task.reference_marker !== null && <p className="small muted reference-help">{t("result.referenceHelp")}</p>}
     </section>
   );
 }
