@@ -170,3 +170,12 @@ def test_a_bad_api_key_gets_its_own_code_not_sign_in(running: Running) -> None:
         assert "API key" in refused.json()["detail"]
     running.client.cookies.clear()
     assert running.client.get("/api/v1/screenings").json()["code"] == "not_authenticated"
+
+
+def test_an_api_key_still_works_for_a_user_who_must_change_the_password(running: Running) -> None:
+    with running.service.sessions.begin() as db:
+        accounts.create_user(
+            db, "his", "generated-once-123", organisation="hospital-a", one_time=True
+        )
+        token = accounts.create_api_key(db, "his").token
+    assert running.client.get("/api/v1/screenings", headers=bearer(token)).status_code == 200

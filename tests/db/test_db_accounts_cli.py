@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from service_fixtures import BACKENDS, database, migrated
+from test_db_audit_cli import run  # the one helper that runs `mtecg ... --json`
 
 from mtecg.cli import main
 from mtecg.db import accounts, migrate
 from mtecg.db.engine import make_engine, session_factory
 from mtecg.security.passwords import verify_password
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    status = main([*argv, "--json"])
-    return status, json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

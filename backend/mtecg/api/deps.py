@@ -132,10 +132,15 @@ def check_origin(request: Request, service: ServiceDep, db: DbDep) -> None:
     )
 
 
-def _user_from_request(request: Request, service: ServiceDep, db: Session) -> User | None:
+def _bearer_token(request: Request) -> str | None:
     authorization = request.headers.get("authorization", "")
-    if authorization[:7].lower() == "bearer ":
-        user = accounts.user_for_api_key(db, authorization[7:].strip())
+    return authorization[7:].strip() if authorization[:7].lower() == "bearer " else None
+
+
+def _user_from_request(request: Request, service: ServiceDep, db: Session) -> User | None:
+    token = _bearer_token(request)
+    if token is not None:
+        user = accounts.user_for_api_key(db, token)
         if user is None:
             # A script with a bad key needs to know it is the key, not that it should sign in.
             raise deny(
@@ -192,9 +197,10 @@ def get_principal(request: Request, principal: PasswordChangerDep, db: DbDep) ->
     """The authenticated user (or the local user when authentication is off); 401 otherwise.
 
     A user signed in with a one-time (or administrator-reset) password may do nothing but
-    change it: a password someone else has seen must not stay in use.
+    change it: a password someone else has seen must not stay in use. API keys are separate
+    credentials issued by the operator (an integration may never sign in), so they still work.
     """
-    if principal.must_change_password:
+    if principal.must_change_password and _bearer_token(request) is None:
         raise deny(
             db,
             request,
