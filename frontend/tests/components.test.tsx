@@ -164,4 +164,24 @@ describe("the app shell", () => {
     });
     await waitFor(() => expect(replace).toHaveBeenCalledWith("/login?next=%2F"));
   });
+
+  it("sends a user with a one-time password to the password change, and nowhere else", async () => {
+    const { AppProvider } = await import("@/components/AppContext");
+    answer({
+      "/api/v1/auth/me": [
+        200,
+        { auth_enabled: true, must_change_password: true, user: { id: "a", username: "admin", role: "admin" } },
+      ],
+      "/api/v1/model": [503, { code: "not_ready", status: 503 }],
+    });
+    await act(async () => {
+      render(
+        <AppProvider>
+          <p>content</p>
+        </AppProvider>,
+      );
+    });
+    await waitFor(() => expect(replace).toHaveBeenCalledWith("/account"));
+    expect(replace).not.toHaveBeenCalledWith(expect.stringMatching(/^\/login/));
+  });
 });
