@@ -60,8 +60,10 @@ trap stop_all EXIT
 # Each server runs in its own process group (job control on) so that one kill stops all of it.
 set -m
 backend_out="$logs/backend.out"
-: >"$backend_out"
-# stdout (where the one-time password appears) is also kept in a file for this script to read.
+# stdout (where the one-time password appears) is also kept in a file for this script to read:
+# readable by this account only (mode 0600), since it may hold that password.
+(umask 077 && : >"$backend_out")
+chmod 600 "$backend_out"
 scripts/backend.sh serve > >(tee -a "$backend_out") 2>&1 &
 backend_pid=$!
 set +m

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from tests_paths import MTECG
 
 
@@ -48,3 +50,26 @@ def test_usage_error_and_missing_file(tmp_path: Path) -> None:
     proc = _mtecg("preprocess", str(tmp_path / "absent.pdf"), "--out", str(tmp_path / "c.png"))
     assert proc.returncode == 1
     assert "No such file" in proc.stderr
+
+
+def _subcommands() -> list[str]:
+    from mtecg.cli import build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(action.choices)
+
+
+def test_help_of_the_command_and_of_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    from mtecg.cli import main
+
+    top = _mtecg("--help")
+    assert top.returncode == 0, top.stderr
+    names = _subcommands()
+    assert {"predict", "users", "api-keys", "db"} <= set(names)
+    for name in names:
+        assert name in top.stdout
+        with pytest.raises(SystemExit) as exited:
+            main([name, "--help"])
+        assert exited.value.code == 0, name
+        assert f"usage: mtecg {name}" in capsys.readouterr().out

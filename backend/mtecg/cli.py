@@ -21,6 +21,7 @@ from mtecg.imageio import write_png_atomically
 from mtecg.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
     from mtecg.model.predictor import Predictor
@@ -69,7 +70,12 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
             )
     except Rejection as rejection:
         _emit(
-            {"status": "rejected", "code": rejection.code.value, "message": rejection.message},
+            {
+                "status": "rejected",
+                "code": rejection.code.value,
+                "reason": rejection.reason,
+                "message": rejection.message,
+            },
             args.json,
         )
         return EXIT_REJECTED
@@ -159,7 +165,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             result = preprocess_in_sandbox(sandbox, data, profile, limits)
     except Rejection as rejection:
         _emit(
-            {"status": "rejected", "code": rejection.code.value, "message": rejection.message},
+            {
+                "status": "rejected",
+                "code": rejection.code.value,
+                "reason": rejection.reason,
+                "message": rejection.message,
+            },
             args.json,
         )
         return EXIT_REJECTED
@@ -330,6 +341,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
     from mtecg.db import migrate
     from mtecg.db.engine import make_engine
 
+    if args.action == "rekey-patient-refs":
+        return _rekey(args)
     engine = make_engine(Settings().database_url)
     try:
         if args.action == "upgrade":
@@ -343,13 +356,56 @@ def _cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class NotMigratedError(RuntimeError):
+    """The database's schema is not the one this code needs."""
+
+
+def _migrated_engine() -> Engine:
+    """The database engine, once its schema is known to be this code's (else a clear error)."""
+    from mtecg.db import migrate
+    from mtecg.db.engine import make_engine
+
+    engine = make_engine(Settings().database_url)
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    if current != head:
+        engine.dispose()
+        state = "is empty" if current is None else f"is at revision {current}"
+        raise NotMigratedError(
+            f"the database {state}, this version needs revision {head}: run `mtecg db upgrade`"
+        )
+    return engine
+
+
+def _rekey(args: argparse.Namespace) -> int:
+    """Key rotation: every stored HN from the previous key (a file) to MTECG_SECRET_KEY."""
+    from mtecg.db import audit
+    from mtecg.db.rekey import rekey_patient_refs
+    from mtecg.security.patient_ref import PatientRefKeyError
+
+    if args.previous_key_file is None:
+        _emit({"status": "failed", "message": "give --previous-key-file"}, args.json)
+        return EXIT_FAILED
+    old_key = args.previous_key_file.read_bytes().strip()
+
+    def work(session: Session) -> dict[str, Any]:
+        done = rekey_patient_refs(session, old_key, Settings().resolve_secret_key())
+        audit.record(session, "patient_ref.rekey", "success", actor="cli")
+        return {"rekeyed": done.rows, "hash_only": done.hash_only}
+
+    try:
+        return _in_transaction(work, args.json)
+    except PatientRefKeyError as error:
+        _emit({"status": "failed", "message": str(error)}, args.json)
+        return EXIT_FAILED
+
+
 def _in_transaction(work: Callable[[Session], dict[str, Any]], as_json: bool) -> int:
     """Runs one account change and its audit row in one transaction; reports the outcome."""
     from mtecg.db.accounts import AccountError
-    from mtecg.db.engine import make_engine, session_factory
+    from mtecg.db.engine import session_factory
     from mtecg.security.passwords import WeakPasswordError
 
-    engine = make_engine(Settings().database_url)
+    engine = _migrated_engine()
     try:
         with session_factory(engine).begin() as session:
             payload = work(session)
@@ -368,13 +424,18 @@ def _cmd_users(args: argparse.Namespace) -> int:
 
     from mtecg.db import accounts, audit
 
+    def new_password(payload: dict[str, Any]) -> str:
+        """--password, or a generated one (printed to this terminal only), or a prompt."""
+        if args.password is not None:
+            return str(args.password)
+        if args.generate_password:
+            password = payload["password"] = secrets.token_urlsafe(18)
+            return password
+        return getpass.getpass(f"password for {args.username}: ")
+
     def create(session: Session) -> dict[str, Any]:
         payload: dict[str, Any] = {}
-        password = args.password
-        if password is None and args.generate_password:
-            password = payload["password"] = secrets.token_urlsafe(18)
-        elif password is None:
-            password = getpass.getpass(f"password for {args.username}: ")
+        password = new_password(payload)
         user = accounts.create_user(
             session,
             args.username,
@@ -382,6 +443,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
             role=args.role,
             organisation=args.organisation or Settings().default_organisation,
             display_name=args.display_name or "",
+            one_time=args.generate_password,
         )
         audit.record(session, "user.create", "success", actor="cli", object_id=str(user.id))
         return {
@@ -409,7 +471,19 @@ def _cmd_users(args: argparse.Namespace) -> int:
         audit.record(session, "user.disable", "success", actor="cli", object_id=str(user.id))
         return {"user": args.username, "disabled": True}
 
-    actions = {"create": create, "list": list_users, "disable": disable}
+    def set_password(session: Session) -> dict[str, Any]:
+        # Set by someone other than the user: it must be replaced at the next sign-in.
+        payload: dict[str, Any] = {}
+        user = accounts.set_password(session, args.username, new_password(payload), one_time=True)
+        audit.record(session, "user.password_reset", "success", actor="cli", object_id=str(user.id))
+        return {"user": args.username, "must_change_password": True, **payload}
+
+    actions = {
+        "create": create,
+        "list": list_users,
+        "disable": disable,
+        "set-password": set_password,
+    }
     return _in_transaction(actions[args.action], args.json)
 
 
@@ -426,14 +500,29 @@ def _cmd_api_keys(args: argparse.Namespace) -> int:
         audit.record(session, "api_key.revoke", "success", actor="cli", object_id=key.prefix)
         return {"prefix": key.prefix, "revoked": True}
 
-    return _in_transaction(create if args.action == "create" else revoke, args.json)
+    def list_keys(session: Session) -> dict[str, Any]:
+        return {
+            "keys": [
+                {
+                    "prefix": key.prefix,
+                    "user": username,
+                    "label": key.label,
+                    "revoked": key.revoked,
+                    "created_at": key.created_at.isoformat(timespec="seconds"),
+                }
+                for key, username in accounts.list_api_keys(session, args.user)
+            ]
+        }
+
+    actions = {"create": create, "revoke": revoke, "list": list_keys}
+    return _in_transaction(actions[args.action], args.json)
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     from mtecg.db import audit
-    from mtecg.db.engine import make_engine, session_factory
+    from mtecg.db.engine import session_factory
 
-    engine = make_engine(Settings().database_url)
+    engine = _migrated_engine()
     try:
         with session_factory(engine)() as session:
             broken = audit.verify(session)
@@ -503,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pred = sub.add_parser(
         "predict",
-        help="screen one ECG printout: scar and LVEF < 50 % probabilities",
+        help="screen one ECG printout: scar and LVEF < 50 %% probabilities",
         description="Reads the printout in a sandbox, then runs the model package on its "
         "canonical image. Exit status 3 when the file is not a readable 12-lead ECG.",
     )
@@ -545,7 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evl = sub.add_parser(
         "evaluate",
-        help="AUC (95 % bootstrap CI), sensitivity, specificity, F1 and ROC of a model",
+        help="AUC (95 %% bootstrap CI), sensitivity, specificity, F1 and ROC of a model",
         description="Evaluates a model package on a labelled manifest (DOMAIN.md section 6).",
     )
     evl.add_argument("--manifest", type=Path, required=True, help="CSV: file, scar, lvef, ...")
@@ -591,16 +680,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     dbp = sub.add_parser(
         "db",
-        help="database schema: upgrade to the latest, downgrade one step, show the revision",
-        description="Migrates the database at MTECG_DATABASE_URL.",
+        help="database schema: upgrade, downgrade one step, show the revision; key rotation",
+        description="Migrates the database at MTECG_DATABASE_URL. rekey-patient-refs moves "
+        "every stored patient reference from the previous secret key (in a file) to "
+        "MTECG_SECRET_KEY, in one transaction (docs/operations.md, key rotation).",
     )
-    dbp.add_argument("action", choices=("upgrade", "downgrade", "current"))
+    dbp.add_argument("action", choices=("upgrade", "downgrade", "current", "rekey-patient-refs"))
+    dbp.add_argument(
+        "--previous-key-file", type=Path, help="file holding the previous secret key (rekey)"
+    )
     dbp.add_argument("--json", action="store_true", help="print one JSON object")
     dbp.set_defaults(handler=_cmd_db)
 
-    usr = sub.add_parser("users", help="create, list or disable user accounts")
-    usr.add_argument("action", choices=("create", "list", "disable"))
-    usr.add_argument("username", nargs="?", help="the user (create, disable)")
+    usr = sub.add_parser(
+        "users",
+        help="create, list or disable user accounts, or set a user's password",
+        description="set-password sets a one-time password: the user must choose a new one at "
+        "the next sign-in. Generated passwords are printed to this terminal only.",
+    )
+    usr.add_argument("action", choices=("create", "list", "disable", "set-password"))
+    usr.add_argument("username", nargs="?", help="the user (create, disable, set-password)")
     usr.add_argument("--role", choices=("clinician", "admin"), default="clinician")
     usr.add_argument("--organisation", default=None, help="default MTECG_DEFAULT_ORGANISATION")
     usr.add_argument("--display-name", default=None)
@@ -611,9 +710,9 @@ def build_parser() -> argparse.ArgumentParser:
     usr.add_argument("--json", action="store_true", help="print one JSON object")
     usr.set_defaults(handler=_cmd_users)
 
-    key = sub.add_parser("api-keys", help="create (printed once) or revoke API keys")
-    key.add_argument("action", choices=("create", "revoke"))
-    key.add_argument("--user", help="owner of the new key (create)")
+    key = sub.add_parser("api-keys", help="create (printed once), list or revoke API keys")
+    key.add_argument("action", choices=("create", "list", "revoke"))
+    key.add_argument("--user", help="owner of the new key (create); only theirs (list)")
     key.add_argument("--label", default=None, help="what the key is for (create)")
     key.add_argument("--prefix", help="the key's public prefix (revoke)")
     key.add_argument("--json", action="store_true", help="print one JSON object")
@@ -635,6 +734,7 @@ def _missing_arguments(args: argparse.Namespace) -> str | None:
     needs: dict[tuple[str, str | None], str] = {
         ("users", "create"): "username",
         ("users", "disable"): "username",
+        ("users", "set-password"): "username",
         ("api-keys", "create"): "user",
         ("api-keys", "revoke"): "prefix",
     }
@@ -653,6 +753,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except NotMigratedError as error:
+        print(f"mtecg: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as error:
         print(
             f"mtecg: {error.strerror or error}: {getattr(error, 'filename', '')}", file=sys.stderr

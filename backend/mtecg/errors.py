@@ -4,6 +4,12 @@ Every refusal the pipeline makes, from the first byte sniffed to the last layout
 `Rejection` carrying one of these codes. The codes are part of the public contract (the CLI's
 JSON, the API's problem+json, the UI's Thai messages all key on them), so they never change
 meaning; new ones may be added.
+
+A code says what kind of refusal it is; a `reason` (a `Reason` value) says which check refused,
+so that a client can tell the user exactly what happened and what to do next ("the rows do not
+span 10 s" and "printed at 50 mm/s" are both `unsupported_layout` or `unreadable`, but call for
+different actions). Reasons are stable too; a rejection without a more specific one carries its
+code's value as its reason.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ class RejectCode(StrEnum):
     UNSUPPORTED_LAYOUT = "unsupported_layout"
     TOO_LOW_RESOLUTION = "too_low_resolution"
     UNREADABLE = "unreadable"
+    # A named fixed-geometry profile was chosen but the page does not have its geometry.
+    PROFILE_MISMATCH = "profile_mismatch"
 
     @property
     def http_status(self) -> int:
@@ -53,14 +61,47 @@ _HTTP_STATUS = {
 }
 
 
-class Rejection(Exception):
-    """An input the pipeline refuses, with a stable code and an English message for people."""
+class Reason(StrEnum):
+    """Which check refused the page: the sub-code under `RejectCode` that clients show."""
 
-    def __init__(self, code: RejectCode, message: str) -> None:
+    # not_ecg
+    BLANK_PAGE = "blank_page"
+    NOT_A_PRINTOUT = "not_a_printout"  # noise, a photograph: far more ink than any ECG has
+    NO_TRACE_ROWS = "no_trace_rows"
+    NO_GRID_OR_TRACE = "no_grid_or_trace"
+    # unsupported_layout
+    PAPER_SPEED = "paper_speed"
+    LEAD_LABELS_NOT_3X4 = "lead_labels_not_3x4"
+    ROWS_WRONG_LENGTH = "rows_wrong_length"
+    TOO_MANY_ROWS = "too_many_rows"
+    ROWS_UNEVEN = "rows_uneven"
+    NO_LEAD_CHANGES = "no_lead_changes"
+    # unreadable
+    ROWS_NOT_10S = "rows_not_10s"
+    ROWS_INCOMPLETE = "rows_incomplete"
+    ROWS_MISSING = "rows_missing"
+    NO_TRACE_ON_GRID = "no_trace_on_grid"
+    # too_low_resolution
+    LOW_SCAN_RESOLUTION = "low_scan_resolution"
+    # profile_mismatch
+    PROFILE_PAGE_SIZE = "profile_page_size"
+    PROFILE_SCALE = "profile_scale"
+    PROFILE_ROWS = "profile_rows"
+    PROFILE_COLUMNS = "profile_columns"
+    PROFILE_GRID_LEFT = "profile_grid_left"
+    PROFILE_LABELS = "profile_labels"
+    PROFILE_NOT_READABLE = "profile_not_readable"
+
+
+class Rejection(Exception):
+    """An input the pipeline refuses: a stable code, the check's reason, an English message."""
+
+    def __init__(self, code: RejectCode, message: str, reason: Reason | str | None = None) -> None:
         super().__init__(f"{code.value}: {message}")
         self.code = code
         self.message = message
+        self.reason = str(reason) if reason is not None else code.value
 
-    def __reduce__(self) -> tuple[type[Rejection], tuple[RejectCode, str]]:
+    def __reduce__(self) -> tuple[type[Rejection], tuple[RejectCode, str, str]]:
         # Rejections cross the sandbox's process boundary by pickling.
-        return (Rejection, (self.code, self.message))
+        return (Rejection, (self.code, self.message, self.reason))

@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -51,6 +52,21 @@ class Settings(BaseSettings):
     migrate_on_start: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
+    # The hospital's time zone (IANA name): times in the CSV export are given in it.
+    timezone: str = "Asia/Bangkok"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from error
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -24,7 +24,9 @@ const REJECT_CODES = [
   "unsupported_type", "file_too_large", "empty_file", "corrupt_file", "image_too_large",
   "encrypted_pdf", "too_many_pages", "page_too_large", "pdf_too_complex", "processing_failed",
   "processing_timeout", "not_ecg", "unsupported_layout", "too_low_resolution", "unreadable",
+  "profile_mismatch",
 ];
+const NEW_PASSWORD = "a passphrase chosen for the ward";
 const PATIENT_REF = "E2E-HN-0001";
 
 /** models/demo when it has been built, else MTECG_E2E_MODEL_DIR. */
@@ -132,6 +134,13 @@ img = np.clip(img + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
 Image.fromarray(img).save(${JSON.stringify(state.photo)})
 `], { encoding: "utf8" });
   assert.equal(photo.status, 0, photo.stderr);
+  state.noise = path.join(tmp, "noise.png");
+  const noise = spawnSync(PYTHON, ["-c", `
+import numpy as np
+from PIL import Image
+Image.fromarray(np.random.default_rng(1).integers(0, 256, (600, 800, 3), dtype=np.uint8)).save(${JSON.stringify(state.noise)})
+`], { encoding: "utf8" });
+  assert.equal(noise.status, 0, noise.stderr);
   state.fake = path.join(tmp, "notes.pdf");
   writeFileSync(state.fake, "these are notes, not a PDF\n");
 
@@ -231,12 +240,33 @@ test("a wrong password is refused in Thai", async () => {
   assert.match(await box.innerText(), THAI);
 });
 
-test("the first admin signs in with the one-time password", async () => {
+test("the first admin signs in with the one-time password and must replace it", async () => {
   const { page, base } = state;
   await page.getByLabel("ชื่อผู้ใช้").fill("admin");
   await page.getByLabel("รหัสผ่าน").fill(state.password);
   await page.getByRole("button", { name: "เข้าสู่ระบบ" }).click();
-  await page.waitForURL(`${base}/history`);
+  // A one-time password: only the password change is open until it is done.
+  await page.waitForURL(`${base}/account`);
+  await page.getByTestId("must-change").waitFor();
+  const blocked = await page.request.get(`${base}/api/v1/screenings`);
+  assert.equal(blocked.status(), 403);
+  assert.equal((await blocked.json()).code, "password_change_required");
+  await page.goto(`${base}/history`);
+  await page.waitForURL(`${base}/account`);
+  await page.getByLabel("รหัสผ่านปัจจุบัน").fill(state.password);
+  await page.getByLabel("รหัสผ่านใหม่", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel("ยืนยันรหัสผ่านใหม่").fill(NEW_PASSWORD);
+  await shot("02-password-change");
+  await page.getByTestId("change-password").click();
+  await page.getByTestId("password-changed").waitFor();
+  await page.getByLabel("ชื่อผู้ใช้").fill("admin");
+  await page.getByLabel("รหัสผ่าน").fill(state.password);
+  await page.getByRole("button", { name: "เข้าสู่ระบบ" }).click();
+  await page.getByTestId("error-box").waitFor(); // the one-time password is spent
+  await page.getByLabel("รหัสผ่าน").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "เข้าสู่ระบบ" }).click();
+  await page.getByRole("heading", { name: "คัดกรองภาพคลื่นไฟฟ้าหัวใจ 12 ลีด" }).waitFor();
+  await page.getByRole("link", { name: "ประวัติการคัดกรอง" }).click();
   await page.getByRole("heading", { name: "ประวัติการคัดกรอง" }).waitFor();
   await page.getByRole("link", { name: "คัดกรอง ECG" }).click();
   await page.getByRole("heading", { name: "คัดกรองภาพคลื่นไฟฟ้าหัวใจ 12 ลีด" }).waitFor();
@@ -244,6 +274,20 @@ test("the first admin signs in with the one-time password", async () => {
   assert.equal(model.status(), 200);
   state.card = await model.json();
   if (state.card.synthetic) await page.getByTestId("synthetic-banner").waitFor();
+  // The layout profile is chosen in Thai, automatic by default, with a line on what it does.
+  const profile = page.getByLabel("รูปแบบกระดาษ ECG");
+  if (await profile.count()) {
+    assert.equal(await profile.inputValue(), "auto");
+    assert.match(await page.getByTestId("profile-help").innerText(), THAI);
+    for (const text of await profile.locator("option").allInnerTexts()) assert.match(text, THAI);
+  }
+  // At 1280 px the header is one row: every item of it starts on the same line.
+  const rows = await page.evaluate(() =>
+    [...document.querySelectorAll(".header-inner > *, .main-nav li")].map((el) =>
+      Math.round(el.getBoundingClientRect().top + el.getBoundingClientRect().height / 2),
+    ),
+  );
+  assert.ok(Math.max(...rows) - Math.min(...rows) <= 12, `the header wraps at 1280 px: ${rows}`);
   await shot("02-screening");
 });
 
@@ -284,7 +328,13 @@ test("a synthetic 12-lead PDF is screened: both tasks, bands, reference marker, 
     const chip = page.getByTestId(`task-${task}`).locator(".band-chip");
     assert.equal(await chip.getAttribute("data-band"), state.screening.tasks[task].risk_band);
     assert.match(await chip.innerText(), THAI);
+    // The decision at the model's threshold is what the card says first.
+    const decision = page.getByTestId(`decision-${task}`);
+    const above = state.screening.tasks[task].prediction;
+    assert.equal(await decision.innerText(), above ? "สูงกว่าจุดตัดของโมเดล" : "ต่ำกว่าจุดตัดของโมเดล");
   }
+  assert.equal(await page.getByTestId("threshold-marker").count(), 2);
+  assert.equal(await result.getByTestId("patient-ref").innerText(), PATIENT_REF);
   const markers = Object.values(state.screening.tasks).filter((t) => t.reference_marker !== null).length;
   assert.equal(await page.getByTestId("reference-marker").count(), markers);
   await page.getByTestId("screening-aid").waitFor();
@@ -390,7 +440,27 @@ test("a photo with no ECG is refused with the reason in Thai", async () => {
   const text = await box.innerText();
   assert.match(text, THAI);
   assert.match(text, /สิ่งที่ควรทำ/);
+  assert.match(await page.getByTestId("error-reason").innerText(), THAI);
   await shot("05-rejected-photo");
+});
+
+test("random noise is refused as not an ECG, saying why", async () => {
+  const { page } = state;
+  await page.getByTestId("file-input").setInputFiles(state.noise);
+  const answer = page.waitForResponse(
+    (r) => r.url().endsWith("/api/v1/screenings") && r.request().method() === "POST",
+    { timeout: 120_000 },
+  );
+  await page.getByTestId("submit-screening").click();
+  const problem = await (await answer).json();
+  assert.deepEqual([problem.code, problem.reason], ["not_ecg", "not_a_printout"]);
+  const reason = page.getByTestId("error-reason");
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="error-reason"]')?.getAttribute("data-reason") === "not_a_printout",
+  );
+  assert.equal(await page.getByTestId("error-box").getAttribute("data-code"), "not_ecg");
+  assert.equal(await reason.getAttribute("data-reason"), "not_a_printout");
+  await shot("05-rejected-noise");
 });
 
 test("the screening is in the history, filtered by patient reference, and exported", async () => {
@@ -403,7 +473,9 @@ test("the screening is in the history, filtered by patient reference, and export
   await page.getByLabel("ค้นหารหัสผู้ป่วย").fill(PATIENT_REF);
   await page.getByRole("button", { name: "ค้นหา", exact: true }).click();
   await page.getByText("ทั้งหมด 1 รายการ").waitFor();
-  assert.match(await rows.first().innerText(), new RegExp(screening.patient_ref_hash));
+  const row = await rows.first().innerText();
+  assert.ok(row.includes(PATIENT_REF), "the HN is shown in clear to its own organisation");
+  assert.match(row, /จุดตัดของโมเดล/);
   await shot("06-history");
   await page.getByLabel("ค้นหารหัสผู้ป่วย").fill("SOMEONE-ELSE");
   await page.getByRole("button", { name: "ค้นหา", exact: true }).click();
@@ -417,7 +489,12 @@ test("the screening is in the history, filtered by patient reference, and export
   const csv = await page.request.get(`${base}${href}`);
   assert.equal(csv.status(), 200);
   assert.match(csv.headers()["content-type"], /text\/csv/);
-  assert.match(await csv.text(), new RegExp(screening.id));
+  const bytes = await csv.body();
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "UTF-8 byte-order mark for Excel");
+  const text = bytes.toString("utf8");
+  assert.match(text, new RegExp(screening.id));
+  assert.ok(text.includes(PATIENT_REF) && text.includes("วันเวลา"));
+  assert.match(text, /\+07:00/);
 });
 
 test("the detail page shows the stored result, its images and a one-page print", async () => {
@@ -463,7 +540,19 @@ test("the about page shows the model card, with the synthetic warning when synth
   if (state.card.synthetic) {
     assert.match(await page.getByTestId("about-synthetic").innerText(), /ข้อมูลสังเคราะห์/);
   }
-  assert.match(await page.locator("main").innerText(), new RegExp(state.card.id));
+  const main = await page.locator("main").innerText();
+  assert.match(main, new RegExp(state.card.id));
+  // Metric names in Thai, the model card rendered from markdown (no raw markup left).
+  if (state.card.metrics.length) {
+    const metrics = await page.getByTestId("metrics-table").innerText();
+    assert.ok(!/\bauc_ci_low\b/.test(metrics), "a metric is shown by its code");
+    assert.match(metrics, /ขอบล่างช่วงความเชื่อมั่น/);
+  }
+  if (state.card.card_markdown) {
+    const card = page.getByTestId("model-card");
+    assert.ok((await card.locator("h1, h2, h3, p, li").count()) > 0);
+    assert.ok(!/^#{1,6} /m.test(await card.innerText()), "markdown headings left as text");
+  }
   await shot("09-about");
 });
 
@@ -472,6 +561,11 @@ test("the questionnaire assessment answers four probabilities", async () => {
   await page.getByRole("link", { name: "แบบประเมินความเสี่ยง" }).click();
   await page.getByLabel("ปีเกิด (พ.ศ.)").fill("2500");
   await page.getByLabel("หญิง").check();
+  // The browser applies the API's own limits: 50 cm is refused before anything is sent.
+  await page.getByLabel("ส่วนสูง (ซม.)").fill("50");
+  await page.getByRole("button", { name: "ประเมิน", exact: true }).click();
+  assert.notEqual(await page.getByLabel("ส่วนสูง (ซม.)").evaluate((el) => el.validationMessage), "");
+  assert.equal(await page.getByTestId("assessment-result").count(), 0);
   await page.getByLabel("ส่วนสูง (ซม.)").fill("160");
   await page.getByLabel("น้ำหนัก (กก.)").fill("70");
   await page.getByLabel("เบาหวาน").check();
@@ -480,7 +574,25 @@ test("the questionnaire assessment answers four probabilities", async () => {
   const result = page.getByTestId("assessment-result");
   await result.waitFor();
   assert.equal(await result.locator(".task-card").count(), 4);
+  await result.getByTestId("assessment-print").waitFor();
   await shot("10-assessment");
+  await page.emulateMedia({ media: "print" });
+  await shot("10-assessment-print");
+  await page.pdf({ path: path.join(SHOTS, "10-assessment.pdf"), format: "A4", printBackground: true });
+  await page.emulateMedia({ media: "screen" });
+});
+
+test("the API documentation renders with the network blocked", async () => {
+  const { page, base } = state;
+  const before = (state.outside ?? []).length;
+  await page.goto(`${base}/api/v1/docs`);
+  await page.locator(".swagger-ui .info .title").filter({ hasText: "mtecg" }).waitFor();
+  await page.getByRole("button", { name: /Authorize/ }).first().waitFor();
+  await page.locator(".opblock").first().waitFor();
+  assert.equal((state.outside ?? []).length, before, `the docs asked outside: ${state.outside}`);
+  await shot("12-api-docs");
+  await page.goto(`${base}/`);
+  await page.getByRole("heading", { name: "คัดกรองภาพคลื่นไฟฟ้าหัวใจ 12 ลีด" }).waitFor();
 });
 
 test("signing out ends the session", async () => {

@@ -43,17 +43,20 @@ function screening(overrides: Partial<Screening> = {}): Screening {
 }
 
 describe("RiskBar", () => {
-  it("draws the model's reference marker where the model puts it", () => {
-    render(<RiskBar probability={0.45} band="moderate" reference={0.2} />);
-    const marker = screen.getByTestId("reference-marker");
-    expect(marker.style.left).toBe("20%");
-    expect(screen.getByRole("img").getAttribute("aria-label")).toContain("45.0 %");
-    expect(screen.getByRole("img").getAttribute("aria-label")).toContain(t("band.moderate"));
+  it("draws the threshold and the reference marker where the model puts them", () => {
+    render(<RiskBar probability={0.45} band="moderate" threshold={0.5} reference={0.2} />);
+    expect(screen.getByTestId("reference-marker").style.left).toBe("20%");
+    expect(screen.getByTestId("threshold-marker").style.left).toBe("50%");
+    const label = screen.getByRole("img").getAttribute("aria-label") ?? "";
+    expect(label).toContain("45.0 %");
+    expect(label).toContain(t("band.moderate"));
+    expect(label).toContain(t("result.belowThreshold"));
   });
 
   it("has no marker when the model has none", () => {
-    render(<RiskBar probability={0.1} band="low" reference={null} />);
+    render(<RiskBar probability={0.1} band="low" />);
     expect(screen.queryByTestId("reference-marker")).toBeNull();
+    expect(screen.queryByTestId("threshold-marker")).toBeNull();
   });
 });
 
@@ -160,5 +163,25 @@ describe("the app shell", () => {
       );
     });
     await waitFor(() => expect(replace).toHaveBeenCalledWith("/login?next=%2F"));
+  });
+
+  it("sends a user with a one-time password to the password change, and nowhere else", async () => {
+    const { AppProvider } = await import("@/components/AppContext");
+    answer({
+      "/api/v1/auth/me": [
+        200,
+        { auth_enabled: true, must_change_password: true, user: { id: "a", username: "admin", role: "admin" } },
+      ],
+      "/api/v1/model": [503, { code: "not_ready", status: 503 }],
+    });
+    await act(async () => {
+      render(
+        <AppProvider>
+          <p>content</p>
+        </AppProvider>,
+      );
+    });
+    await waitFor(() => expect(replace).toHaveBeenCalledWith("/account"));
+    expect(replace).not.toHaveBeenCalledWith(expect.stringMatching(/^\/login/));
   });
 });

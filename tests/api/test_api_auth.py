@@ -4,6 +4,7 @@ without user enumeration, logout, revoked keys and disabled users, with their au
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from api_client import PASSWORD, Running, bearer
 from sqlalchemy import select, update
@@ -103,3 +104,78 @@ def test_revoked_keys_and_disabled_users_are_refused(running: Running) -> None:
     assert login(running, "iris", PASSWORD).status_code == 401
     garbage = running.client.get("/api/v1/auth/me", headers=bearer("mtecg_nope_nope"))
     assert garbage.status_code == 401
+
+
+def test_a_one_time_password_must_be_changed_before_anything_else(running: Running) -> None:
+    one_time = "given-by-the-admin-1"
+    with running.service.sessions.begin() as db:
+        accounts.create_user(db, "jane", one_time, organisation="hospital-a", one_time=True)
+    signed_in = login(running, "jane", one_time)
+    assert signed_in.status_code == 200 and signed_in.json()["must_change_password"] is True
+    blocked = running.client.get("/api/v1/screenings")
+    assert blocked.status_code == 403 and blocked.json()["code"] == "password_change_required"
+    assert running.client.get("/api/v1/auth/me").json()["must_change_password"] is True
+
+    def change(current: str, new: str) -> Any:
+        return running.client.post(
+            "/api/v1/auth/password", json={"current_password": current, "new_password": new}
+        )
+
+    wrong = change("not-my-password", "a much better passphrase")
+    assert wrong.status_code == 403 and wrong.json()["code"] == "wrong_password"
+    for weak in ("short", "jane-jane-jane-jane", "a" * 20, "x" * 129, one_time):
+        refused = change(one_time, weak)
+        assert refused.status_code == 422, weak
+        assert (refused.json()["code"], refused.json()["field"]) == (
+            "weak_password",
+            "new_password",
+        )
+    assert change(one_time, "a much better passphrase  ✓ ไทย").status_code == 204
+    # The change ended the session; the new password signs in with nothing left to do.
+    assert running.client.get("/api/v1/auth/me").status_code == 401
+    assert login(running, "jane", one_time).status_code == 401
+    again = login(running, "jane", "a much better passphrase  ✓ ไทย")
+    assert again.json()["must_change_password"] is False
+    assert running.client.get("/api/v1/screenings").status_code == 200
+    assert ("jane", "success") in outcomes(running, "auth.password_change")
+    assert ("jane", "denied:wrong_password") in outcomes(running, "auth.password_change")
+
+
+def test_an_admin_resets_a_password_to_a_one_time_one(running: Running) -> None:
+    running.user("kim")
+    admin_key = running.user("lee", role="admin")
+    clinician_key = running.user("max")
+    listed = running.client.get("/api/v1/users", headers=bearer(admin_key))
+    assert listed.status_code == 200 and "kim" in {u["username"] for u in listed.json()}
+    assert running.client.get("/api/v1/users", headers=bearer(clinician_key)).status_code == 403
+    refused = running.client.post("/api/v1/users/kim/password-reset", headers=bearer(clinician_key))
+    assert refused.status_code == 403
+    missing = running.client.post("/api/v1/users/nobody/password-reset", headers=bearer(admin_key))
+    assert missing.status_code == 404
+    reset = running.client.post("/api/v1/users/kim/password-reset", headers=bearer(admin_key))
+    assert reset.status_code == 200
+    one_time = reset.json()["one_time_password"]
+    assert login(running, "kim", PASSWORD).status_code == 401
+    assert login(running, "kim", one_time).json()["must_change_password"] is True
+    assert ("lee", "success") in outcomes(running, "user.password_reset")
+
+
+def test_a_bad_api_key_gets_its_own_code_not_sign_in(running: Running) -> None:
+    key = running.user("nora")
+    with running.service.sessions.begin() as db:
+        accounts.revoke_api_key(db, key.split("_")[1])
+    for token in (key, "mtecg_nope_nope", "garbage"):
+        refused = running.client.get("/api/v1/screenings", headers=bearer(token))
+        assert refused.status_code == 401 and refused.json()["code"] == "invalid_api_key"
+        assert "API key" in refused.json()["detail"]
+    running.client.cookies.clear()
+    assert running.client.get("/api/v1/screenings").json()["code"] == "not_authenticated"
+
+
+def test_an_api_key_still_works_for_a_user_who_must_change_the_password(running: Running) -> None:
+    with running.service.sessions.begin() as db:
+        accounts.create_user(
+            db, "his", "generated-once-123", organisation="hospital-a", one_time=True
+        )
+        token = accounts.create_api_key(db, "his").token
+    assert running.client.get("/api/v1/screenings", headers=bearer(token)).status_code == 200

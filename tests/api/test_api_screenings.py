@@ -13,6 +13,7 @@ from api_client import Running, bearer
 from hostile import ecg_like_rgb, image_bytes, other_format, zip_of_pdf
 from sqlalchemy import func, select
 
+from mtecg.api.csv_export import BOM
 from mtecg.db.models import AuditEvent, Screening
 
 
@@ -56,7 +57,7 @@ def test_upload_answers_with_the_stored_screening(
     body = created
     assert body["upload_sha256"] == hashlib.sha256(ecg_pdf).hexdigest()
     assert isinstance(body["patient_ref_hash"], str) and len(body["patient_ref_hash"]) == 12
-    assert "HN-0042" not in str(body)
+    assert body["patient_ref"] == "HN-0042"  # the uploader's own organisation
     tasks = body["tasks"]
     assert isinstance(tasks, dict) and set(tasks) == {"scar", "lvef"}
     for task in tasks.values():
@@ -149,9 +150,12 @@ def test_list_and_export_filter_and_scope(
     assert too_big.status_code == 422 and too_big.json()["field"] == "page_size"
     export = running.client.get("/api/v1/screenings/export.csv", headers=bearer(keys["bob"]))
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(export.text)))
-    assert {row["username"] for row in rows} == {"alice"}
-    assert created["id"] in {row["id"] for row in rows}
+    assert export.content.startswith(BOM.encode())
+    rows = list(csv.DictReader(io.StringIO(export.text.removeprefix(BOM))))
+    assert {row["ผู้ตรวจ"] for row in rows} == {"alice"}
+    assert created["id"] in {row["เลขที่การคัดกรอง"] for row in rows}
+    # Times in the hospital's zone (Asia/Bangkok by default) with their offset.
+    assert all(row["วันเวลา"].endswith("+07:00") for row in rows)
     actions = {(r.action, r.actor) for r in audit_rows(running)}
     assert ("screening.list", "bob") in actions and ("screening.export", "bob") in actions
 
@@ -268,3 +272,16 @@ def test_body_cap_with_and_without_content_length(running: Running, keys: dict[s
     )
     assert chunked.status_code == 413 and chunked.json()["code"] == "file_too_large"
     assert "content-length" not in {k.lower() for k in chunked.request.headers}
+
+
+def test_a_rejection_names_its_reason(running: Running, keys: dict[str, str]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(9).integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(buffer, format="PNG")
+    refused = running.upload(keys["alice"], buffer.getvalue())
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert (problem["code"], problem["reason"]) == ("not_ecg", "not_a_printout")

@@ -77,8 +77,20 @@ def test_concurrent_uploads_drain_crash_and_restart(
         )
 
     with server(env, log) as (process, base):
-        password = log.read_text().split("one-time password: ")[1].split()[0]
+        one_time = log.read_text().split("one-time password: ")[1].split()[0]
         client = httpx.Client()
+        signed_in = client.post(
+            f"{base}/api/v1/auth/login", json={"username": "admin", "password": one_time}
+        )
+        assert signed_in.status_code == 200 and signed_in.json()["must_change_password"]
+        # The one-time password must be replaced before anything else works.
+        assert upload(client, base).json()["code"] == "password_change_required"
+        password = "a passphrase of our own choosing"
+        changed = client.post(
+            f"{base}/api/v1/auth/password",
+            json={"current_password": one_time, "new_password": password},
+        )
+        assert changed.status_code == 204, changed.text
         assert (
             client.post(
                 f"{base}/api/v1/auth/login", json={"username": "admin", "password": password}

@@ -26,10 +26,19 @@ def test_upgrade_from_empty_and_downgrade_one_step(backend: str, tmp_path: Path)
             assert migrate.current_revision(engine) == migrate.head_revision()
             tables = set(inspect(engine).get_table_names())
             assert {"users", "api_keys", "sessions", "screenings", "audit_events"} <= tables
-            migrate.downgrade(engine)
-            assert migrate.current_revision(engine) == "0001"
+            migrate.downgrade(engine, "0002")
+            assert migrate.current_revision(engine) == "0002"
+            columns = {c["name"] for c in inspect(engine).get_columns("screenings")}
+            assert "patient_ref_ciphertext" not in columns and "patient_ref_hmac" in columns
+            assert "must_change_password" not in {
+                c["name"] for c in inspect(engine).get_columns("users")
+            }
+            migrate.downgrade(engine, "0001")
             assert "screenings" not in inspect(engine).get_table_names()
             migrate.upgrade(engine)
+            assert "patient_ref_ciphertext" in {
+                c["name"] for c in inspect(engine).get_columns("screenings")
+            }
             assert migrate.current_revision(engine) == migrate.head_revision()
         finally:
             engine.dispose()

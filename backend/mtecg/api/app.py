@@ -15,9 +15,10 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
+from mtecg.api.docs import install_docs
 from mtecg.api.errors import install_error_handlers
 from mtecg.api.guard import RequestGuard
-from mtecg.api.routes import assessment, auth, health, model, reports, screenings, signals
+from mtecg.api.routes import assessment, auth, health, model, reports, screenings, signals, users
 from mtecg.api.service import Service
 from mtecg.api.view import API_PREFIX
 from mtecg.settings import Settings
@@ -50,13 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Screening aid for myocardial scar and LVEF < 50 % from 12-lead ECG printouts.",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # docs.py serves it, without a CDN
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health.router)
     for router in (
         auth.router,
+        users.router,
         model.router,
         screenings.router,
         reports.router,

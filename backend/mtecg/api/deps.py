@@ -35,6 +35,7 @@ class Principal:
     display_name: str
     role: str
     organisation: str
+    must_change_password: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -42,7 +43,14 @@ class Principal:
 
     @classmethod
     def of(cls, user: User) -> Principal:
-        return cls(user.id, user.username, user.display_name, user.role, user.organisation)
+        return cls(
+            user.id,
+            user.username,
+            user.display_name,
+            user.role,
+            user.organisation,
+            bool(user.must_change_password),
+        )
 
 
 def get_service(request: Request) -> Service:
@@ -124,10 +132,28 @@ def check_origin(request: Request, service: ServiceDep, db: DbDep) -> None:
     )
 
 
-def _user_from_request(request: Request, service: ServiceDep, db: Session) -> User | None:
+def _bearer_token(request: Request) -> str | None:
     authorization = request.headers.get("authorization", "")
-    if authorization[:7].lower() == "bearer ":
-        return accounts.user_for_api_key(db, authorization[7:].strip())
+    return authorization[7:].strip() if authorization[:7].lower() == "bearer " else None
+
+
+def _user_from_request(request: Request, service: ServiceDep, db: Session) -> User | None:
+    token = _bearer_token(request)
+    if token is not None:
+        user = accounts.user_for_api_key(db, token)
+        if user is None:
+            # A script with a bad key needs to know it is the key, not that it should sign in.
+            raise deny(
+                db,
+                request,
+                ApiError(
+                    401,
+                    "invalid_api_key",
+                    "The API key is not valid: it is mistyped, revoked, or its user is disabled.",
+                ),
+                None,
+            )
+        return user
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -148,8 +174,8 @@ def _user_from_request(request: Request, service: ServiceDep, db: Session) -> Us
     return user
 
 
-def get_principal(request: Request, service: ServiceDep, db: DbDep) -> Principal:
-    """The authenticated user (or the local user when authentication is off); 401 otherwise."""
+def get_signed_in(request: Request, service: ServiceDep, db: DbDep) -> Principal:
+    """Who is asking, even one who must still change a one-time password; 401 for nobody."""
     if not service.settings.auth_enabled:
         local = accounts.find_user(db, accounts.LOCAL_USER)
         if local is None:
@@ -162,6 +188,26 @@ def get_principal(request: Request, service: ServiceDep, db: DbDep) -> Principal
     # an upload keeps its session open while the model works.
     db.commit()
     return Principal.of(user)
+
+
+PasswordChangerDep = Annotated[Principal, Depends(get_signed_in)]
+
+
+def get_principal(request: Request, principal: PasswordChangerDep, db: DbDep) -> Principal:
+    """The authenticated user (or the local user when authentication is off); 401 otherwise.
+
+    A user signed in with a one-time (or administrator-reset) password may do nothing but
+    change it: a password someone else has seen must not stay in use. API keys are separate
+    credentials issued by the operator (an integration may never sign in), so they still work.
+    """
+    if principal.must_change_password and _bearer_token(request) is None:
+        raise deny(
+            db,
+            request,
+            ApiError(403, "password_change_required", "Choose a new password first."),
+            principal.username,
+        )
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -18,6 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from mtecg.errors import Rejection
+from mtecg.security.patient_ref import PatientRefKeyError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def problem(
     detail: str,
     *,
     field: str | None = None,
+    reason: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -80,6 +82,8 @@ def problem(
     }
     if field is not None:
         body["field"] = field
+    if reason is not None:
+        body["reason"] = reason
     return JSONResponse(body, status, headers=dict(headers or {}), media_type=PROBLEM_JSON)
 
 
@@ -115,7 +119,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Rejection)
     async def _rejection(request: Request, error: Rejection) -> JSONResponse:
-        return problem(request, error.code.http_status, error.code.value, error.message)
+        return problem(
+            request, error.code.http_status, error.code.value, error.message, reason=error.reason
+        )
+
+    @app.exception_handler(PatientRefKeyError)
+    async def _patient_key(request: Request, error: PatientRefKeyError) -> JSONResponse:
+        # Fail closed: no row is shown with a garbled or missing HN in place of the real one.
+        log.error("patient reference not decryptable: %s", error)
+        return problem(request, 500, "patient_ref_key_mismatch", str(error))
 
     async def _database(request: Request, error: Exception) -> JSONResponse:
         log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__)

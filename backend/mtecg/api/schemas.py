@@ -28,12 +28,33 @@ class UserOut(BaseModel):
 
 class Me(BaseModel):
     auth_enabled: bool
+    # True after a one-time or reset password: only /auth/password (and me, logout) work.
+    must_change_password: bool = False
     user: UserOut
 
 
 class LoginIn(Strict):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordChangeIn(Strict):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class AccountOut(BaseModel):
+    username: str
+    display_name: str
+    role: Literal["clinician", "admin"]
+    organisation: str
+    disabled: bool
+    must_change_password: bool
+
+
+class PasswordResetOut(BaseModel):
+    username: str
+    one_time_password: str
 
 
 class Live(BaseModel):
@@ -168,6 +189,9 @@ class ScreeningOut(BaseModel):
     created_by: CreatedBy
     organisation: str
     patient_ref_hash: str | None
+    # The clear patient reference (HN): only for the screening's own organisation, and only on
+    # rows stored with it encrypted (older rows have the hash alone).
+    patient_ref: str | None = None
     upload_sha256: str
     model: ScreeningModel
     layout: LayoutOut

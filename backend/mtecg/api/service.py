@@ -196,6 +196,7 @@ class Service:
                 password,
                 role="admin",
                 organisation=self.settings.default_organisation,
+                one_time=True,
             )
             audit.record(db, "user.create", "success", actor="system", object_id=str(user.id))
         # stdout, once, on purpose: the operator needs it; logs (stderr) never carry it.

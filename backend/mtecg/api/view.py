@@ -6,6 +6,7 @@ from typing import Final
 
 from mtecg.api.schemas import SCREENING_AID, ScreeningOut
 from mtecg.db.models import Screening
+from mtecg.security import patient_ref
 
 #: What each head of the network answers, for people (the model's heads are fixed, HEADS).
 TASK_LABELS: Final = {"scar": "Myocardial scar", "lvef": "LVEF < 50 %"}
@@ -16,7 +17,18 @@ def screening_url(screening_id: object) -> str:
     return f"{API_PREFIX}/screenings/{screening_id}"
 
 
-def screening_out(row: Screening, username: str) -> ScreeningOut:
+def clear_patient_ref(secret_key: bytes, row: Screening, viewer_organisation: str) -> str | None:
+    """The HN in clear for a viewer of the row's own organisation; None for anyone else.
+
+    Raises `PatientRefKeyError` (fail closed) when it does not decrypt with this key.
+    """
+    if row.patient_ref_ciphertext is None or viewer_organisation != row.organisation:
+        return None
+    return patient_ref.decrypt(secret_key, row.patient_ref_ciphertext, str(row.id))
+
+
+def screening_out(row: Screening, username: str, clear_ref: str | None) -> ScreeningOut:
+    """The API body of a stored row; `clear_ref` from `clear_patient_ref` for this viewer."""
     return ScreeningOut.model_validate(
         {
             "id": row.id,
@@ -24,6 +36,7 @@ def screening_out(row: Screening, username: str) -> ScreeningOut:
             "created_by": {"id": row.user_id, "username": username},
             "organisation": row.organisation,
             "patient_ref_hash": None if row.patient_ref_hmac is None else row.patient_ref_hmac[:12],
+            "patient_ref": clear_ref,
             "upload_sha256": row.upload_sha256,
             "model": {
                 "id": row.model_id,

@@ -19,7 +19,7 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from mtecg.api import storage
-from mtecg.api.routes.screenings import PAPER_SPEED_MM_S, patient_ref_hmac
+from mtecg.api.routes.screenings import PAPER_SPEED_MM_S
 from mtecg.api.view import TASK_LABELS
 from mtecg.batch.inputs import Item
 from mtecg.batch.schema import STATUS_OK
@@ -27,7 +27,9 @@ from mtecg.db import accounts, audit, migrate
 from mtecg.db.engine import make_engine, session_factory
 from mtecg.db.models import AuditEvent, Screening, utcnow
 from mtecg.imageio import copy_atomically
+from mtecg.ingest import WAVEFORM_KINDS
 from mtecg.model.manifest import HEADS, ModelManifest
+from mtecg.security import patient_ref
 from mtecg.settings import Settings
 
 CHUNK_ACTION: Final = "screening.batch_import"
@@ -125,10 +127,14 @@ class Importer:
             upload_sha256=row["sha256"],
             patient_ref_hmac=None
             if item.patient_ref is None
-            else patient_ref_hmac(self.secret_key, item.patient_ref),
+            else patient_ref.blind_index(self.secret_key, item.patient_ref),
+            patient_ref_ciphertext=None
+            if item.patient_ref is None
+            else patient_ref.encrypt(self.secret_key, item.patient_ref, row["screening_id"]),
             layout={
                 "profile": row["profile"],
-                "kind": "pdf" if row["input_type"] == "pdf" else "image",
+                "kind": _input_kind(row["input_type"]),
+                "input_type": row["input_type"],
                 "px_per_mm": row["px_per_mm"],
                 "rotation_deg": row["rotation_deg"],
                 "rhythm_strips": row["rhythm_strips"],
@@ -163,3 +169,10 @@ class Importer:
             lvef_probability=row["lvef_probability"],
             lvef_band=row["lvef_band"],
         )
+
+
+def _input_kind(input_type: str) -> str:
+    """The layout `kind` the service stores for this input type (see routes/screenings.py)."""
+    if input_type in WAVEFORM_KINDS:
+        return "waveform"
+    return "pdf" if input_type == "pdf" else "image"

@@ -33,8 +33,13 @@ def create_user(
     role: str = "clinician",
     organisation: str,
     display_name: str = "",
+    one_time: bool = False,
 ) -> User:
-    """Adds a user (`password=None`: one that cannot log in, e.g. the local user)."""
+    """Adds a user (`password=None`: one that cannot log in, e.g. the local user).
+
+    `one_time`: the password was generated and shown to someone else, so the first sign-in
+    must replace it.
+    """
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if not username or len(username) > 64:
@@ -46,8 +51,9 @@ def create_user(
         display_name=display_name or username,
         organisation=organisation,
         role=role,
-        password_hash=None if password is None else hash_password(password),
+        password_hash=None if password is None else hash_password(password, username),
         disabled=False,
+        must_change_password=one_time,
     )
     session.add(user)
     session.flush()
@@ -70,6 +76,31 @@ def disable_user(session: Session, username: str) -> User:
     user.disabled = True
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     return user
+
+
+def set_password(session: Session, username: str, password: str, *, one_time: bool) -> User:
+    """Replaces a user's password and ends their browser sessions.
+
+    `one_time` (an administrator's reset, a generated password): the user must choose a new
+    one at the next sign-in; a user's own change clears that.
+    """
+    user = find_user(session, username)
+    if user is None:
+        raise AccountError(f"no user {username}")
+    if user.password_hash is None:
+        raise AccountError(f"user {username} cannot sign in with a password")
+    user.password_hash = hash_password(password, username)
+    user.must_change_password = one_time
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    return user
+
+
+def list_api_keys(session: Session, username: str | None = None) -> list[tuple[ApiKey, str]]:
+    """Every key (or one user's) with its owner's name, oldest first; never the secrets."""
+    query = select(ApiKey, User.username).join(User, User.id == ApiKey.user_id)
+    if username is not None:
+        query = query.where(User.username == username)
+    return [(key, name) for key, name in session.execute(query.order_by(ApiKey.created_at))]
 
 
 @dataclass(frozen=True)
@@ -100,7 +131,8 @@ def revoke_api_key(session: Session, prefix: str) -> ApiKey:
 
 
 def user_for_api_key(session: Session, token: str) -> User | None:
-    """The enabled owner of a valid, unrevoked key; None for anything else."""
+    """The enabled owner of a valid, unrevoked key; None for anything else (the API answers
+    `invalid_api_key` then, not "sign in")."""
     parsed = parse_api_key(token)
     if parsed is None:
         return None

@@ -64,6 +64,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))  # None: cannot log in
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set with a one-time or admin-reset password: nothing but a password change until done.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ApiKey(Base):
@@ -98,7 +100,9 @@ class Screening(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     organisation: Mapped[str] = mapped_column(String(128), index=True)
     upload_sha256: Mapped[str] = mapped_column(String(64))
-    patient_ref_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    patient_ref_hmac: Mapped[str | None] = mapped_column(String(64), index=True)  # blind index
+    # AES-GCM of the patient reference (security/patient_ref.py); NULL on rows stored before.
+    patient_ref_ciphertext: Mapped[str | None] = mapped_column(String(512))
     layout: Mapped[dict[str, Any]]
     model_id: Mapped[str] = mapped_column(String(128))
     model_version: Mapped[str] = mapped_column(String(64))

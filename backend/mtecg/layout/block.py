@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mtecg.errors import RejectCode, Rejection
+from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import SEGMENT_MM, STRIP_MM
 from mtecg.layout.rows import TraceRow
 
@@ -70,6 +70,7 @@ def _time_zero(block: list[TraceRow], width: float, ppmm: float, page_width: int
             RejectCode.UNREADABLE,
             "the trace rows do not span 10 s at the scale of the grid (a photo taken at an "
             "angle or a stretched scan?). Scan the printout flat, or upload the PDF.",
+            Reason.ROWS_NOT_10S,
         )
     return from_right
 
@@ -84,6 +85,7 @@ def fit_block(
             RejectCode.NOT_ECG,
             "no ECG trace rows were found: this does not look like a 12-lead ECG printout, or "
             "the picture is too distorted to follow. Upload the PDF or a flat scan.",
+            Reason.NO_TRACE_ROWS,
         )
     long_rows = [r for r in rows if r.right - r.left >= 0.8 * width]
     if len(long_rows) < 3:
@@ -94,17 +96,20 @@ def fit_block(
                 RejectCode.UNSUPPORTED_LAYOUT,
                 f"the rows are {np.median(spans):.0f} mm long instead of 250 mm (10 s at "
                 "25 mm/s): not a 3 x 4 printout. Upload a standard 3 x 4 printout.",
+                Reason.ROWS_WRONG_LENGTH,
             )
         raise Rejection(
             RejectCode.UNREADABLE,
             "ECG traces were found but not three complete 10 s rows. Check that the whole "
             "printout is in the picture, flat and in focus, or upload the PDF.",
+            Reason.ROWS_INCOMPLETE,
         )
     if len(long_rows) > 6:
         raise Rejection(
             RejectCode.UNSUPPORTED_LAYOUT,
             f"found {len(long_rows)} trace rows; a 3 x 4 printout has 3 plus at most 3 rhythm "
             "strips (12 x 1 and similar layouts are not supported).",
+            Reason.TOO_MANY_ROWS,
         )
     block = long_rows[:3]
     pitches = np.diff([r.baseline for r in block])
@@ -113,11 +118,13 @@ def fit_block(
             RejectCode.UNREADABLE,
             "trace rows are missing between the rows found (faint or very small traces?). "
             "Scan the printout at a higher contrast, or upload the PDF.",
+            Reason.ROWS_MISSING,
         )
     if pitches.min() < 12 * ppmm or pitches.max() > 1.25 * pitches.min():
         raise Rejection(
             RejectCode.UNSUPPORTED_LAYOUT,
             "the first three trace rows are not evenly spaced as in a 3 x 4 printout.",
+            Reason.ROWS_UNEVEN,
         )
     x_start = _time_zero(block, width, ppmm, trace.shape[1])
     # A 3 x 4 block changes lead at each 2.5 s boundary of its rows; continuous 10 s strips
@@ -137,6 +144,7 @@ def fit_block(
             RejectCode.UNSUPPORTED_LAYOUT,
             "the rows run on without changing lead every 2.5 s: this is not a 3 x 4 printout "
             "(e.g. six or twelve 10 s strips). Print or export the standard 3 x 4 layout.",
+            Reason.NO_LEAD_CHANGES,
         )
     baselines = (block[0].baseline, block[1].baseline, block[2].baseline)
     return BlockFit(x_start, baselines, len(long_rows) - 3)

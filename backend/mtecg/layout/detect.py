@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mtecg.errors import RejectCode, Rejection
+from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import (
     CANONICAL_PX_PER_MM,
     COLUMNS_3X4,
@@ -40,6 +40,10 @@ _OVERVIEW_DPI = 100
 _OVERVIEW_MAX_SIDE = 1600
 _MIN_ROTATION_DEG = 0.2
 _ASSUMED_PAGE_WIDTH_MM = 280.0  # landscape A4/letter, only for grid-less images
+# ECG traces are thin lines: on every real and synthetic printout they cover under 3 % of the
+# page (docs/layout.md); random noise covers 18-40 %. Above this the picture is no printout,
+# and any "scale" read from it would be read from noise.
+_MAX_TRACE_FRACTION = 0.10
 
 
 def _overview(source: PageSource) -> tuple[RGBImage, float]:
@@ -163,7 +167,14 @@ def detect_layout(source: PageSource) -> LayoutResult:
         overview, scale = _overview(source)
         maps = ink_maps(overview)
     if float((maps.printed > 0.25).mean()) < 0.002:
-        raise Rejection(RejectCode.NOT_ECG, "the page is blank.")
+        raise Rejection(RejectCode.NOT_ECG, "the page is blank.", Reason.BLANK_PAGE)
+    if float((maps.trace > TRACE_BINARY).mean()) > _MAX_TRACE_FRACTION:
+        raise Rejection(
+            RejectCode.NOT_ECG,
+            "the picture is mostly dark ink (noise, a photograph or a drawing), not an ECG "
+            "printout. Upload a 12-lead ECG printout.",
+            Reason.NOT_A_PRINTOUT,
+        )
     with clock.stage("text"):
         check_paper_speed(source.text())
         words: list[Word] = []
@@ -195,6 +206,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
                     f"the ECG is scanned at about {ppmm / scale:.1f} px/mm; at least "
                     f"{MIN_PX_PER_MM:g} px/mm (about 100 dpi) is needed. Scan at 300 dpi or "
                     "upload the PDF.",
+                    Reason.LOW_SCAN_RESOLUTION,
                 )
             )
             continue
@@ -208,6 +220,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
                     RejectCode.UNREADABLE,
                     "ECG paper was found but no trace could be followed on it. Check that the "
                     "printout is flat, in focus and evenly lit, or upload the PDF.",
+                    Reason.NO_TRACE_ON_GRID,
                 )
             rejections.append(rejection)
             continue
@@ -242,5 +255,7 @@ def _most_telling(rejections: list[Rejection]) -> Rejection:
             if rejection.code is code:
                 return rejection
     return Rejection(
-        RejectCode.NOT_ECG, "no ECG grid or trace was found. Upload a 12-lead ECG printout."
+        RejectCode.NOT_ECG,
+        "no ECG grid or trace was found. Upload a 12-lead ECG printout.",
+        Reason.NO_GRID_OR_TRACE,
     )

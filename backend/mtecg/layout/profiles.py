@@ -2,8 +2,9 @@
 
 These reproduce the published preprocessing bit for bit (crop, grid-colour removal, 6 x 2
 rearrangement) so that an imported published checkpoint sees exactly the pixels it was trained
-on. They apply only to pages rendered at 300 dpi with the published printer's geometry; anything
-else goes through auto-detection.
+on. They apply only to pages rendered at 300 dpi with the published printer's geometry, and a page
+must prove that it has it (`profile_check`) before its boxes are trusted; anything else goes
+through auto-detection.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mtecg.errors import RejectCode, Rejection
 from mtecg.geometry import CANONICAL_PX_PER_MM, COLUMNS_3X4, PANEL_H_PX, PANEL_W_PX
 from mtecg.ingest.page import PageSource
 from mtecg.layout.canonical import stack_6x2
+from mtecg.layout.profile_check import check_grid_removed, verify_geometry
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.timing import Stopwatch
 
@@ -40,12 +41,6 @@ class Profile:
 
     def panels(self) -> tuple[Panel, ...]:
         return _grid_panels() if self.name == "siriraj-grid" else _plain_panels()
-
-    def apply(self, region: RGBImage) -> RGBImage:
-        """Turns the page region `crop` (already cut out) into the model's image."""
-        if self.name == "siriraj-grid":
-            return stack_6x2(_panel_images(remove_grid_colours(region)))
-        return np.ascontiguousarray(region)
 
 
 PROFILES: dict[str, Profile] = {
@@ -109,19 +104,22 @@ def apply_profile(name: str, source: PageSource) -> LayoutResult:
     """Reads a page with the named fixed-geometry profile, rendering only its crop at 300 dpi.
 
     A PDF page is rasterised at 300 dpi; an image is taken to be that 300-dpi page already.
+    The page must first prove that it has the profile's geometry (`profile_check`): fixed
+    boxes on another printer's page would hold the wrong leads.
     """
     profile = PROFILES[name]
-    x0, y0, x1, y1 = profile.crop
-    width, height = source.width, source.height
-    if width < x1 or height < y1:
-        raise Rejection(
-            RejectCode.UNSUPPORTED_LAYOUT,
-            f"profile {name} expects a page rendered at 300 dpi of at least {x1} x {y1} px; "
-            f"this page is {width} x {height} px. Use automatic layout detection instead.",
-        )
     clock = Stopwatch()
+    with clock.stage("profile_check"):
+        boxes = {p.lead: p.box for p in profile.panels()} if name == "siriraj-grid" else None
+        verify_geometry(name, source, profile.crop, boxes)
     with clock.stage("canonical"):
-        canonical = profile.apply(source.render(1.0, (x0, y0, x1, y1)))
+        region = source.render(1.0, profile.crop)
+        cleaned = remove_grid_colours(region) if name == "siriraj-grid" else region
+        check_grid_removed(name, cleaned)
+        if name == "siriraj-grid":
+            canonical = stack_6x2(_panel_images(cleaned))
+        else:
+            canonical = np.ascontiguousarray(region)
     return LayoutResult(
         profile=name,
         px_per_mm=CANONICAL_PX_PER_MM,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from mtecg.errors import RejectCode, Rejection
+from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import COLUMNS_3X4, LEADS, SEGMENT_MM
 
 _PAPER_SPEED = re.compile(r"(\d+(?:[.,]\d+)?)\s*mm\s*/\s*s(?:ec)?\b", re.IGNORECASE)
@@ -23,6 +23,7 @@ def check_paper_speed(text: str) -> None:
             RejectCode.UNSUPPORTED_LAYOUT,
             f"the page is printed at {shown}; only 25 mm/s printouts can be read. "
             "Print or export the ECG at 25 mm/s.",
+            Reason.PAPER_SPEED,
         )
 
 
@@ -59,6 +60,7 @@ def check_lead_labels(words: list[Word], native_ppmm: float) -> bool:
                     RejectCode.UNSUPPORTED_LAYOUT,
                     "the lead labels are not arranged as in a 3 x 4 printout (e.g. six or "
                     "twelve 10 s rows). Print or export the ECG in the standard 3 x 4 layout.",
+                    Reason.LEAD_LABELS_NOT_3X4,
                 )
             confirmed += 1
     return confirmed >= 2

@@ -14,12 +14,15 @@ interface AppState {
   /** Reads /auth/me (and the model card) again, e.g. after signing in. */
   refresh: () => Promise<Me | null>;
   /** Forgets the user; the guard then sends the browser to sign-in (`why` picks the notice). */
-  signedOut: (why?: "signed_out" | "expired") => void;
+  signedOut: (why?: SignOutReason) => void;
 }
+
+type SignOutReason = "signed_out" | "expired" | "password_changed";
 
 const AppContext = createContext<AppState | null>(null);
 
 export const PUBLIC_PATHS = ["/login"];
+export const ACCOUNT_PATH = "/account";
 
 export function useApp(): AppState {
   const state = useContext(AppContext);
@@ -58,8 +61,8 @@ export function AppProvider({ children }: { children: React.ReactNode }) {
     }
   }, [loadModel]);
 
-  const why = useRef<"signed_out" | "expired">("expired");
-  const signedOut = useCallback((reason: "signed_out" | "expired" = "expired") => {
+  const why = useRef<SignOutReason>("expired");
+  const signedOut = useCallback((reason: SignOutReason = "expired") => {
     why.current = reason;
     setMe(null);
     setModel(null);
@@ -84,10 +87,14 @@ export function AppProvider({ children }: { children: React.ReactNode }) {
   useEffect(() => {
     if (checked && !me && !isPublic) {
       router.replace(
-        why.current === "signed_out" ? "/login?signed_out=1" : `/login?next=${encodeURIComponent(pathname)}`,
+        why.current === "expired"
+          ? `/login?next=${encodeURIComponent(pathname)}`
+          : `/login?${why.current}=1`,
       );
       why.current = "expired";
     }
+    // A one-time password someone else has seen: nothing but changing it until done.
+    if (me?.must_change_password && pathname !== ACCOUNT_PATH) router.replace(ACCOUNT_PATH);
   }, [checked, me, isPublic, pathname, router]);
 
   const value = useMemo(

@@ -12,6 +12,7 @@ const NAV: { href: string; key: MessageKey }[] = [
   { href: "/history", key: "nav.history" },
   { href: "/assessment", key: "nav.assessment" },
   { href: "/about", key: "nav.about" },
+  { href: "/account", key: "nav.account" },
 ];
 
 function isActive(pathname: string, href: string): boolean {

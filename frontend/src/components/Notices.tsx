@@ -1,4 +1,4 @@
-import { errorText, t } from "@/i18n";
+import { errorText, reasonText, t } from "@/i18n";
 import { ApiError } from "@/lib/api";
 
 export function SyntheticBadge() {
@@ -37,9 +37,15 @@ export function ErrorBox({ error, code }: { error?: unknown; code?: string }) {
   const apiError = error instanceof ApiError ? error : null;
   const errorCode = code ?? apiError?.code ?? "unknown";
   const text = errorText(errorCode);
+  const reason = reasonText(apiError?.problem.reason);
   return (
     <div className="error-box" role="alert" data-testid="error-box" data-code={errorCode}>
       <p className="error-title">{text.title}</p>
+      {reason && (
+        <p data-testid="error-reason" data-reason={apiError?.problem.reason}>
+          {reason}
+        </p>
+      )}
       <p>
         <strong>{t("error.whatToDo")}: </strong>
         {text.action}

@@ -2,10 +2,19 @@
 
 import { hasMessage, t } from "@/i18n";
 import { formatDateTime } from "@/lib/format";
+import { profileName } from "@/lib/labels";
 import { TASKS, type ModelCard, type Screening } from "@/lib/types";
 import { Explanations } from "./Explanations";
 import { ScreeningAid, SyntheticBadge } from "./Notices";
 import { TaskResult } from "./RiskBar";
+
+/** The HN in clear for the screening's own organisation; otherwise (or on rows stored before
+ * HN encryption) the hash, labelled as such. */
+export function PatientRef({ screening }: { screening: Pick<Screening, "patient_ref" | "patient_ref_hash"> }) {
+  if (screening.patient_ref) return <strong>{screening.patient_ref}</strong>;
+  if (!screening.patient_ref_hash) return <>{t("result.none")}</>;
+  return <span className="mono">{t("result.patientRefHashOnly", { hash: screening.patient_ref_hash })}</span>;
+}
 
 function LayoutInfo({ layout }: { layout: Screening["layout"] }) {
   const unknown = t("result.layout.unknown");
@@ -14,7 +23,7 @@ function LayoutInfo({ layout }: { layout: Screening["layout"] }) {
       <h3 id="layout-title">{t("result.layoutTitle")}</h3>
       <dl className="facts">
         <dt>{t("result.layout.profile")}</dt>
-        <dd>{layout.profile}</dd>
+        <dd>{profileName(layout.profile)}</dd>
         <dt>{t("result.layout.kind")}</dt>
         <dd>{t(`result.layout.kind.${layout.kind}`)}</dd>
         <dt>{t("result.layout.scale")}</dt>
@@ -79,7 +88,9 @@ export function ResultView({
           <dt>{t("result.createdBy")}</dt>
           <dd>{screening.created_by.username}</dd>
           <dt>{t("result.patientRef")}</dt>
-          <dd className="mono">{screening.patient_ref_hash ?? t("result.none")}</dd>
+          <dd data-testid="patient-ref">
+            <PatientRef screening={screening} />
+          </dd>
           <dt>{t("result.model")}</dt>
           <dd className="mono">
             {screening.model.id} {screening.model.version}
@@ -100,7 +111,10 @@ export function ResultView({
           <TaskResult key={name} name={name} task={screening.tasks[name]} bands={bands} />
         ))}
       </div>
-      <p className="small muted">{t("result.referenceHelp")}</p>
+
+      {TASKS.some((name) => screening.tasks[name].reference_marker !== null) && (
+        <p className="small muted print-only">{t("result.referenceHelp")}</p>
+      )}
 
       <Explanations screening={screening} />
 

@@ -1,6 +1,8 @@
 import { t } from "@/i18n";
-import { bandSegments, percent } from "@/lib/format";
+import { bandAgreesWithDecision, bandLegend, bandSegments, percent } from "@/lib/format";
 import type { RiskBand, Task, TaskName } from "@/lib/types";
+
+type Bands = { name: RiskBand; upper: number | null }[];
 
 export function BandChip({ band }: { band: RiskBand }) {
   return (
@@ -10,20 +12,41 @@ export function BandChip({ band }: { band: RiskBand }) {
   );
 }
 
-/** The probability on a 0-100 % bar coloured by risk band, with the model's reference marker. */
+/** The screening decision at the model's threshold: what a reader must see first. */
+export function Decision({ task, testId }: { task: Task; testId?: string }) {
+  return (
+    <span
+      className={`decision ${task.prediction ? "decision-above" : "decision-below"}`}
+      data-testid={testId}
+      data-decision={task.prediction ? "above" : "below"}
+    >
+      {t(task.prediction ? "result.aboveThreshold" : "result.belowThreshold")}
+    </span>
+  );
+}
+
+/** The probability on a 0-100 % bar: band colours behind, the model's threshold drawn on it
+ * (when the result has one), and the reference population's mean as a separate, labelled
+ * dashed mark. */
 export function RiskBar({
   probability,
   band,
-  reference,
+  threshold = null,
+  reference = null,
   bands,
 }: {
   probability: number;
   band: RiskBand;
-  reference: number | null;
-  bands?: { name: RiskBand; upper: number | null }[];
+  threshold?: number | null;
+  reference?: number | null;
+  bands?: Bands;
 }) {
   const label = [
     `${t("result.probability")} ${percent(probability)}`,
+    threshold !== null ? t("result.threshold", { value: percent(threshold) }) : "",
+    threshold !== null
+      ? t(probability >= threshold ? "result.aboveThreshold" : "result.belowThreshold")
+      : "",
     t(`band.${band}`),
     reference !== null ? t("result.reference", { value: percent(reference) }) : "",
   ]
@@ -40,6 +63,13 @@ export function RiskBar({
           />
         ))}
         <div className={`risk-fill fill-${band}`} style={{ width: `${probability * 100}%` }} />
+        {threshold !== null && (
+          <div className="threshold-marker" style={{ left: `${threshold * 100}%` }} data-testid="threshold-marker">
+            <span className="threshold-marker-label">
+              {t("result.thresholdMarker", { value: percent(threshold, 0) })}
+            </span>
+          </div>
+        )}
         {reference !== null && (
           <div
             className="risk-marker"
@@ -60,29 +90,42 @@ export function RiskBar({
   );
 }
 
-export function TaskResult({
-  name,
-  task,
-  bands,
-}: {
-  name: TaskName;
-  task: Task;
-  bands?: { name: RiskBand; upper: number | null }[];
-}) {
+/** Why a band may seem to contradict the decision: shown whenever it does, never otherwise. */
+export function BandNote({ task, bands }: { task: Task; bands?: Bands }) {
+  if (bandAgreesWithDecision(task)) return null;
+  return (
+    <p className="small band-note" data-testid="band-note">
+      {t("result.bandDisagrees", { legend: bandLegend(bands) })}
+    </p>
+  );
+}
+
+export function TaskResult({ name, task, bands }: { name: TaskName; task: Task; bands?: Bands }) {
   return (
     <section className={`task-card task-${task.risk_band}`} aria-labelledby={`task-${name}`} data-testid={`task-${name}`}>
       <h3 id={`task-${name}`}>{t(`task.${name}`)}</h3>
+      <p className="task-decision">
+        <Decision task={task} testId={`decision-${name}`} />
+      </p>
       <p className="task-numbers">
         <span className="probability" data-testid={`probability-${name}`}>
           {percent(task.probability)}
-        </span>
+        </span>{" "}
+        <span className="muted small">{t("result.decisionHelp", { value: percent(task.threshold) })}</span>
+      </p>
+      <RiskBar
+        probability={task.probability}
+        band={task.risk_band}
+        threshold={task.threshold}
+        reference={task.reference_marker}
+        bands={bands}
+      />
+      <p className="small">
+        {t("result.bandContext")}
         <BandChip band={task.risk_band} />
       </p>
-      <RiskBar probability={task.probability} band={task.risk_band} reference={task.reference_marker} bands={bands} />
-      <p className="small muted">
-        {t("result.threshold", { value: percent(task.threshold) })} ·{" "}
-        {t(task.prediction ? "result.aboveThreshold" : "result.belowThreshold")}
-      </p>
+      <BandNote task={task} bands={bands} />
+      {task.reference_marker !== null && <p className="small muted reference-help">{t("result.referenceHelp")}</p>}
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { useId, useRef, useState } from "react";
 import { hasMessage, t } from "@/i18n";
 import { ACCEPT, checkFile } from "@/lib/filecheck";
 import { formatBytes } from "@/lib/format";
+import { profileHelp, profileName } from "@/lib/labels";
 import type { ClinicalField, ModelCard } from "@/lib/types";
 import { ErrorBox } from "./Notices";
 
@@ -154,15 +155,19 @@ export function UploadForm({
               id={`${id}-profile`}
               value={profile}
               onChange={(event) => setProfile(event.target.value)}
+              aria-describedby={`${id}-profile-hint`}
               disabled={busy}
             >
               <option value="auto">{t("screen.profile.auto")}</option>
               {profiles.map((p) => (
                 <option key={p} value={p}>
-                  {p}
+                  {profileName(p)}
                 </option>
               ))}
             </select>
+            <span id={`${id}-profile-hint`} className="hint" data-testid="profile-help">
+              {profileHelp(profile)}
+            </span>
           </div>
         )}
       </div>

@@ -23,3 +23,9 @@ export function errorText(code: string): { title: string; action: string } {
   if (hasMessage(title) && hasMessage(action)) return { title: t(title), action: t(action) };
   return { title: t("error.unknown.title"), action: t("error.unknown.action") };
 }
+
+/** Thai text for a rejection's `reason` (which check refused the page); null when none. */
+export function reasonText(reason: string | undefined): string | null {
+  const key = `reason.${reason ?? ""}`;
+  return hasMessage(key) ? t(key) : null;
+}

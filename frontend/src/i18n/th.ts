@@ -17,6 +17,7 @@ export const th = {
   "nav.signedInAs": "ผู้ใช้: {name}",
   "nav.role.admin": "ผู้ดูแลระบบ",
   "nav.role.clinician": "แพทย์/บุคลากร",
+  "nav.account": "บัญชีผู้ใช้",
 
   "banner.authDisabled":
     "ระบบนี้ปิดการยืนยันตัวตนอยู่ (ใช้งานในเครื่องผู้ใช้คนเดียว): ทุกคนที่เข้าถึงเครื่องนี้ใช้งานได้ในฐานะผู้ดูแลระบบ ห้ามเปิดให้ผู้อื่นเข้าถึงผ่านเครือข่าย",
@@ -50,10 +51,18 @@ export const th = {
   "screen.clearFile": "เอาไฟล์ออก",
   "screen.patientRef": "รหัสอ้างอิงผู้ป่วย (ไม่บังคับ)",
   "screen.patientRefHint":
-    "เช่น HN ระบบจะเก็บเฉพาะค่าแฮชเพื่อใช้ค้นหา ไม่เก็บค่าจริง (ไม่เกิน 64 ตัวอักษร)",
+    "เช่น HN ระบบเก็บแบบเข้ารหัส แสดงเฉพาะผู้ใช้ในหน่วยงานเดียวกัน (ไม่เกิน 64 ตัวอักษร)",
   "screen.patientRefTooLong": "รหัสอ้างอิงผู้ป่วยยาวเกิน 64 ตัวอักษร",
   "screen.profile": "รูปแบบกระดาษ ECG",
   "screen.profile.auto": "ตรวจหาอัตโนมัติ (แนะนำ)",
+  "screen.profile.siriraj-grid": "ศิริราช แบบมีตาราง (พ.ศ. 2560 เป็นต้นไป)",
+  "screen.profile.siriraj-plain": "ศิริราช แบบไม่มีตาราง (พ.ศ. 2552–2559)",
+  "screen.profileHelp.auto":
+    "ระบบหาตำแหน่ง 12 ลีดเองจากตารางและเส้นคลื่น ใช้ได้กับเครื่อง ECG ทุกยี่ห้อที่พิมพ์แบบ 3 × 4",
+  "screen.profileHelp.siriraj-grid":
+    "ตัดภาพตามตำแหน่งตายตัวของเครื่องพิมพ์ศิริราช ระบบตรวจว่าหน้ากระดาษตรงรูปแบบนี้จริงก่อน หากไม่ตรงจะปฏิเสธ",
+  "screen.profileHelp.siriraj-plain":
+    "ใช้ภาพตามกรอบตายตัวของรูปแบบศิริราชเดิม (ไม่มีตาราง) ระบบตรวจว่าหน้ากระดาษตรงรูปแบบนี้จริงก่อน หากไม่ตรงจะปฏิเสธ",
   "screen.clinicalTitle": "ข้อมูลทางคลินิก (โมเดลนี้ต้องใช้)",
   "screen.submit": "เริ่มคัดกรอง",
   "screen.uploading": "กำลังอัปโหลด… {percent}",
@@ -76,14 +85,21 @@ export const th = {
   "result.probability": "ความน่าจะเป็น",
   "result.band": "ระดับความเสี่ยง",
   "result.threshold": "จุดตัดของโมเดล {value}",
+  "result.thresholdMarker": "จุดตัด {value}",
   "result.reference": "ค่าอ้างอิง {value}",
   "result.referenceHelp":
-    "เส้นค่าอ้างอิง: ค่าเฉลี่ยความน่าจะเป็นที่โมเดลให้ในประชากรอ้างอิง",
+    "เส้นประสีเทา (ค่าอ้างอิง): ค่าเฉลี่ยความน่าจะเป็นที่โมเดลให้ในประชากรอ้างอิง ไม่ใช่จุดตัด — จุดตัดคือเส้นทึบสีดำ",
   "result.aboveThreshold": "สูงกว่าจุดตัดของโมเดล",
   "result.belowThreshold": "ต่ำกว่าจุดตัดของโมเดล",
+  "result.decisionHelp": "ผลคัดกรองตัดสินที่จุดตัดของโมเดล {value}",
+  "result.bandContext": "ระดับความเสี่ยง (บริบทเพิ่มเติม): ",
+  "result.bandDisagrees":
+    "ระดับความเสี่ยงแบ่งตามช่วงความน่าจะเป็นคงที่ ({legend}) แยกจากจุดตัดของโมเดล จึงอาจดูไม่ตรงกับผลคัดกรอง — ให้ยึดผลคัดกรองที่จุดตัดเป็นหลัก",
   "result.createdAt": "วันเวลา",
   "result.createdBy": "ผู้ตรวจ",
-  "result.patientRef": "รหัสผู้ป่วย (แฮช)",
+  "result.patientRef": "HN / รหัสผู้ป่วย",
+  "result.patientRefHash": "รหัสผู้ป่วย (แฮช)",
+  "result.patientRefHashOnly": "{hash} (แฮช — บันทึกก่อนระบบเข้ารหัส HN)",
   "result.none": "—",
   "result.model": "โมเดล",
   "result.layoutTitle": "รูปแบบ ECG ที่ตรวจพบ",
@@ -171,7 +187,7 @@ export const th = {
   "history.export": "ส่งออก CSV",
   "history.col.time": "วันเวลา",
   "history.col.user": "ผู้ตรวจ",
-  "history.col.patient": "รหัสผู้ป่วย (แฮช)",
+  "history.col.patient": "HN / รหัสผู้ป่วย",
   "history.col.scar": "แผลเป็น",
   "history.col.lvef": "LVEF < 50 %",
   "history.col.detail": "รายละเอียด",
@@ -212,6 +228,9 @@ export const th = {
   "assess.result.lvef_lt_40": "LVEF < 40 %",
   "assess.result.lvef_lt_50": "LVEF < 50 %",
   "assess.invalid": "กรุณากรอกข้อมูลให้ครบและถูกต้อง",
+  "assess.print": "พิมพ์ผลการประเมิน",
+  "assess.outOfRange": "ค่าต้องมากกว่า {min} และไม่เกิน {max}",
+  "assess.printedAt": "วันเวลาที่ประเมิน {value}",
 
   "about.title": "เกี่ยวกับโมเดล",
   "about.syntheticWarning":
@@ -240,7 +259,49 @@ export const th = {
   "about.clinicalInputs": "ข้อมูลทางคลินิกที่โมเดลต้องใช้",
   "about.clinicalNone": "ไม่ใช้ (ใช้ภาพ ECG อย่างเดียว)",
   "about.card": "Model card (ภาษาอังกฤษ จากแพ็กเกจโมเดล)",
+  "about.metricName.auc": "พื้นที่ใต้โค้ง ROC (AUC)",
+  "about.metricName.auc_ci_low": "AUC ขอบล่างช่วงความเชื่อมั่น 95 %",
+  "about.metricName.auc_ci_high": "AUC ขอบบนช่วงความเชื่อมั่น 95 %",
+  "about.metricName.sensitivity": "ความไว (sensitivity)",
+  "about.metricName.specificity": "ความจำเพาะ (specificity)",
+  "about.metricName.f1": "คะแนน F1",
+  "about.metricName.ppv": "ค่าพยากรณ์บวก (PPV)",
+  "about.metricName.npv": "ค่าพยากรณ์ลบ (NPV)",
+  "about.metricName.accuracy": "ความแม่นยำ (accuracy)",
+  "about.metricName.prevalence": "ความชุก",
+  "about.metricName.n": "จำนวนตัวอย่าง",
+  "about.metricName.threshold": "จุดตัด",
+  "about.bandRange": "{name}: ความน่าจะเป็น {from} ถึง < {to}",
+  "about.bandRangeTop": "{name}: ความน่าจะเป็น ≥ {from}",
+  "about.architectureValue": "{backbone} ({variant})",
+
   "about.screeningAid": "ข้อความจากโมเดล",
+
+  "account.title": "บัญชีผู้ใช้",
+  "account.mustChange":
+    "รหัสผ่านนี้เป็นรหัสผ่านใช้ครั้งเดียว (ผู้อื่นเห็นแล้ว) กรุณาตั้งรหัสผ่านใหม่ก่อนใช้งาน",
+  "account.changeTitle": "เปลี่ยนรหัสผ่าน",
+  "account.current": "รหัสผ่านปัจจุบัน",
+  "account.new": "รหัสผ่านใหม่",
+  "account.confirm": "ยืนยันรหัสผ่านใหม่",
+  "account.policy":
+    "อย่างน้อย 12 ตัวอักษร (ไม่เกิน 128) ใช้วลียาว ๆ ที่จำง่ายได้ เว้นวรรคและภาษาไทยได้ ห้ามมีชื่อผู้ใช้",
+  "account.mismatch": "รหัสผ่านใหม่ทั้งสองช่องไม่ตรงกัน",
+  "account.tooShort": "รหัสผ่านใหม่สั้นกว่า 12 ตัวอักษร",
+  "account.submit": "บันทึกรหัสผ่านใหม่",
+  "account.changed": "เปลี่ยนรหัสผ่านแล้ว กรุณาเข้าสู่ระบบด้วยรหัสผ่านใหม่",
+  "account.usersTitle": "ผู้ใช้ทั้งหมด (ผู้ดูแลระบบ)",
+  "account.col.user": "ชื่อผู้ใช้",
+  "account.col.role": "บทบาท",
+  "account.col.organisation": "หน่วยงาน",
+  "account.col.state": "สถานะ",
+  "account.state.disabled": "ปิดใช้งาน",
+  "account.state.mustChange": "รอเปลี่ยนรหัสผ่าน",
+  "account.state.active": "ใช้งาน",
+  "account.reset": "ตั้งรหัสผ่านใหม่",
+  "account.resetLabel": "ตั้งรหัสผ่านใช้ครั้งเดียวใหม่ให้ {user}",
+  "account.resetDone":
+    "รหัสผ่านใช้ครั้งเดียวของ {user}: {password} — แจ้งผู้ใช้โดยตรง ระบบจะไม่แสดงอีก และผู้ใช้ต้องเปลี่ยนเมื่อเข้าสู่ระบบ",
 
   "upload.checking": "กำลังตรวจสอบไฟล์…",
   "upload.tooLarge": "ไฟล์มีขนาด {size} เกินขีดจำกัด 20 MiB",
@@ -297,6 +358,22 @@ export const th = {
   "error.record_too_short.action": "ต้องมีสัญญาณอย่างน้อย 10 วินาทีของทุกลีด ส่งออกการบันทึกฉบับเต็ม",
   "error.no_signals.title": "ไฟล์นี้ไม่มีสัญญาณดิจิทัล",
   "error.no_signals.action": "ส่งออกสัญญาณได้เฉพาะไฟล์สัญญาณดิจิทัล (DICOM, WFDB, EDF, MUSE XML, HL7 aECG) ไม่ใช่ภาพหรือ PDF",
+  "error.profile_mismatch.title": "หน้ากระดาษไม่ตรงกับรูปแบบกระดาษที่เลือก",
+  "error.profile_mismatch.action":
+    "เลือก \"ตรวจหาอัตโนมัติ (แนะนำ)\" แล้วอัปโหลดใหม่ — รูปแบบศิริราชใช้ได้เฉพาะไฟล์จากเครื่องพิมพ์ของศิริราชที่ 300 dpi",
+  "error.invalid_api_key.title": "API key ไม่ถูกต้องหรือถูกเพิกถอนแล้ว",
+  "error.invalid_api_key.action":
+    "ตรวจสอบ API key ที่ใช้ หรือขอ key ใหม่จากผู้ดูแลระบบ (mtecg api-keys create)",
+  "error.password_change_required.title": "ต้องเปลี่ยนรหัสผ่านก่อนใช้งาน",
+  "error.password_change_required.action": "ไปที่หน้าบัญชีผู้ใช้แล้วตั้งรหัสผ่านใหม่",
+  "error.wrong_password.title": "รหัสผ่านปัจจุบันไม่ถูกต้อง",
+  "error.wrong_password.action": "กรอกรหัสผ่านปัจจุบันให้ถูกต้อง แล้วลองใหม่",
+  "error.weak_password.title": "รหัสผ่านใหม่ไม่ผ่านเกณฑ์",
+  "error.weak_password.action":
+    "ใช้รหัสผ่านอย่างน้อย 12 ตัวอักษร ไม่ซ้ำกับรหัสผ่านเดิม ไม่มีชื่อผู้ใช้ และไม่ใช่ตัวอักษรเดียวซ้ำ ๆ",
+  "error.patient_ref_key_mismatch.title": "ถอดรหัส HN ไม่ได้ด้วยกุญแจของระบบนี้",
+  "error.patient_ref_key_mismatch.action":
+    "แจ้งผู้ดูแลระบบ: MTECG_SECRET_KEY ไม่ใช่กุญแจเดียวกับที่ใช้บันทึกข้อมูล (ดูคู่มือการดูแลระบบ หัวข้อการเปลี่ยนกุญแจ)",
   "error.validation_error.title": "ข้อมูลที่กรอกไม่ถูกต้อง",
   "error.validation_error.action": "ตรวจสอบช่องที่ระบุแล้วส่งใหม่",
   "error.bad_request.title": "คำขอไม่ถูกต้อง",
@@ -325,6 +402,35 @@ export const th = {
   "error.network_error.action": "ตรวจสอบการเชื่อมต่อเครือข่าย แล้วลองใหม่",
   "error.unknown.title": "เกิดข้อผิดพลาดที่ไม่คาดคิด",
   "error.unknown.action": "ลองใหม่อีกครั้ง หากยังไม่ได้ให้แจ้งผู้ดูแลระบบพร้อมรหัสอ้างอิงคำขอ",
+
+  // What exactly refused the page (the `reason` of a rejection, docs/API.md).
+  "reason.blank_page": "หน้านี้ว่างเปล่า ไม่มีสิ่งใดพิมพ์อยู่",
+  "reason.not_a_printout":
+    "ภาพนี้เต็มไปด้วยจุดสีเข้ม (เช่น สัญญาณรบกวน ภาพถ่ายทั่วไป) ไม่ใช่กระดาษ ECG",
+  "reason.no_trace_rows": "ไม่พบแถวของเส้นคลื่นไฟฟ้าหัวใจในภาพ",
+  "reason.no_grid_or_trace": "ไม่พบทั้งตาราง ECG และเส้นคลื่นไฟฟ้าหัวใจ",
+  "reason.paper_speed": "ไฟล์ระบุความเร็วกระดาษที่ไม่ใช่ 25 มม./วินาที — พิมพ์หรือส่งออกใหม่ที่ 25 มม./วินาที",
+  "reason.lead_labels_not_3x4":
+    "ชื่อลีดที่พิมพ์ในไฟล์ไม่ได้เรียงแบบ 3 × 4 (เช่น เป็นแบบ 6 × 1 หรือ 12 × 1) — พิมพ์แบบ 3 × 4",
+  "reason.rows_wrong_length":
+    "แถวของเส้นคลื่นยาวไม่ถึง 250 มม. (10 วินาทีที่ 25 มม./วินาที) — ไม่ใช่แบบ 3 × 4",
+  "reason.too_many_rows": "พบแถวของเส้นคลื่นมากเกินไป (มากกว่า 3 แถวบวกแถบ rhythm 3 แถบ)",
+  "reason.rows_uneven": "สามแถวแรกของเส้นคลื่นเว้นระยะไม่เท่ากันแบบ 3 × 4",
+  "reason.no_lead_changes":
+    "เส้นคลื่นไม่เปลี่ยนลีดทุก 2.5 วินาที (เช่น แบบ 6 × 1 หรือพิมพ์ที่ 50 มม./วินาที) — พิมพ์แบบ 3 × 4 ที่ 25 มม./วินาที",
+  "reason.rows_not_10s":
+    "แถวของเส้นคลื่นไม่ยาว 10 วินาทีตามมาตราส่วนของตาราง (ภาพถ่ายเอียงหรือสแกนยืด) — สแกนให้ราบตรง หรือใช้ไฟล์ PDF",
+  "reason.rows_incomplete": "พบเส้นคลื่นแต่ไม่ครบ 3 แถวเต็ม — ตรวจว่าภาพมีกระดาษครบทั้งแผ่น ไม่ตัดขอบ",
+  "reason.rows_missing": "มีแถวของเส้นคลื่นหายไประหว่างแถว (เส้นจางหรือเล็กเกินไป) — สแกนให้คมชัดขึ้น",
+  "reason.no_trace_on_grid": "พบตาราง ECG แต่ตามเส้นคลื่นไม่ได้ — ถ่ายหรือสแกนให้ราบ ชัด แสงสม่ำเสมอ",
+  "reason.low_scan_resolution": "ความละเอียดของภาพต่ำกว่าประมาณ 100 dpi",
+  "reason.profile_page_size": "ขนาดหน้ากระดาษไม่ใช่ A4 แนวนอนที่ 300 dpi ตามรูปแบบศิริราช",
+  "reason.profile_scale": "มาตราส่วนของตาราง ECG ไม่ตรงกับรูปแบบศิริราช (300 dpi)",
+  "reason.profile_rows": "แถวของเส้นคลื่นไม่อยู่ตรงกลางช่องลีดของรูปแบบที่เลือก",
+  "reason.profile_columns": "จุดเปลี่ยนลีดไม่ตรงกับขอบคอลัมน์ของรูปแบบที่เลือก",
+  "reason.profile_grid_left": "ยังเหลือตารางสีอื่นหลังลบสีตารางของรูปแบบศิริราช (กระดาษของเครื่องอื่น)",
+  "reason.profile_labels": "ชื่อลีดที่พิมพ์ในไฟล์ไม่อยู่ในช่องลีดของรูปแบบที่เลือก",
+  "reason.profile_not_readable": "ยืนยันตำแหน่งลีดแบบ 3 × 4 บนหน้านี้ไม่ได้",
 } as const;
 
 export type MessageKey = keyof typeof th;

@@ -1,6 +1,7 @@
 // The browser's side of docs/API.md: everything goes to this origin's /api/v1, which the
 // frontend server forwards to the backend (src/app/api/[...path]/route.ts).
 import type {
+  Account,
   AssessmentInput,
   Attribution,
   AssessmentResult,
@@ -104,6 +105,16 @@ export const login = (username: string, password: string) =>
   apiFetch<Me>("/auth/login", jsonBody({ username, password }));
 export const logout = () => apiFetch<void>("/auth/logout", { method: "POST" });
 export const getModel = () => apiFetch<ModelCard>("/model");
+/** The OpenAPI schema, for form limits that must match the API's (src/lib/limits.ts). */
+export const getApiSchema = () => apiFetch<unknown>("/openapi.json");
+export const changePassword = (current_password: string, new_password: string) =>
+  apiFetch<void>("/auth/password", jsonBody({ current_password, new_password }));
+export const listUsers = () => apiFetch<Account[]>("/users");
+export const resetPassword = (username: string) =>
+  apiFetch<{ username: string; one_time_password: string }>(
+    `/users/${encodeURIComponent(username)}/password-reset`,
+    { method: "POST" },
+  );
 export const getScreening = (id: string) =>
   apiFetch<Screening>(`/screenings/${encodeURIComponent(id)}`);
 /** 200 with `ready`/`unavailable`, or 202 with `pending` (ask again after a second). */

@@ -1,4 +1,5 @@
-import type { RiskBand } from "./types";
+import { t } from "@/i18n";
+import type { RiskBand, Task } from "./types";
 
 /** 0.4567 -> "45.7 %" */
 export function percent(probability: number, digits = 1): string {
@@ -44,4 +45,16 @@ export function bandSegments(
 /** Age in completed years from a Buddhist Era birth year, for showing what will be sent. */
 export function beToCe(yearBe: number): number {
   return yearBe - 543;
+}
+
+/** Whether a task's band says the same as its decision at the threshold: a high band above it,
+ * a low band below it. Anything else (e.g. "moderate" above the threshold) needs the note. */
+export function bandAgreesWithDecision(task: Pick<Task, "prediction" | "risk_band">): boolean {
+  return task.prediction ? task.risk_band === "high" : task.risk_band === "low";
+}
+
+/** The bands' legend (band.legend) filled from the model's band bounds. */
+export function bandLegend(bands: { name: RiskBand; upper: number | null }[] = DEFAULT_BANDS): string {
+  const [low, moderate] = bandSegments(bands);
+  return t("band.legend", { low: percent(low?.end ?? 0.3, 0), high: percent(moderate?.end ?? 0.7, 0) });
 }

@@ -13,6 +13,7 @@ export interface Problem {
   detail?: string;
   request_id?: string;
   field?: string;
+  reason?: string;
 }
 
 export interface User {
@@ -25,7 +26,18 @@ export interface User {
 
 export interface Me {
   auth_enabled: boolean;
+  /** A one-time or reset password: the app shows only the password change until done. */
+  must_change_password?: boolean;
   user: User;
+}
+
+export interface Account {
+  username: string;
+  display_name: string;
+  role: "clinician" | "admin";
+  organisation: string;
+  disabled: boolean;
+  must_change_password: boolean;
 }
 
 export interface ClinicalField {
@@ -68,6 +80,7 @@ export interface Screening {
   created_by: { id: string; username: string };
   organisation: string;
   patient_ref_hash: string | null;
+  patient_ref?: string | null;
   upload_sha256: string;
   model: { id: string; version: string; weights_sha256: string; synthetic: boolean };
   layout: {

@@ -11,16 +11,16 @@ from mtecg.api.deps import (
     SESSION_COOKIE,
     DbDep,
     Guarded,
+    PasswordChangerDep,
     Principal,
-    PrincipalDep,
     ServiceDep,
     record,
 )
 from mtecg.api.errors import ApiError
-from mtecg.api.schemas import LoginIn, Me, UserOut
+from mtecg.api.schemas import LoginIn, Me, PasswordChangeIn, UserOut
 from mtecg.db import accounts
 from mtecg.db.models import utcnow
-from mtecg.security.passwords import hash_password, needs_rehash, verify_password
+from mtecg.security.passwords import WeakPasswordError, needs_rehash, rehash, verify_password
 from mtecg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 def me(principal: Principal, auth_enabled: bool) -> Me:
     return Me(
         auth_enabled=auth_enabled,
+        must_change_password=principal.must_change_password,
         user=UserOut(
             id=principal.user_id,
             username=principal.username,
@@ -80,7 +81,7 @@ def login(
     assert user is not None and user.password_hash is not None
     service.throttle.succeeded(body.username, client)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(body.password)
+        user.password_hash = rehash(body.password)
     settings = service.settings
     token = accounts.start_session(
         db,
@@ -125,5 +126,41 @@ def logout(request: Request, service: ServiceDep, db: DbDep) -> Response:
 
 
 @router.get("/me", responses={401: {"description": "not_authenticated"}})
-def get_me(principal: PrincipalDep, service: ServiceDep) -> Me:
+def get_me(principal: PasswordChangerDep, service: ServiceDep) -> Me:
     return me(principal, service.settings.auth_enabled)
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    dependencies=Guarded,
+    responses={
+        401: {"description": "not_authenticated"},
+        403: {"description": "wrong_password"},
+        422: {"description": "weak_password or validation_error"},
+    },
+)
+def change_password(
+    body: PasswordChangeIn, request: Request, principal: PasswordChangerDep, db: DbDep
+) -> Response:
+    """The signed-in user replaces their own password (also the forced first change)."""
+    user = accounts.get_user(db, principal.user_id)
+    if user is None or not verify_password(user.password_hash, body.current_password):
+        record(db, request, "auth.password_change", "denied:wrong_password", principal.username)
+        db.commit()
+        raise ApiError(403, "wrong_password", "The current password is not right.")
+    if body.new_password == body.current_password:
+        raise ApiError(
+            422,
+            "weak_password",
+            "The new password must differ from the current one.",
+            field="new_password",
+        )
+    try:
+        accounts.set_password(db, user.username, body.new_password, one_time=False)
+    except WeakPasswordError as error:
+        raise ApiError(422, "weak_password", str(error), field="new_password") from None
+    record(db, request, "auth.password_change", "success", user.username, str(user.id))
+    db.commit()
+    # set_password ended every session, this one too: the browser signs in again.
+    return Response(status_code=204)

@@ -21,7 +21,7 @@ from mtecg.api.routes.model import card
 from mtecg.api.routes.screenings import PROBLEMS, _visible
 from mtecg.api.schemas import ModelCard, ScreeningOut
 from mtecg.api.service import Service
-from mtecg.api.view import screening_out
+from mtecg.api.view import clear_patient_ref, screening_out
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
 FHIR_JSON: Final = "application/fhir+json"
@@ -52,7 +52,9 @@ def get_fhir(
     db: DbDep,
 ) -> JSONResponse:
     row, username = _visible(request, db, principal, screening_id)
-    screening = screening_out(row, username)
+    screening = screening_out(
+        row, username, clear_patient_ref(service.secret_key, row, principal.organisation)
+    )
     base_url = str(request.base_url).rstrip("/")
     bundle: dict[str, Any] = screening_bundle(screening, _card_for(service, screening), base_url)
     audit_row(db, request, "screening.view_fhir", "success", principal.username, str(screening_id))
@@ -73,7 +75,9 @@ def get_report(
     db: DbDep,
 ) -> Response:
     row, username = _visible(request, db, principal, screening_id)
-    screening = screening_out(row, username)
+    screening = screening_out(
+        row, username, clear_patient_ref(service.secret_key, row, principal.organisation)
+    )
     data_dir = service.settings.data_dir
     images = {
         name: path

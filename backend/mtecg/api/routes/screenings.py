@@ -9,10 +9,7 @@ commit. A rejected file writes no screening row.
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import hmac
-import io
 import logging
 import time
 import uuid
@@ -23,7 +20,7 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 
-from mtecg.api import attributions, storage
+from mtecg.api import attributions, csv_export, storage
 from mtecg.api.deps import AdminDep, DbDep, Guarded, Principal, PrincipalDep, ServiceDep, deny
 from mtecg.api.deps import record as audit_row
 from mtecg.api.errors import RETRY_AFTER_S, ApiError, overloaded, request_id
@@ -31,12 +28,13 @@ from mtecg.api.model_worker import ModelOutput
 from mtecg.api.schemas import AttributionOut, ScreeningOut, ScreeningPage
 from mtecg.api.service import Service
 from mtecg.api.upload_form import MAX_PATIENT_REF, UploadForm, read_upload_form
-from mtecg.api.view import TASK_LABELS, screening_out, screening_url
+from mtecg.api.view import TASK_LABELS, clear_patient_ref, screening_out, screening_url
 from mtecg.db import audit
 from mtecg.db import screenings as repo
 from mtecg.db.models import Screening, utcnow
 from mtecg.errors import Rejection
 from mtecg.preprocess import Preprocessed, preprocess_in_sandbox
+from mtecg.security import patient_ref as hn
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/screenings", tags=["screenings"])
@@ -79,10 +77,6 @@ PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
     403: {"description": "forbidden or foreign_origin"},
     404: {"description": "not_found"},
 }
-
-
-def patient_ref_hmac(secret_key: bytes, patient_ref: str) -> str:
-    return hmac.new(secret_key, patient_ref.encode(), hashlib.sha256).hexdigest()
 
 
 # -- create -----------------------------------------------------------------------------------
@@ -141,7 +135,7 @@ async def create_screening(
     canonical = storage.image_file(service.settings.data_dir, row.images, "canonical")
     if canonical is not None:
         model.attributions.schedule(row.id, canonical, form.clinical, output.heatmaps)
-    body = screening_out(row, principal.username)
+    body = screening_out(row, principal.username, form.patient_ref)
     return JSONResponse(  # type: ignore[return-value]
         body.model_dump(mode="json"), 201, headers={"Location": screening_url(row.id)}
     )
@@ -195,7 +189,10 @@ def _store(
                     upload_sha256=hashlib.sha256(form.data).hexdigest(),
                     patient_ref_hmac=None
                     if form.patient_ref is None
-                    else patient_ref_hmac(service.secret_key, form.patient_ref),
+                    else hn.blind_index(service.secret_key, form.patient_ref),
+                    patient_ref_ciphertext=None
+                    if form.patient_ref is None
+                    else hn.encrypt(service.secret_key, form.patient_ref, str(screening_id)),
                     layout={
                         "profile": pre.layout.profile,
                         "kind": _input_kind(pre),
@@ -266,7 +263,7 @@ def _filter(
         date_from=date_from,
         date_to=date_to,
         risk_band=risk_band,
-        patient_ref_hmac=patient_ref_hmac(service.secret_key, ref) if ref else None,
+        patient_ref_hmac=hn.blind_index(service.secret_key, ref) if ref else None,
     )
 
 
@@ -293,25 +290,16 @@ def list_screenings(
     audit_row(db, request, "screening.list", "success", principal.username)
     db.commit()
     return ScreeningPage(
-        items=[screening_out(row, username) for row, username in rows],
+        items=[
+            screening_out(
+                row, username, clear_patient_ref(service.secret_key, row, principal.organisation)
+            )
+            for row, username in rows
+        ],
         page=page,
         page_size=page_size,
         total=total,
     )
-
-
-EXPORT_COLUMNS: Final = (
-    "id",
-    "created_at",
-    "username",
-    "patient_ref_hash",
-    "scar_probability",
-    "scar_risk_band",
-    "lvef_probability",
-    "lvef_risk_band",
-    "model_id",
-    "model_version",
-)
 
 
 @router.get(
@@ -330,28 +318,17 @@ def export_screenings(
     patient_ref: PatientRef = None,
 ) -> Response:
     query = _filter(principal, service, date_from, date_to, risk_band, patient_ref)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for row, username in repo.every(db, query):
-        writer.writerow(
-            (
-                row.id,
-                screening_out(row, username).model_dump(mode="json")["created_at"],
-                username,
-                row.patient_ref_hmac[:12] if row.patient_ref_hmac else "",
-                f"{row.scar_probability:.6f}",
-                row.scar_band,
-                f"{row.lvef_probability:.6f}",
-                row.lvef_band,
-                row.model_id,
-                row.model_version,
-            )
-        )
+    body = csv_export.render(
+        (
+            (row, username, clear_patient_ref(service.secret_key, row, principal.organisation))
+            for row, username in repo.every(db, query)
+        ),
+        service.settings.zone,
+    )
     audit_row(db, request, "screening.export", "success", principal.username)
     db.commit()
     return Response(
-        out.getvalue(),
+        body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="screenings.csv"'},
     )
@@ -377,12 +354,17 @@ def _visible(
 
 @router.get("/{screening_id}", responses=PROBLEMS)
 def get_screening(
-    screening_id: uuid.UUID, request: Request, principal: PrincipalDep, db: DbDep
+    screening_id: uuid.UUID,
+    request: Request,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    db: DbDep,
 ) -> ScreeningOut:
     row, username = _visible(request, db, principal, screening_id)
+    clear_ref = clear_patient_ref(service.secret_key, row, principal.organisation)
     audit_row(db, request, "screening.view", "success", principal.username, str(screening_id))
     db.commit()
-    return screening_out(row, username)
+    return screening_out(row, username, clear_ref)
 
 
 @router.get(

@@ -3,7 +3,9 @@
 import { RequireAuth, useApp } from "@/components/AppContext";
 import { ErrorBox, ScreeningAid } from "@/components/Notices";
 import { hasMessage, t } from "@/i18n";
+import Markdown from "react-markdown";
 import { percent } from "@/lib/format";
+import { metricName, profileName } from "@/lib/labels";
 import { TASKS } from "@/lib/types";
 
 function taskName(task: string): string {
@@ -41,7 +43,10 @@ function About() {
           <dd className="mono small">{model.weights_sha256}</dd>
           <dt>{t("about.architecture")}</dt>
           <dd>
-            {model.architecture.backbone} ({model.architecture.variant})
+            {t("about.architectureValue", {
+              backbone: model.architecture.backbone,
+              variant: model.architecture.variant,
+            })}
           </dd>
           <dt>{t("about.input")}</dt>
           <dd>
@@ -52,7 +57,7 @@ function About() {
             })}
           </dd>
           <dt>{t("about.profiles")}</dt>
-          <dd>{model.input.profiles.join(", ")}</dd>
+          <dd>{model.input.profiles.map(profileName).join(", ")}</dd>
           <dt>{t("about.clinicalInputs")}</dt>
           <dd>
             {model.clinical_inputs
@@ -101,13 +106,20 @@ function About() {
             </tbody>
           </table>
         </div>
+        <p className="small muted">{t("result.referenceHelp")}</p>
         <h3 style={{ marginTop: "1rem" }}>{t("about.riskBands")}</h3>
         <ul>
           {model.risk_bands.map((band, i) => {
             const lower = i === 0 ? 0 : (model.risk_bands[i - 1]?.upper ?? 0);
             return (
               <li key={band.name}>
-                {t(`band.${band.name}`)}: {percent(lower, 0)} – {band.upper === null ? "100 %" : `< ${percent(band.upper, 0)}`}
+                {band.upper === null
+                  ? t("about.bandRangeTop", { name: t(`band.${band.name}`), from: percent(lower, 0) })
+                  : t("about.bandRange", {
+                      name: t(`band.${band.name}`),
+                      from: percent(lower, 0),
+                      to: percent(band.upper, 0),
+                    })}
               </li>
             );
           })}
@@ -133,7 +145,7 @@ function About() {
                 {model.metrics.map((m, i) => (
                   <tr key={`${m.task}-${m.name}-${i}`}>
                     <td>{taskName(m.task)}</td>
-                    <td>{m.name}</td>
+                    <td>{metricName(m.name)}</td>
                     <td>{Number.isFinite(m.value) ? m.value.toFixed(3) : String(m.value)}</td>
                     <td lang="en">{m.data}</td>
                   </tr>
@@ -147,9 +159,10 @@ function About() {
       {model.card_markdown && (
         <section className="panel" aria-labelledby="card">
           <h2 id="card">{t("about.card")}</h2>
-          <pre className="model-card-text" lang="en" tabIndex={0}>
-            {model.card_markdown}
-          </pre>
+          {/* react-markdown renders to React elements and drops raw HTML: no injection. */}
+          <div className="model-card-text" lang="en" data-testid="model-card">
+            <Markdown>{model.card_markdown}</Markdown>
+          </div>
         </section>
       )}
     </>

@@ -1,12 +1,13 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { RequireAuth, useApp } from "@/components/AppContext";
 import { ErrorBox, ScreeningAid } from "@/components/Notices";
 import { BandChip, RiskBar } from "@/components/RiskBar";
 import { t, type MessageKey } from "@/i18n";
-import { ApiError, assess } from "@/lib/api";
-import { percent } from "@/lib/format";
+import { ApiError, assess, getApiSchema } from "@/lib/api";
+import { formatDateTime, percent } from "@/lib/format";
+import { bounds, limitsOf, withinLimit, type Limit } from "@/lib/limits";
 import { ASSESSMENT_KEYS, type AssessmentInput, type AssessmentResult } from "@/lib/types";
 
 const CONDITIONS = [
@@ -21,6 +22,27 @@ const CONDITIONS = [
 type Condition = (typeof CONDITIONS)[number];
 
 const THIS_YEAR_BE = new Date().getFullYear() + 543;
+const NUMBERS = ["birth_year_be", "height_cm", "weight_kg"] as const;
+
+/** The API's limits for the questionnaire's numbers (read once from its OpenAPI schema). */
+function useAssessmentLimits(): Record<string, Limit> {
+  const [limits, setLimits] = useState<Record<string, Limit>>({});
+  useEffect(() => {
+    getApiSchema().then(
+      (schema) => setLimits(limitsOf(schema, "AssessmentIn")),
+      () => setLimits({}), // the API still checks; the form just cannot check first
+    );
+  }, []);
+  return limits;
+}
+
+/** Marks an input invalid (in Thai) when its value is outside the API's limit. */
+function checkRange(input: HTMLInputElement, limit: Limit | undefined): void {
+  const value = Number(input.value);
+  const { low, high } = bounds(limit);
+  const bad = input.value !== "" && Number.isFinite(value) && !withinLimit(value, limit);
+  input.setCustomValidity(bad ? t("assess.outOfRange", { min: low ?? "", max: high ?? "" }) : "");
+}
 
 function AssessmentForm() {
   const { signedOut } = useApp();
@@ -35,10 +57,18 @@ function AssessmentForm() {
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<AssessmentResult | null>(null);
 
+  const limits = useAssessmentLimits();
+  const [assessedAt, setAssessedAt] = useState<string | null>(null);
+
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (!event.currentTarget.checkValidity() || !sex) {
-      event.currentTarget.reportValidity();
+    const form = event.currentTarget;
+    for (const name of NUMBERS) {
+      const input = form.elements.namedItem(name);
+      if (input instanceof HTMLInputElement) checkRange(input, limits[name]);
+    }
+    if (!form.checkValidity() || !sex) {
+      form.reportValidity();
       return;
     }
     const input: AssessmentInput = {
@@ -52,6 +82,7 @@ function AssessmentForm() {
     setError(null);
     try {
       setResult(await assess(input));
+      setAssessedAt(new Date().toISOString());
     } catch (caught) {
       if (caught instanceof ApiError && caught.code === "not_authenticated") signedOut();
       setError(caught);
@@ -71,11 +102,12 @@ function AssessmentForm() {
             <label htmlFor="birth-year">{t("assess.birthYear")}</label>
             <input
               id="birth-year"
+              name="birth_year_be"
               type="number"
               inputMode="numeric"
               required
-              min={THIS_YEAR_BE - 120}
-              max={THIS_YEAR_BE}
+              min={Math.max(THIS_YEAR_BE - 120, bounds(limits.birth_year_be).low ?? 0)}
+              max={Math.min(THIS_YEAR_BE, bounds(limits.birth_year_be).high ?? THIS_YEAR_BE)}
               value={birthYear}
               onChange={(e) => setBirthYear(e.target.value)}
               aria-describedby="birth-year-hint"
@@ -104,28 +136,36 @@ function AssessmentForm() {
             <label htmlFor="height">{t("assess.height")}</label>
             <input
               id="height"
+              name="height_cm"
               type="number"
               inputMode="decimal"
               required
-              min={50}
-              max={260}
+              min={bounds(limits.height_cm).low}
+              max={bounds(limits.height_cm).high}
               step="any"
               value={height}
-              onChange={(e) => setHeight(e.target.value)}
+              onChange={(e) => {
+                checkRange(e.target, limits.height_cm);
+                setHeight(e.target.value);
+              }}
             />
           </div>
           <div className="field">
             <label htmlFor="weight">{t("assess.weight")}</label>
             <input
               id="weight"
+              name="weight_kg"
               type="number"
               inputMode="decimal"
               required
-              min={10}
-              max={400}
+              min={bounds(limits.weight_kg).low}
+              max={bounds(limits.weight_kg).high}
               step="any"
               value={weight}
-              onChange={(e) => setWeight(e.target.value)}
+              onChange={(e) => {
+                checkRange(e.target, limits.weight_kg);
+                setWeight(e.target.value);
+              }}
             />
           </div>
         </div>
@@ -155,6 +195,7 @@ function AssessmentForm() {
       {result && (
         <section aria-labelledby="assess-results" data-testid="assessment-result">
           <h2 id="assess-results">{t("assess.results")}</h2>
+          {assessedAt && <p className="small muted">{t("assess.printedAt", { value: formatDateTime(assessedAt) })}</p>}
           <p>
             {t("assess.age", { value: result.age_years })} · {t("assess.bmi", { value: result.bmi.toFixed(1) })}
           </p>
@@ -170,11 +211,14 @@ function AssessmentForm() {
                     <span className="probability">{percent(item.probability)}</span>
                     <BandChip band={item.risk_band} />
                   </p>
-                  <RiskBar probability={item.probability} band={item.risk_band} reference={null} />
+                  <RiskBar probability={item.probability} band={item.risk_band} />
                 </section>
               );
             })}
           </div>
+          <button type="button" className="button no-print" onClick={() => window.print()} data-testid="assessment-print">
+            {t("assess.print")}
+          </button>
         </section>
       )}
     </>

@@ -4,10 +4,11 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { RequireAuth, useApp } from "@/components/AppContext";
 import { ErrorBox, SyntheticBadge } from "@/components/Notices";
-import { BandChip } from "@/components/RiskBar";
+import { PatientRef } from "@/components/ResultView";
+import { BandChip, BandNote, Decision } from "@/components/RiskBar";
 import { t } from "@/i18n";
 import { ApiError, exportUrl, listScreenings, type HistoryFilters } from "@/lib/api";
-import { formatDateTime, percent } from "@/lib/format";
+import { bandAgreesWithDecision, formatDateTime, percent } from "@/lib/format";
 import { RISK_BANDS, TASKS, type ScreeningPage } from "@/lib/types";
 
 const PAGE_SIZE = 25;
@@ -15,7 +16,7 @@ type Filters = Omit<HistoryFilters, "page" | "page_size">;
 const EMPTY: Filters = { date_from: "", date_to: "", risk_band: "", patient_ref: "" };
 
 function HistoryPage() {
-  const { signedOut } = useApp();
+  const { signedOut, model } = useApp();
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [page, setPage] = useState(1);
@@ -152,10 +153,13 @@ function HistoryPage() {
                       {formatDateTime(item.created_at)} {item.model.synthetic && <SyntheticBadge />}
                     </td>
                     <td>{item.created_by.username}</td>
-                    <td className="mono">{item.patient_ref_hash ?? t("result.none")}</td>
+                    <td>
+                      <PatientRef screening={item} />
+                    </td>
                     {TASKS.map((task) => (
-                      <td key={task}>
-                        {percent(item.tasks[task].probability)} <BandChip band={item.tasks[task].risk_band} />
+                      <td key={task} data-testid={`history-${task}`}>
+                        <Decision task={item.tasks[task]} /> {percent(item.tasks[task].probability)}{" "}
+                        <BandChip band={item.tasks[task].risk_band} />
                       </td>
                     ))}
                     <td>
@@ -171,6 +175,13 @@ function HistoryPage() {
               </tbody>
             </table>
           </div>
+          {/* One explanation for the table whenever any row's band seems to contradict its decision. */}
+          {(() => {
+            const disagreeing = data.items
+              .flatMap((item) => TASKS.map((task) => item.tasks[task]))
+              .find((task) => !bandAgreesWithDecision(task));
+            return disagreeing ? <BandNote task={disagreeing} bands={model?.risk_bands} /> : null;
+          })()}
           <nav className="pagination" aria-label={t("history.pagination")}>
             <button
               type="button"

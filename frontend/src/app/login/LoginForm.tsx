@@ -60,6 +60,11 @@ export function LoginForm() {
           {t("login.signedOut")}
         </p>
       )}
+      {params.get("password_changed") && (
+        <p role="status" className="muted" data-testid="password-changed">
+          {t("account.changed")}
+        </p>
+      )}
       {params.get("next") && !params.get("signed_out") && (
         <p role="status" className="muted">
           {t("login.sessionExpired")}

@@ -1,0 +1,58 @@
+"""Administrators' account work in the browser: list users, reset a user's password.
+
+A reset makes a one-time password, shown once in the answer (never logged) and to be replaced
+at the user's next sign-in. Creating users stays on the command line (`mtecg users create`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+
+from mtecg.api.deps import AdminDep, DbDep, Guarded, record
+from mtecg.api.errors import ApiError
+from mtecg.api.schemas import AccountOut, PasswordResetOut
+from mtecg.db import accounts
+
+router = APIRouter(prefix="/users", tags=["users"])
+_ADMIN_ONLY: Final[dict[int | str, dict[str, Any]]] = {
+    401: {"description": "not_authenticated"},
+    403: {"description": "forbidden"},
+}
+
+
+@router.get("", responses=_ADMIN_ONLY)
+def list_users(request: Request, admin: AdminDep, db: DbDep) -> list[AccountOut]:
+    users = [
+        AccountOut(
+            username=u.username,
+            display_name=u.display_name,
+            role=u.role,  # type: ignore[arg-type]
+            organisation=u.organisation,
+            disabled=u.disabled,
+            must_change_password=u.must_change_password,
+        )
+        for u in accounts.list_users(db)
+        if u.password_hash is not None  # the built-in local user has no password to reset
+    ]
+    record(db, request, "user.list", "success", admin.username)
+    db.commit()
+    return users
+
+
+@router.post(
+    "/{username}/password-reset",
+    dependencies=Guarded,
+    responses={**_ADMIN_ONLY, 404: {"description": "not_found"}},
+)
+def reset_password(username: str, request: Request, admin: AdminDep, db: DbDep) -> PasswordResetOut:
+    user = accounts.find_user(db, username)
+    if user is None or user.password_hash is None:
+        raise ApiError(404, "not_found", "No such user.")
+    password = secrets.token_urlsafe(18)
+    accounts.set_password(db, username, password, one_time=True)
+    record(db, request, "user.password_reset", "success", admin.username, str(user.id))
+    db.commit()
+    return PasswordResetOut(username=username, one_time_password=password)

@@ -1,0 +1,32 @@
+"""The API's documentation works offline: the docs page loads Swagger UI from this service
+(never a CDN) and the schema declares how to authenticate. (The e2e renders it in Chromium
+with every other origin blocked.)"""
+
+from __future__ import annotations
+
+import re
+
+from api_client import Running
+
+
+def test_the_docs_page_loads_its_assets_from_this_service(running: Running) -> None:
+    page = running.client.get("/api/v1/docs")
+    assert page.status_code == 200
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assert urls and all(url.startswith("/api/v1/docs/assets/") for url in urls), urls
+    assert "https://" not in page.text and "http://" not in page.text
+    for url in urls:
+        asset = running.client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 0, url
+
+
+def test_the_schema_declares_both_ways_to_authenticate(running: Running) -> None:
+    schema = running.client.get("/api/v1/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["apiKey"] == {**schemes["apiKey"], "type": "http", "scheme": "bearer"}
+    assert (schemes["session"]["in"], schemes["session"]["name"]) == ("cookie", "mtecg_session")
+    paths = schema["paths"]
+    assert paths["/api/v1/screenings"]["get"]["security"] == [{"apiKey": []}, {"session": []}]
+    for public in ("/api/v1/auth/login", "/api/v1/assessment"):
+        assert "security" not in paths[public]["post"]
+    assert "security" not in paths["/api/v1/model"]["get"]
