@@ -9,6 +9,8 @@
 #   MTECG_FRONTEND_HOST 127.0.0.1                  MTECG_FRONTEND_PORT 3000
 #   MTECG_READY_TIMEOUT_S 180 (how long the backend may take to load the model)
 set -euo pipefail
+# Everything the backend writes (database, WAL, images, keys, logs) is for its owner only.
+umask 077
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"

@@ -71,6 +71,8 @@ def settings(url: str, data_dir: Path, model_dir: Path, **overrides: Any) -> Set
         "data_dir": data_dir,
         "model_dir": model_dir,
         "secret_key": "test-secret-key",
+        "key_dir": data_dir.parent / "keys",
+        "audit_checkpoint_file": data_dir.parent / "audit-checkpoints.jsonl",
         "sandbox_workers": 1,
         "queue_size": 16,
         "device": "cpu",

@@ -26,7 +26,7 @@ def test_upgrade_from_empty_and_downgrade_one_step(backend: str, tmp_path: Path)
             assert migrate.current_revision(engine) == migrate.head_revision()
             tables = set(inspect(engine).get_table_names())
             assert {"users", "api_keys", "sessions", "screenings", "audit_events"} <= tables
-            migrate.downgrade(engine)
+            migrate.downgrade(engine, "0001")
             assert migrate.current_revision(engine) == "0001"
             assert "screenings" not in inspect(engine).get_table_names()
             migrate.upgrade(engine)
