@@ -19,5 +19,7 @@ for (const [from, to] of [
   if (existsSync(from)) cpSync(from, to, { recursive: true });
 }
 // Preloaded by scripts/frontend.sh (node --require): sets X-Forwarded-* from the socket.
-copyFileSync(path.join(root, "scripts", "forwarded-headers.cjs"), path.join(standalone, "forwarded-headers.cjs"));
+for (const name of ["forwarded-headers.cjs", "client-address.cjs"]) {
+  copyFileSync(path.join(root, "scripts", name), path.join(standalone, name));
+}
 console.log(`standalone assets copied into ${path.relative(process.cwd(), standalone) || "."}`);

@@ -6,11 +6,12 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendUrl, forwardHeaders, maxBodyBytes, proxy, responseHeaders } from "@/lib/proxy";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { forwarded } = require("../scripts/forwarded-headers.cjs") as {
-  forwarded: (headers: Record<string, string>, socket: { remoteAddress: string; encrypted: boolean }) => {
-    client: string;
-    proto: string;
-  };
+const { forwarded } = require("../scripts/client-address.cjs") as {
+  forwarded: (
+    headers: Record<string, string>,
+    socket: { remoteAddress: string; encrypted: boolean },
+    hops?: number,
+  ) => { client: string; proto: string };
 };
 
 interface Seen {
@@ -84,6 +85,12 @@ describe("the /api proxy", () => {
     const spoofed = { "x-forwarded-for": "203.0.113.9", "x-forwarded-proto": "https" };
     expect(forwarded(spoofed, socket)).toEqual({ client: "192.0.2.7", proto: "http" });
     expect(forwarded({}, socket)).toEqual({ client: "192.0.2.7", proto: "http" });
+    // Behind one TLS proxy: its entry and scheme count, what the client wrote before does not.
+    const viaProxy = { "x-forwarded-for": "203.0.113.9, 198.51.100.4", "x-forwarded-proto": "https" };
+    expect(forwarded(viaProxy, { remoteAddress: "10.0.0.2", encrypted: false }, 1)).toEqual({
+      client: "198.51.100.4",
+      proto: "https",
+    });
   });
 
   it("keeps every Set-Cookie and drops hop-by-hop headers", () => {
