@@ -36,6 +36,39 @@ _ALWAYS: Final = {
 _METHODS: Final = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
+#: Where a screening id found in one answer can be used next (OpenAPI links): clients, and the
+#: stateful tests, follow them from a list or an upload to the record, its images, its deletion.
+_SCREENING = "/api/v1/screenings/{screening_id}"
+_LINK_TARGETS: Final = {
+    "GetScreening": (_SCREENING, "get"),
+    "GetScarImage": (_SCREENING + "/images/{name}.png", "get"),
+    "DeleteScreening": (_SCREENING, "delete"),
+}
+_LINK_SOURCES: Final = {
+    ("/api/v1/screenings", "get", "200"): "$response.body#/items/0/id",
+    ("/api/v1/screenings", "post", "201"): "$response.body#/id",
+}
+
+
+def _pointer(path: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1")
+
+
+def screening_links(schema: dict[str, Any]) -> None:
+    for (path, method, status), value in _LINK_SOURCES.items():
+        response = schema["paths"][path][method]["responses"].get(status)
+        if response is None:
+            continue
+        response["links"] = {
+            name: {
+                "operationRef": f"{_pointer(target)}/{verb}",
+                "parameters": {"screening_id": value}
+                | ({"name": "scar"} if "{name}" in target else {}),
+            }
+            for name, (target, verb) in _LINK_TARGETS.items()
+        }
+
+
 def problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     schema["components"]["schemas"].pop("HTTPValidationError", None)
@@ -51,6 +84,7 @@ def problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
             for status, response in responses.items():
                 if status[0] in "45":
                     response["content"] = content
+    screening_links(schema)
     return schema
 
 
