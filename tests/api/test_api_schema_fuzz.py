@@ -7,36 +7,14 @@ each gets a Hypothesis run of its own, time-boxed by the example count.
 
 from __future__ import annotations
 
-import schemathesis
-from api_client import Running, bearer
 from typing import Any
 
+import schemathesis
+from api_client import Running, bearer
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 EXAMPLES_PER_OPERATION = 5
-
-
-def test_no_server_errors(running: Running) -> None:
-    key = running.user("fuzz-admin", role="admin")
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", running.app)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 10
-    for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def no_server_error(case: schemathesis.Case) -> None:
-            response = case.call(headers=bearer(key))
-            assert response.status_code < 500, (case.method, case.path, response.text)
-
-        no_server_error()
 
 
 STATEFUL_SCENARIOS = 15
@@ -46,11 +24,15 @@ STATEFUL_STEPS = 6
 def test_stateful_links_find_no_server_errors_or_contract_mismatches(
     running: Running, ecg_pdf: bytes
 ) -> None:
-    """Scenarios that follow the schema's links (list or upload -> record, image, delete) with
+    """Runs first: schemathesis starts the app's lifespan again for itself (a second service
+    on the same database), and the upload below must reach the module's own, still open one.
+
+    Scenarios that follow the schema's links (list or upload -> record, image, delete) with
     every default check on: no 5xx, and every answer matches the schema (status, content
     type, body), including the problem+json errors."""
     key = running.user("fuzz-sysadmin", role="sysadmin")
-    assert running.upload(key, ecg_pdf).status_code == 201  # something for the links to find
+    first = running.upload(key, ecg_pdf)
+    assert first.status_code == 201, first.text  # something for the links to find
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", running.app)
     machine = schema.as_state_machine()
 
@@ -73,3 +55,25 @@ def test_stateful_links_find_no_server_errors_or_contract_mismatches(
             database=None,
         )
     )
+
+
+def test_no_server_errors(running: Running) -> None:
+    key = running.user("fuzz-admin", role="admin")
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", running.app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+        def no_server_error(case: schemathesis.Case) -> None:
+            response = case.call(headers=bearer(key))
+            assert response.status_code < 500, (case.method, case.path, response.text)
+
+        no_server_error()

@@ -8,9 +8,9 @@ import pytest
 
 from mtecg.security.api_keys import key_matches, new_api_key, parse_api_key
 from mtecg.security.audit_chain import GENESIS, KEYED, row_hash, verify_chain
+from mtecg.security.passwords import WeakPasswordError, hash_password, verify_password
 
 KEY = b"k" * 32
-from mtecg.security.passwords import WeakPasswordError, hash_password, verify_password
 
 
 def test_passwords_are_argon2id_and_verify() -> None:

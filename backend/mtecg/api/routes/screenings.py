@@ -3,8 +3,8 @@
 An upload is refused at once (503 `overloaded`) when the bounded queue is full; its body is
 read in one of a separate set of receiving places (so slow senders hold no model place), then
 it takes its place in the queue, is parsed in a sandbox worker, run through the model worker,
-and stored: images first, then the row and its audit entry in one transaction; the 201 is sent only after that
-commit. A rejected file writes no screening row.
+and stored: images first, then the row and its audit entry in one transaction; the 201 is sent
+only after that commit. A rejected file writes no screening row.
 """
 
 from __future__ import annotations
