@@ -19,7 +19,7 @@ export interface User {
   id: string;
   username: string;
   display_name?: string | null;
-  role: "clinician" | "admin";
+  role: "clinician" | "admin" | "sysadmin";
   organisation?: string | null;
 }
 
