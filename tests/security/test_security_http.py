@@ -10,26 +10,13 @@ from datetime import timedelta
 
 import pytest
 from api_client import PASSWORD, Running, bearer
+from attack_inputs import ASSESSMENT
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from mtecg.db import accounts
 from mtecg.db.models import UserSession, utcnow
 from mtecg.logsafe import LOG_FORMAT, SafeFormatter
-
-ANSWERS = {
-    "birth_year_be": 2510,
-    "sex": "male",
-    "height_cm": 170,
-    "weight_kg": 70,
-    "diabetes": False,
-    "prior_mi": False,
-    "prior_ptca_cabg": False,
-    "cad": False,
-    "heart_failure": False,
-    "hypertension": False,
-    "ckd": False,
-}
 
 
 def test_api_answers_carry_the_security_baseline(app: Running) -> None:
@@ -126,10 +113,10 @@ def test_unhandled_errors_are_problem_json_with_the_request_id(app: Running) -> 
 
 def test_booleans_are_strict(app: Running) -> None:
     for wrong in ("yes", "1", 1, "true"):
-        response = app.client.post("/api/v1/assessment", json={**ANSWERS, "ckd": wrong})
+        response = app.client.post("/api/v1/assessment", json={**ASSESSMENT, "ckd": wrong})
         assert response.status_code == 422, (wrong, response.text)
         assert response.json()["field"] == "ckd"
-    assert app.client.post("/api/v1/assessment", json=ANSWERS).status_code == 200
+    assert app.client.post("/api/v1/assessment", json=ASSESSMENT).status_code == 200
 
 
 def test_openapi_documents_problem_json_errors(app: Running) -> None:

@@ -17,24 +17,12 @@ from typing import Any
 
 import pytest
 from api_client import Running, bearer
+from attack_inputs import ASSESSMENT
 
 from mtecg.db.models import Screening
 
 ROLES = ("anonymous", "clinician", "admin", "sysadmin")
 HOME, OTHER = "hospital-a", "hospital-b"
-ASSESSMENT = {
-    "birth_year_be": 2510,
-    "sex": "female",
-    "height_cm": 160,
-    "weight_kg": 60,
-    "diabetes": False,
-    "prior_mi": False,
-    "prior_ptca_cabg": False,
-    "cad": False,
-    "heart_failure": False,
-    "hypertension": False,
-    "ckd": False,
-}
 
 
 @dataclass(frozen=True)
