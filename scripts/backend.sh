@@ -4,6 +4,8 @@
 #   scripts/backend.sh serve     -> mtecg serve on MTECG_HOST:MTECG_PORT (127.0.0.1:8000)
 # The mtecg executable is $MTECG_BIN, else the repository's .venv/bin/mtecg, else PATH's.
 set -euo pipefail
+# Everything the backend writes (database, WAL, images, keys, logs) is for its owner only.
+umask 077
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ -n "${MTECG_BIN:-}" ]]; then

@@ -5,6 +5,9 @@
 #   HOSTNAME           address to bind (default 127.0.0.1; only an exported HOSTNAME counts,
 #                      not the shell's own variable; MTECG_FRONTEND_HOST overrides both)
 #   MTECG_BACKEND_URL  where /api/* is forwarded, read at request time (http://127.0.0.1:8000)
+#   MTECG_TRUSTED_PROXY_HOPS  reverse proxies in front of the web app whose X-Forwarded-For and
+#                      -Proto are believed (default 0; 1 behind a TLS proxy), see
+#                      frontend/scripts/forwarded-headers.cjs
 # Build first with `make build` (next build + static assets copied into the standalone folder).
 set -euo pipefail
 
@@ -28,4 +31,5 @@ export MTECG_BACKEND_URL="${MTECG_BACKEND_URL:-http://127.0.0.1:8000}"
 export NODE_ENV=production
 export NEXT_TELEMETRY_DISABLED=1
 
-exec node "$server"
+# X-Forwarded-* are set from the socket (and trusted proxies) before Next sees a request.
+exec node --require "$(dirname "$server")/forwarded-headers.cjs" "$server"

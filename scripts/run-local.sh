@@ -9,6 +9,8 @@
 #   MTECG_FRONTEND_HOST 127.0.0.1                  MTECG_FRONTEND_PORT 3000
 #   MTECG_READY_TIMEOUT_S 180 (how long the backend may take to load the model)
 set -euo pipefail
+# Everything the backend writes (database, WAL, images, keys, logs) is for its owner only.
+umask 077
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -21,6 +23,8 @@ export MTECG_PORT="${MTECG_PORT:-8000}"
 frontend_host="${MTECG_FRONTEND_HOST:-127.0.0.1}"
 frontend_port="${MTECG_FRONTEND_PORT:-3000}"
 ready_timeout="${MTECG_READY_TIMEOUT_S:-180}"
+# The web app's origin is the one browsers send state-changing requests from.
+export MTECG_ALLOWED_ORIGINS="${MTECG_ALLOWED_ORIGINS:-http://$frontend_host:$frontend_port,http://localhost:$frontend_port}"
 logs="var/log"
 mkdir -p var "$MTECG_DATA_DIR" "$logs"
 

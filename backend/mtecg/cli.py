@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,6 +31,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REJECTED = 3
+#: Commands that create the service's files (database, data folder, keys, checkpoints).
+SERVICE_COMMANDS = frozenset({"serve", "db", "users", "api-keys", "audit"})
+SERVICE_UMASK = 0o077
 
 
 def _emit(payload: dict[str, Any], as_json: bool) -> None:
@@ -317,23 +321,10 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import logging
-
-    import uvicorn
-
-    from mtecg.api import create_app
+    from mtecg.api.server import serve
 
     settings = Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=1,
-        access_log=False,  # its lines carry query strings (patient_ref); the app logs its own
-        proxy_headers=False,
-        timeout_graceful_shutdown=int(settings.request_deadline_s) + 5,
-    )
+    serve(settings, args.host or settings.host, args.port or settings.port)
     return EXIT_OK
 
 
@@ -521,22 +512,32 @@ def _cmd_api_keys(args: argparse.Namespace) -> int:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from mtecg.db import audit
     from mtecg.db.engine import session_factory
+    from mtecg.security import audit_checkpoints
 
+    settings = Settings()
     engine = _migrated_engine()
     try:
         with session_factory(engine)() as session:
-            broken = audit.verify(session)
+            report = audit.verify(session, audit_checkpoints.read(settings.audit_checkpoint_file))
     finally:
         engine.dispose()
-    if broken is None:
-        _emit({"status": "ok", "message": "audit chain intact"}, args.json)
+    summary = {
+        "rows": report.rows,
+        "legacy_rows": report.legacy_rows,
+        "checkpoints": report.checkpoints,
+    }
+    if not report.findings:
+        _emit({"status": "ok", "message": "audit chain intact", **summary}, args.json)
         return EXIT_OK
+    first = report.findings[0]
     _emit(
         {
             "status": "broken",
-            "row_id": broken.row_id,
-            "position": broken.position,
-            "message": broken.reason,
+            "kind": first.kind,
+            "row_id": first.row_id,
+            "message": first.message,
+            "findings": [vars(f) for f in report.findings],
+            **summary,
         },
         args.json,
     )
@@ -700,7 +701,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     usr.add_argument("action", choices=("create", "list", "disable", "set-password"))
     usr.add_argument("username", nargs="?", help="the user (create, disable, set-password)")
-    usr.add_argument("--role", choices=("clinician", "admin"), default="clinician")
+    usr.add_argument(
+        "--role",
+        choices=("clinician", "admin", "sysadmin"),
+        default="clinician",
+        help="admin: one organisation; sysadmin: every organisation",
+    )
     usr.add_argument("--organisation", default=None, help="default MTECG_DEFAULT_ORGANISATION")
     usr.add_argument("--display-name", default=None)
     usr.add_argument("--password", default=None, help="the password (default: prompt)")
@@ -718,7 +724,11 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--json", action="store_true", help="print one JSON object")
     key.set_defaults(handler=_cmd_api_keys)
 
-    aud = sub.add_parser("audit", help="verify the audit trail's hash chain")
+    aud = sub.add_parser(
+        "audit",
+        help="verify the audit trail's keyed chain and its checkpoints "
+        "(MTECG_AUDIT_CHECKPOINT_FILE): edits, deletions, truncation",
+    )
     aud.add_argument("action", choices=("verify",))
     aud.add_argument("--json", action="store_true", help="print one JSON object")
     aud.set_defaults(handler=_cmd_audit)
@@ -751,6 +761,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         parser.error(missing)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    if args.command in SERVICE_COMMANDS:
+        # The database, its WAL, images, keys and logs: owner only (0600 files, 0700 folders).
+        os.umask(SERVICE_UMASK)
     try:
         return handler(args)
     except NotMigratedError as error:

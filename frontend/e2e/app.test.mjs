@@ -155,6 +155,9 @@ Image.fromarray(np.random.default_rng(1).integers(0, 256, (600, 800, 3), dtype=n
     MTECG_HOST: "127.0.0.1",
     MTECG_PORT: String(backendPort),
     MTECG_AUTH_ENABLED: "true",
+    MTECG_ALLOWED_ORIGINS: state.base,
+    MTECG_KEY_DIR: path.join(tmp, "keys"),
+    MTECG_AUDIT_CHECKPOINT_FILE: path.join(tmp, "audit-checkpoints.jsonl"),
   };
   const migrate = spawnSync(path.join(REPO, "scripts", "backend.sh"), ["migrate"], {
     cwd: REPO, env: backendEnv, encoding: "utf8",
@@ -188,8 +191,20 @@ Image.fromarray(np.random.default_rng(1).integers(0, 256, (600, 800, 3), dtype=n
     locale: "th-TH",
     timezoneId: "Asia/Bangkok",
   });
+  // Every Content-Security-Policy violation on any page, as the page itself reports it and as
+  // Chromium logs it; the last test asserts there were none.
+  state.cspViolations = [];
+  await state.context.exposeFunction("__cspViolation", (text) => state.cspViolations.push(text));
+  await state.context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      window.__cspViolation(`${event.violatedDirective} ${event.blockedURI} ${location.pathname}`);
+    });
+  });
   state.page = await state.context.newPage();
   state.page.setDefaultTimeout(30_000);
+  state.page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) state.cspViolations.push(message.text());
+  });
   // Nothing may leave this machine: any request that is not to the frontend's origin fails.
   await state.context.route(
     (url) => url.origin !== state.base,
@@ -609,3 +624,18 @@ test("signing out ends the session", async () => {
   assert.deepEqual(state.outside ?? [], [], "the pages asked for nothing outside this origin");
 });
 
+
+test("every page ran under a strict CSP without a single violation", async () => {
+  const { page, base } = state;
+  const response = await page.request.get(`${base}/login`);
+  const policy = response.headers()["content-security-policy"] ?? "";
+  assert.match(policy, /script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
+  assert.match(policy, /frame-ancestors 'none'/);
+  assert.doesNotMatch(policy, /unsafe-eval/);
+  const nonce = /'nonce-([^']+)'/.exec(policy)[1];
+  assert.ok((await response.text()).includes(`nonce="${nonce}"`), "Next's scripts carry the nonce");
+  const api = await page.request.get(`${base}/api/v1/model`);
+  assert.equal(api.headers()["x-content-type-options"], "nosniff");
+  assert.match(api.headers()["content-security-policy"] ?? "", /frame-ancestors 'none'/);
+  assert.deepEqual(state.cspViolations, []);
+});

@@ -5,6 +5,14 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendUrl, forwardHeaders, maxBodyBytes, proxy, responseHeaders } from "@/lib/proxy";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { forwarded } = require("../scripts/client-address.cjs") as {
+  forwarded: (
+    headers: Record<string, string>,
+    socket: { remoteAddress: string; encrypted: boolean },
+    hops?: number,
+  ) => { client: string; proto: string };
+};
 
 interface Seen {
   method: string;
@@ -42,9 +50,11 @@ describe("the /api proxy", () => {
     expect(backendUrl({ MTECG_BACKEND_URL: "http://backend:8000/" })).toBe("http://backend:8000");
   });
 
-  it("forwards auth headers and names the browser's origin in X-Forwarded-*", () => {
+  it("forwards auth headers and sets (never passes on) X-Forwarded-*", () => {
     const incoming = new Headers({
       host: "mtecg.example:3000",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-for": "10.1.2.3",
       cookie: "mtecg_session=s",
       authorization: "Bearer mtecg_x_y",
       origin: "http://mtecg.example:3000",
@@ -53,7 +63,8 @@ describe("the /api proxy", () => {
       connection: "keep-alive",
     });
     const out = forwardHeaders(incoming, new URL("http://mtecg.example:3000/api/v1/screenings"));
-    expect(out.get("x-forwarded-host")).toBe("mtecg.example:3000");
+    expect(out.has("x-forwarded-host")).toBe(false);
+    expect(out.get("x-forwarded-for")).toBe("10.1.2.3");
     expect(out.get("x-forwarded-proto")).toBe("http");
     expect(out.get("cookie")).toBe("mtecg_session=s");
     expect(out.get("authorization")).toBe("Bearer mtecg_x_y");
@@ -66,7 +77,20 @@ describe("the /api proxy", () => {
       new URL("http://10.0.0.5:3000/api/v1/auth/login"),
     );
     expect(behindTls.get("x-forwarded-proto")).toBe("https");
-    expect(behindTls.get("x-forwarded-host")).toBe("ecg.hospital.example");
+    expect(behindTls.has("x-forwarded-host")).toBe(false);
+  });
+
+  it("takes the client address from the socket, not from what the client claims", () => {
+    const socket = { remoteAddress: "192.0.2.7", encrypted: false };
+    const spoofed = { "x-forwarded-for": "203.0.113.9", "x-forwarded-proto": "https" };
+    expect(forwarded(spoofed, socket)).toEqual({ client: "192.0.2.7", proto: "http" });
+    expect(forwarded({}, socket)).toEqual({ client: "192.0.2.7", proto: "http" });
+    // Behind one TLS proxy: its entry and scheme count, what the client wrote before does not.
+    const viaProxy = { "x-forwarded-for": "203.0.113.9, 198.51.100.4", "x-forwarded-proto": "https" };
+    expect(forwarded(viaProxy, { remoteAddress: "10.0.0.2", encrypted: false }, 1)).toEqual({
+      client: "198.51.100.4",
+      proto: "https",
+    });
   });
 
   it("keeps every Set-Cookie and drops hop-by-hop headers", () => {
@@ -104,7 +128,8 @@ describe("the /api proxy", () => {
     expect(response.headers.getSetCookie()).toHaveLength(2);
     expect(response.headers.get("x-request-id")).toBe("rid-from-backend");
     expect(seen[0]).toMatchObject({ method: "POST", url: "/api/v1/screenings?x=1", bytes: size });
-    expect(seen[0]!.headers["x-forwarded-host"]).toBe("127.0.0.1:3000");
+    expect(seen[0]!.headers["x-forwarded-host"]).toBeUndefined();
+    expect(seen[0]!.headers["x-forwarded-proto"]).toBe("http");
     expect(seen[0]!.headers.cookie).toBe("mtecg_session=s");
   });
 
@@ -130,8 +155,19 @@ describe("the /api proxy", () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     process.env.MTECG_BACKEND_URL = `http://127.0.0.1:${port}`;
-    const response = await proxy(new Request("http://127.0.0.1:3000/api/v1/auth/me"));
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args.map(String).join(" "));
+    let response: Response;
+    try {
+      response = await proxy(new Request("http://127.0.0.1:3000/api/v1/screenings?patient_ref=HN-SECRET-9&page=2"));
+    } finally {
+      console.error = original;
+    }
     expect(response.status).toBe(503);
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.join("\n")).not.toContain("HN-SECRET-9");
+    expect(logged.join("\n")).not.toContain("patient_ref");
     expect(response.headers.get("content-type")).toBe("application/problem+json");
     expect((await response.json()).code).toBe("not_ready");
   });

@@ -36,7 +36,7 @@ def keys(running: Running) -> dict[str, str]:
         "alice": running.user("alice"),
         "bob": running.user("bob"),  # same organisation as alice
         "carol": running.user("carol", organisation="hospital-b"),
-        "root": running.user("root", role="admin", organisation="hospital-c"),
+        "root": running.user("root", role="sysadmin", organisation="hospital-c"),
     }
 
 

@@ -58,6 +58,8 @@ def test_concurrent_uploads_drain_crash_and_restart(
         **os.environ,
         "MTECG_DATABASE_URL": f"sqlite:///{tmp_path / 'mtecg.db'}",
         "MTECG_DATA_DIR": str(tmp_path / "data"),
+        "MTECG_KEY_DIR": str(tmp_path / "keys"),
+        "MTECG_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
         "MTECG_MODEL_DIR": str(packages["plain"]),
         "MTECG_PORT": str(free_port()),
         "MTECG_QUEUE_SIZE": "16",

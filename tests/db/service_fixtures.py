@@ -71,6 +71,12 @@ def settings(url: str, data_dir: Path, model_dir: Path, **overrides: Any) -> Set
         "data_dir": data_dir,
         "model_dir": model_dir,
         "secret_key": "test-secret-key",
+        "key_dir": data_dir.parent / "keys",
+        # TestClient's host; the public origins the tests' browsers come from.
+        "allowed_hosts": ["testserver"],
+        "trusted_proxies": ["testclient"],  # TestClient's peer plays the web app's proxy
+        "allowed_origins": ["http://testserver", "https://ecg.hospital.example"],
+        "audit_checkpoint_file": data_dir.parent / "audit-checkpoints.jsonl",
         "sandbox_workers": 1,
         "queue_size": 16,
         "device": "cpu",

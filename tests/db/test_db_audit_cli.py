@@ -32,6 +32,8 @@ def test_accounts_and_audit_verify_from_the_command_line(
 ) -> None:
     with database(backend, tmp_path) as url:
         monkeypatch.setenv("MTECG_DATABASE_URL", migrated(url))
+        monkeypatch.setenv("MTECG_KEY_DIR", str(tmp_path / "keys"))
+        monkeypatch.setenv("MTECG_AUDIT_CHECKPOINT_FILE", str(tmp_path / "checkpoints.jsonl"))
         status, created = run(
             capsys, "users", "create", "nurse", "--generate-password", "--organisation", "ward-7"
         )
@@ -46,10 +48,8 @@ def test_accounts_and_audit_verify_from_the_command_line(
         assert listed["users"] == [
             {"username": "nurse", "role": "clinician", "organisation": "ward-7", "disabled": True}
         ]
-        assert run(capsys, "audit", "verify") == (
-            0,
-            {"status": "ok", "message": "audit chain intact"},
-        )
+        status, intact = run(capsys, "audit", "verify")
+        assert status == 0 and intact["status"] == "ok" and intact["rows"] == 4
         engine = make_engine(url)
         with session_factory(engine).begin() as db:
             db.execute(update(AuditEvent).where(AuditEvent.id == 2).values(actor="someone"))
@@ -70,6 +70,7 @@ def test_concurrent_appends_keep_one_linear_chain(backend: str, tmp_path: Path) 
     with database(backend, tmp_path) as url:
         engine = make_engine(migrated(url))
         sessions = session_factory(engine)
+        sessions.configure(info={audit.KEY_INFO: b"k" * 32})
 
         def append(writer: int) -> None:
             for n in range(10):
@@ -79,7 +80,8 @@ def test_concurrent_appends_keep_one_linear_chain(backend: str, tmp_path: Path) 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(append, range(8)))
         with sessions() as db:
-            assert audit.verify(db) is None
+            report = audit.verify(db)
+            assert report.rows == 80 and report.findings == []
             assert list(db.scalars(select(AuditEvent.id).order_by(AuditEvent.id))) == list(
                 range(1, 81)
             )

@@ -26,6 +26,11 @@ def test_upgrade_from_empty_and_downgrade_one_step(backend: str, tmp_path: Path)
             assert migrate.current_revision(engine) == migrate.head_revision()
             tables = set(inspect(engine).get_table_names())
             assert {"users", "api_keys", "sessions", "screenings", "audit_events"} <= tables
+            migrate.downgrade(engine, "0011")
+            assert migrate.current_revision(engine) == "0011"
+            assert "key_version" not in {
+                c["name"] for c in inspect(engine).get_columns("audit_events")
+            }
             migrate.downgrade(engine, "0002")
             assert migrate.current_revision(engine) == "0002"
             columns = {c["name"] for c in inspect(engine).get_columns("screenings")}

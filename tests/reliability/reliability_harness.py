@@ -67,6 +67,8 @@ def deployment(folder: Path, url: str, model_dir: Path, **settings: object) -> D
         **os.environ,
         "MTECG_DATABASE_URL": url,
         "MTECG_DATA_DIR": str(folder / "data"),
+        "MTECG_KEY_DIR": str(folder / "keys"),
+        "MTECG_AUDIT_CHECKPOINT_FILE": str(folder / "audit-checkpoints.jsonl"),
         "MTECG_MODEL_DIR": str(model_dir),
         "MTECG_PORT": str(free_port()),
         "MTECG_SECRET_KEY": secrets.token_hex(16),

@@ -7,8 +7,10 @@ import time
 import pytest
 
 from mtecg.security.api_keys import key_matches, new_api_key, parse_api_key
-from mtecg.security.audit_chain import GENESIS, row_hash, verify_chain
+from mtecg.security.audit_chain import GENESIS, KEYED, row_hash, verify_chain
 from mtecg.security.passwords import WeakPasswordError, hash_password, verify_password
+
+KEY = b"k" * 32
 
 
 def test_passwords_are_argon2id_and_verify() -> None:
@@ -44,11 +46,13 @@ def test_api_keys_round_trip_and_reject_tampering() -> None:
     assert new_api_key().token != key.token
 
 
-def _chain(contents: list[dict[str, object]]) -> list[tuple[int, dict[str, object], str, str]]:
+def _chain(
+    contents: list[dict[str, object]],
+) -> list[tuple[int, dict[str, object], str, str, int]]:
     rows, previous = [], GENESIS
     for i, content in enumerate(contents):
-        current = row_hash(previous, content)
-        rows.append((i, content, previous, current))
+        current = row_hash(previous, content, KEY)
+        rows.append((i, content, previous, current, KEYED))
         previous = current
     return rows
 
@@ -60,12 +64,13 @@ def test_audit_chain_detects_edits_deletions_and_reordering() -> None:
         {"action": "view", "actor": "b", "object": "s1"},
     ]
     rows = _chain(contents)
-    assert verify_chain(rows) is None
+    assert verify_chain(rows, KEY) is None
+    assert verify_chain(rows, b"another key") is not None
     edited = [*rows]
-    edited[1] = (1, {**contents[1], "actor": "z"}, rows[1][2], rows[1][3])
-    broken = verify_chain(edited)
+    edited[1] = (1, {**contents[1], "actor": "z"}, rows[1][2], rows[1][3], KEYED)
+    broken = verify_chain(edited, KEY)
     assert broken is not None and broken.position == 1 and "edited" in broken.reason
     deleted = [rows[0], rows[2]]
-    broken = verify_chain(deleted)
+    broken = verify_chain(deleted, KEY)
     assert broken is not None and broken.position == 1 and "missing" in broken.reason
-    assert verify_chain([rows[1], rows[0], rows[2]]) is not None
+    assert verify_chain([rows[1], rows[0], rows[2]], KEY) is not None

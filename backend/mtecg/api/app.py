@@ -14,10 +14,12 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from mtecg.api.docs import install_docs
 from mtecg.api.errors import install_error_handlers
-from mtecg.api.guard import RequestGuard
+from mtecg.api.guard import GuardLimits, RequestGuard
+from mtecg.api.openapi import install_openapi
 from mtecg.api.routes import assessment, auth, health, model, reports, screenings, signals, users
 from mtecg.api.service import Service
 from mtecg.api.view import API_PREFIX
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     app.include_router(health.router)
     for router in (
         auth.router,
@@ -67,5 +70,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signals.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
-    app.add_middleware(RequestGuard, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        RequestGuard,
+        limits=GuardLimits(
+            max_upload_bytes=settings.max_upload_bytes,
+            allowed_hosts=frozenset(h.lower() for h in settings.allowed_hosts),
+            body_grace_s=settings.body_grace_s,
+            body_min_rate=settings.body_min_rate,
+        ),
+    )
+    # Outermost: the client address and scheme come from X-Forwarded-For/-Proto only when the
+    # peer is one of MTECG_TRUSTED_PROXIES (the web app's proxy); anyone else's are ignored.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

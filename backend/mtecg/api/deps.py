@@ -39,7 +39,13 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        """May manage (delete) records: of its own organisation, or any for a sysadmin."""
+        return self.role in ("admin", "sysadmin")
+
+    @property
+    def is_sysadmin(self) -> bool:
+        """Sees every organisation (system administrator; made only with the CLI)."""
+        return self.role == "sysadmin"
 
     @classmethod
     def of(cls, user: User) -> Principal:
@@ -104,25 +110,19 @@ def _route(request: Request) -> str:
     return str(getattr(route, "path", request.url.path))[:48]
 
 
-def own_origin(request: Request) -> str:
-    """This service's origin as the browser sees it (through the frontend's proxy if any)."""
-    headers = request.headers
-    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip()
-    host = headers.get("x-forwarded-host", "").split(",")[0].strip()
-    if proto and host:
-        return f"{proto}://{host}"
-    return f"{request.url.scheme}://{headers.get('host', '')}"
-
-
 def check_origin(request: Request, service: ServiceDep, db: DbDep) -> None:
-    """State-changing requests from another site's page are refused (403 foreign_origin)."""
+    """State-changing requests from a page not of MTECG_ALLOWED_ORIGINS get 403 foreign_origin.
+
+    Compared with the configured public origin(s) only, never with Host or X-Forwarded-Host:
+    both are chosen by the client, so a DNS-rebinding page (Host: evil, Origin: http://evil)
+    would otherwise pass.
+    """
     if request.method not in _UNSAFE_METHODS:
         return
     origin = request.headers.get("origin")
     if origin is None:
         return  # not a browser, or a same-origin request from an older browser
-    origin = origin.rstrip("/")
-    if origin == own_origin(request) or origin in service.settings.allowed_origins:
+    if origin.rstrip("/") in service.settings.allowed_origins:
         return
     raise deny(
         db,
@@ -215,6 +215,7 @@ Guarded = [Depends(check_origin)]
 
 
 def require_admin(request: Request, principal: PrincipalDep, db: DbDep) -> Principal:
+    """An organisation's admin (own organisation's records) or a sysadmin."""
     if not principal.is_admin:
         raise deny(
             db, request, ApiError(403, "forbidden", "Administrators only."), principal.username

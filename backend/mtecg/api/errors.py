@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from mtecg.errors import Rejection
 from mtecg.security.patient_ref import PatientRefKeyError
@@ -33,6 +34,7 @@ _CODES_BY_STATUS: Final = {
     405: "method_not_allowed",
     413: "file_too_large",
     415: "unsupported_type",
+    408: "request_timeout",
     422: "validation_error",
 }
 
@@ -142,3 +144,20 @@ def install_error_handlers(app: FastAPI) -> None:
     # Connection-level failures only: an IntegrityError is a bug, not an outage.
     app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(InterfaceError, _database)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _error: ClientDisconnect) -> JSONResponse:
+        # An ordinary event (a closed laptop, a cancelled upload): one line, no traceback.
+        log.info("client disconnected before its request was read: %s", request.url.path)
+        return problem(request, 400, "client_disconnected", "The client went away.")
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, error: Exception) -> JSONResponse:
+        # Anything unforeseen: problem+json with the request id to quote, and no detail (the
+        # traceback goes to the log, where the request id finds it).
+        rid = request_id(request)
+        log.error("unhandled %s rid=%s", type(error).__name__, rid)
+        response = problem(request, 500, "internal_error", "Something went wrong on our side.")
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        return response

@@ -15,14 +15,17 @@ SCREENING_AID = (
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields refused, and no coercion (`"ckd": "yes"` or `"1"` is not
+    a boolean, `"2500"` not a number), so a client's mistake is a 422, never a guess."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class UserOut(BaseModel):
     id: uuid.UUID
     username: str
     display_name: str
-    role: Literal["clinician", "admin"]
+    role: Literal["clinician", "admin", "sysadmin"]
     organisation: str
 
 

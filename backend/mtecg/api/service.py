@@ -24,16 +24,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from mtecg.api import storage
 from mtecg.api.admission import Admission
 from mtecg.api.attributions import AttributionWorker
+from mtecg.api.audit_anchor import AuditAnchor
 from mtecg.api.model_worker import ModelWorker
 from mtecg.api.throttle import LoginThrottle
 from mtecg.db import accounts, audit, migrate
 from mtecg.db.engine import make_engine, session_factory
-from mtecg.db.models import Screening, User
+from mtecg.db.models import Screening, User, utcnow
 from mtecg.ingest import IngestLimits
 from mtecg.ingest.sandbox import Sandbox
 from mtecg.model.manifest import ModelManifest
 from mtecg.model.package import ModelPackageError, load_package
 from mtecg.model.predictor import Clinical, Predictor
+from mtecg.security.audit_chain import audit_key
 from mtecg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,9 +70,21 @@ class Service:
         self.secret_key = settings.resolve_secret_key()
         self.engine = make_engine(settings.database_url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.sessions.configure(info={audit.KEY_INFO: audit_key(self.secret_key)})
+        self.audit_anchor = AuditAnchor(
+            self.sessions,
+            audit_key(self.secret_key),
+            settings.audit_checkpoint_file,
+            settings.audit_checkpoint_interval_s,
+        )
         self.limits = IngestLimits(max_bytes=settings.max_upload_bytes)
-        self.admission = Admission(settings.queue_size)
-        self.throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_s)
+        self.admission = Admission(settings.queue_size, settings.upload_receivers)
+        self.throttle = LoginThrottle(
+            settings.login_max_failures,
+            settings.login_lockout_s,
+            settings.login_user_slow_after,
+            settings.login_user_delay_s,
+        )
         self.model: LoadedModel | None = None
         self.model_problem = "the model is loading"
         self.sandbox: Sandbox | None = None
@@ -86,8 +100,10 @@ class Service:
         self.database_problem()  # bootstraps accounts when the database answers
         self._load_model()
         self.sandbox = Sandbox(workers=self.settings.sandbox_workers)
+        self.audit_anchor.start()
 
     def stop(self) -> None:
+        self.audit_anchor.stop()
         if self.model is not None:
             self.model.attributions.close()
             self.model.worker.close()
@@ -153,6 +169,7 @@ class Service:
             if not self._bootstrapped:
                 self._bootstrap_accounts()
                 self._sweep_orphan_images()
+                self._purge_expired_sessions()
                 self._bootstrapped = True
         return None
 
@@ -171,6 +188,12 @@ class Service:
         removed = storage.sweep_orphans(self.settings.data_dir, stored, self._started_at)
         if removed:
             log.warning("removed %d image folder(s) of uploads that were never committed", removed)
+
+    def _purge_expired_sessions(self) -> None:
+        with self.sessions.begin() as db:
+            purged = accounts.purge_expired_sessions(db, utcnow())
+        if purged:
+            log.info("purged %d expired session(s)", purged)
 
     def _bootstrap_accounts(self) -> None:
         """First start: an `admin` with a one-time password (printed once), or the local user."""

@@ -16,7 +16,9 @@ from mtecg.db.models import ApiKey, User, UserSession
 from mtecg.security.api_keys import key_matches, new_api_key, parse_api_key
 from mtecg.security.passwords import hash_password
 
-ROLES: Final = ("clinician", "admin")
+#: clinician: screens and reads their organisation's records; admin: also deletes them (one
+#: organisation); sysadmin: every organisation (made only with the CLI).
+ROLES: Final = ("clinician", "admin", "sysadmin")
 #: A user that exists so rows can name who acted when authentication is switched off.
 LOCAL_USER: Final = "local"
 
@@ -174,6 +176,16 @@ def find_session(session: Session, token: str) -> UserSession | None:
 
 def end_session(session: Session, token: str) -> None:
     session.execute(delete(UserSession).where(UserSession.token_digest == _token_digest(token)))
+
+
+def purge_expired_sessions(session: Session, now: datetime) -> int:
+    """Deletes sessions past their idle or absolute expiry (they can never be used again)."""
+    result = session.execute(
+        delete(UserSession).where(
+            (UserSession.idle_expires_at <= now) | (UserSession.absolute_expires_at <= now)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:

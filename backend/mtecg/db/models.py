@@ -60,7 +60,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(128), default="")
     organisation: Mapped[str] = mapped_column(String(128))
-    role: Mapped[str] = mapped_column(String(16))  # clinician | admin
+    role: Mapped[str] = mapped_column(String(16))  # clinician | admin | sysadmin
     password_hash: Mapped[str | None] = mapped_column(String(256))  # None: cannot log in
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -88,7 +88,7 @@ class UserSession(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    idle_expires_at: Mapped[datetime]
+    idle_expires_at: Mapped[datetime] = mapped_column(index=True)
     absolute_expires_at: Mapped[datetime]
 
 
@@ -133,6 +133,8 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # 0: plain SHA-256 (rows from before migration 0013); 1: HMAC with the audit key.
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
 
     def chain_content(self) -> dict[str, Any]:
         """What the hash covers: every field but the hashes, times as UTC ISO strings."""

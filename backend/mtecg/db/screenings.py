@@ -32,7 +32,7 @@ def _select(f: ScreeningFilter) -> Select[Screening, str]:
         query = query.where(Screening.organisation == f.organisation)
     if f.date_from is not None:
         query = query.where(Screening.created_at >= _day_start(f.date_from))
-    if f.date_to is not None:
+    if f.date_to is not None and f.date_to < date.max:  # date.max: no upper bound at all
         query = query.where(Screening.created_at < _day_start(f.date_to + timedelta(days=1)))
     if f.risk_band is not None:
         query = query.where(

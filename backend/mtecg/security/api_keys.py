@@ -36,7 +36,10 @@ def new_api_key() -> NewKey:
 
 
 def parse_api_key(token: str) -> tuple[str, str] | None:
-    """(prefix, secret) of a well-formed token, else None."""
+    """(prefix, secret) of a well-formed token, else None (non-ASCII tokens included: no key
+    this module makes has any, and hashing them would fail)."""
+    if not token.isascii():
+        return None
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != _SCHEME or not parts[1] or not parts[2]:
         return None

@@ -8,6 +8,10 @@ import { AppProvider } from "@/components/AppContext";
 import { AppShell } from "@/components/AppShell";
 import { t } from "@/i18n";
 
+// Rendered per request: Next puts the CSP nonce of each request (src/proxy.ts) on its inline
+// scripts only while rendering, so a page prerendered at build time would be blocked.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = {
   title: `${t("app.name")} — ${t("app.tagline")}`,
   description: t("app.tagline"),

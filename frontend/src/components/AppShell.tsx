@@ -7,6 +7,12 @@ import { t, type MessageKey } from "@/i18n";
 import { logout } from "@/lib/api";
 import { useApp } from "./AppContext";
 
+const ROLE_LABEL = {
+  clinician: "nav.role.clinician",
+  admin: "nav.role.admin",
+  sysadmin: "nav.role.sysadmin",
+} as const;
+
 const NAV: { href: string; key: MessageKey }[] = [
   { href: "/", key: "nav.screening" },
   { href: "/history", key: "nav.history" },
@@ -69,7 +75,7 @@ export function AppShell({ children }: { children: React.ReactNode }) {
               <span>
                 {t("nav.signedInAs", { name: me.user.display_name || me.user.username })}{" "}
                 <span className="muted">
-                  ({t(me.user.role === "admin" ? "nav.role.admin" : "nav.role.clinician")})
+                  ({t(ROLE_LABEL[me.user.role])})
                 </span>
               </span>
               {me.auth_enabled && (

@@ -53,30 +53,30 @@ export function targetUrl(incoming: URL, base: string): string {
   return `${base}${incoming.pathname}${incoming.search}`;
 }
 
-function firstValue(value: string | null): string | null {
-  const first = value?.split(",")[0]?.trim();
-  return first ? first : null;
-}
-
 /**
- * The headers sent to the backend. X-Forwarded-Host/Proto name the origin the browser used
- * (this server, or the TLS proxy in front of it), which the backend's CSRF Origin check
- * compares with the request's Origin.
+ * The headers sent to the backend. X-Forwarded-For/-Proto are set here, never passed on: the
+ * client address and scheme are what this server saw (scripts/forwarded-headers.cjs replaced
+ * whatever the request claimed before Next read it), so the backend, which believes them only
+ * from MTECG_TRUSTED_PROXIES, throttles sign-ins per real client. Host and X-Forwarded-Host
+ * are not sent: the backend checks Origin against its configured public origin instead.
  */
-export function forwardHeaders(incoming: Headers, url: URL, remoteAddress?: string): Headers {
+export function forwardHeaders(incoming: Headers, url: URL): Headers {
   const out = new Headers();
   for (const name of FORWARD_REQUEST) {
     const value = incoming.get(name);
     if (value !== null) out.set(name, value);
   }
-  const host = firstValue(incoming.get("x-forwarded-host")) ?? incoming.get("host") ?? url.host;
-  const proto =
-    firstValue(incoming.get("x-forwarded-proto")) ?? url.protocol.replace(/:$/, "") ?? "http";
-  out.set("x-forwarded-host", host);
+  const client = incoming.get("x-forwarded-for")?.split(",").pop()?.trim();
+  if (client) out.set("x-forwarded-for", client);
+  const proto = incoming.get("x-forwarded-proto") === "https" || url.protocol === "https:" ? "https" : "http";
   out.set("x-forwarded-proto", proto);
-  const chain = [incoming.get("x-forwarded-for"), remoteAddress].filter(Boolean).join(", ");
-  if (chain) out.set("x-forwarded-for", chain);
   return out;
+}
+
+/** A URL as it may be logged: never the query string (it can hold a patient reference). */
+export function loggableUrl(target: string): string {
+  const query = target.indexOf("?");
+  return query < 0 ? target : `${target.slice(0, query)}?…`;
 }
 
 /** The headers sent back to the browser, every Set-Cookie kept as its own header. */
@@ -136,7 +136,8 @@ export async function proxy(request: Request): Promise<Response> {
     } as RequestInit);
   } catch (error) {
     if (request.signal.aborted) return new Response(null, { status: 499 });
-    console.error(`mtecg proxy: ${request.method} ${target} failed:`, error);
+    const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "error";
+    console.error(`mtecg proxy: ${request.method} ${loggableUrl(target)} failed: ${reason}`);
     return problem(503, "not_ready", "the backend service cannot be reached", requestId);
   }
   return new Response(upstream.body, {

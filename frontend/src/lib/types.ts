@@ -20,7 +20,7 @@ export interface User {
   id: string;
   username: string;
   display_name?: string | null;
-  role: "clinician" | "admin";
+  role: "clinician" | "admin" | "sysadmin";
   organisation?: string | null;
 }
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
+import anyio
 from fastapi import APIRouter, Request, Response
 
 from mtecg.api.deps import (
@@ -42,22 +44,40 @@ def me(principal: Principal, auth_enabled: bool) -> Me:
 
 
 def cookie_secure(request: Request, settings: Settings) -> bool:
-    """Secure when told so, or (auto) when the browser reached us over TLS."""
+    """Secure when told so, or (auto) when the browser reached us over TLS (the scheme a
+    trusted proxy reported, see MTECG_TRUSTED_PROXIES)."""
     if settings.cookie_secure != "auto":
         return settings.cookie_secure == "true"
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return forwarded == "https" or request.url.scheme == "https"
+    return request.url.scheme == "https"
 
 
 @router.post(
     "/login",
     dependencies=Guarded,
-    responses={401: {"description": "invalid_credentials"}, 429: {"description": "throttled"}},
+    responses={
+        401: {"description": "invalid_credentials"},
+        429: {"description": "too_many_attempts"},
+    },
 )
-def login(
+async def login(
     body: LoginIn, request: Request, response: Response, service: ServiceDep, db: DbDep
 ) -> Me:
+    """Async only to wait without holding a thread; the work runs in the thread pool."""
     client = request.client.host if request.client else "unknown"
+    delay = service.throttle.delay_s(body.username)
+    if delay:
+        await asyncio.sleep(delay)
+    return await anyio.to_thread.run_sync(_login, body, request, response, service, db, client)
+
+
+def _login(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    db: DbDep,
+    client: str,
+) -> Me:
     wait = service.throttle.retry_after(body.username, client)
     if wait is not None:
         log.warning("login throttled for a user name from %s", client)
@@ -80,6 +100,7 @@ def login(
         raise ApiError(401, "invalid_credentials", "Wrong user name or password.")
     assert user is not None and user.password_hash is not None
     service.throttle.succeeded(body.username, client)
+    accounts.purge_expired_sessions(db, utcnow())
     if needs_rehash(user.password_hash):
         user.password_hash = rehash(body.password)
     settings = service.settings

@@ -1,9 +1,10 @@
 """Screenings: upload and screen a printout, list, read, export, view images, delete.
 
-An upload is admitted to the bounded queue before its body is read (503 `overloaded` at once
-when full), parsed in a sandbox worker, run through the model worker, and stored: images
-first, then the row and its audit entry in one transaction; the 201 is sent only after that
-commit. A rejected file writes no screening row.
+An upload is refused at once (503 `overloaded`) when the bounded queue is full; its body is
+read in one of a separate set of receiving places (so slow senders hold no model place), then
+it takes its place in the queue, is parsed in a sandbox worker, run through the model worker,
+and stored: images first, then the row and its audit entry in one transaction; the 201 is sent
+only after that commit. A rejected file writes no screening row.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
     openapi_extra=UPLOAD_OPENAPI,
     responses={
         **PROBLEMS,
+        400: {"description": "bad_request (not multipart/form-data, too many parts or fields)"},
+        408: {"description": "request_timeout (the body arrived too slowly)"},
         413: {"description": "file_too_large"},
         415: {"description": "unsupported_type"},
         422: {"description": "rejected file or validation_error"},
@@ -103,11 +106,17 @@ async def create_screening(
         raise ApiError(
             503, "not_ready", service.model_problem, headers={"Retry-After": str(RETRY_AFTER_S)}
         )
-    if not service.admission.try_enter():
+    admission = service.admission
+    if not admission.try_receive():
+        raise overloaded("Too many screenings in progress; try again shortly.")
+    started = time.perf_counter()
+    try:
+        form = await read_upload_form(request, model.manifest, service.limits.max_bytes)
+    finally:
+        admission.received()
+    if not admission.try_enter():
         raise overloaded("Too many screenings in progress; try again shortly.")
     try:
-        started = time.perf_counter()
-        form = await read_upload_form(request, model.manifest, service.limits.max_bytes)
         try:
             async with asyncio.timeout(service.settings.request_deadline_s):
                 pre = await anyio.to_thread.run_sync(
@@ -259,7 +268,7 @@ def _filter(
 ) -> repo.ScreeningFilter:
     ref = patient_ref.strip() if patient_ref else None
     return repo.ScreeningFilter(
-        organisation=None if principal.is_admin else principal.organisation,
+        organisation=None if principal.is_sysadmin else principal.organisation,
         date_from=date_from,
         date_to=date_to,
         risk_band=risk_band,
@@ -341,7 +350,7 @@ def _visible(
     found = repo.one(db, screening_id)
     if found is None:
         raise ApiError(404, "not_found", "No such screening.")
-    if not principal.is_admin and found[0].organisation != principal.organisation:
+    if not principal.is_sysadmin and found[0].organisation != principal.organisation:
         raise deny(
             db,
             request,

@@ -1,0 +1,41 @@
+"""Fixtures for the attack reproductions: the API suites' app (in-process) and the reliability
+suites' real server, with a tiny real model package and a real synthetic printout."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests_paths import REPO
+
+for suite in ("api", "db", "ingest", "reliability"):
+    if str(REPO / "tests" / suite) not in sys.path:
+        sys.path.insert(0, str(REPO / "tests" / suite))
+
+from api_client import Running, started  # noqa: E402
+from service_fixtures import database, migrated, tiny_package  # noqa: E402
+
+from mtecg.synth.dataset import make_record  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_package(tmp_path_factory.mktemp("security-package") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def ecg_pdf() -> bytes:
+    return make_record(3, "siriraj-grid", "pdf").data
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, package: Path) -> Iterator[Running]:
+    """One in-process app on SQLite for a module's attacks."""
+    folder = tmp_path_factory.mktemp("security-app")
+    with (
+        database("sqlite", folder) as url,
+        started(migrated(url), folder / "data", package) as running,
+    ):
+        yield running
