@@ -19,10 +19,12 @@ import pytest
 from api_client import Running, bearer
 from attack_inputs import ASSESSMENT
 
+from mtecg.api.csv_export import BOM, HEADERS
 from mtecg.db.models import Screening
 
 ROLES = ("anonymous", "clinician", "admin", "sysadmin")
 HOME, OTHER = "hospital-a", "hospital-b"
+ID_HEADER = HEADERS[0]  # the screening id column of the CSV export
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ def world(app: Running, ecg_pdf: bytes) -> dict[str, Any]:
         "sysadmin": app.user("m-sys", "sysadmin", "operations"),
     }
     writer_b = app.user("m-clin-b", "clinician", OTHER)
+    # Accounts whose passwords the reset calls replace (one per organisation).
+    app.user("m-reset-a", "clinician", HOME)
+    app.user("m-reset-b", "clinician", OTHER)
     home = app.upload(keys["clinician"], ecg_pdf)
     other = app.upload(writer_b, ecg_pdf)
     assert home.status_code == other.status_code == 201, (home.text, other.text)
@@ -112,7 +117,8 @@ def _listing(path: str) -> Call:
         if case.role == "anonymous":
             return response.status_code, {401}
         if path.endswith(".csv"):
-            ids = {row["id"] for row in csv.DictReader(io.StringIO(response.text))}
+            rows = csv.reader(io.StringIO(response.text.lstrip(BOM)))
+            ids = {row[HEADERS.index(ID_HEADER)] for row in list(rows)[1:]}
         else:
             ids = {item["id"] for item in response.json()["items"]}
         visible = {world["home"], world["other"]} if case.role == "sysadmin" else {world["home"]}
@@ -122,15 +128,55 @@ def _listing(path: str) -> Call:
     return call
 
 
-def _read(suffix: str) -> Call:
+def _read(suffix: str, allowed: frozenset[int] = frozenset({200})) -> Call:
+    """A read of one screening; `allowed` the statuses of a permitted read (the attribution
+    may still be 202 pending)."""
+
     def call(app: Running, world: dict[str, Any], case: Case) -> tuple[int, set[int]]:
         path = f"/api/v1/screenings/{world[case.target]}{suffix}"
         response = app.client.get(path, headers=headers_for(world, case.role))
         if case.role == "anonymous":
             return response.status_code, {401}
-        return response.status_code, {200} if may_read(case) else {403}
+        return response.status_code, set(allowed) if may_read(case) else {403}
 
     return call
+
+
+def _signals(app: Running, world: dict[str, Any], case: Case) -> tuple[int, set[int]]:
+    # Not multipart, like _create: every signed-in role gets past authentication to the 400.
+    response = app.client.post("/api/v1/signals", headers=headers_for(world, case.role))
+    return response.status_code, {401} if case.role == "anonymous" else {400}
+
+
+def _password(app: Running, world: dict[str, Any], case: Case) -> tuple[int, set[int]]:
+    # A wrong current password: signed-in users reach the check (403), nobody's is changed.
+    body = {"current_password": "not the password", "new_password": "a long new passphrase"}
+    response = app.client.post(
+        "/api/v1/auth/password", json=body, headers=headers_for(world, case.role)
+    )
+    return response.status_code, {401} if case.role == "anonymous" else {403}
+
+
+def _users(app: Running, world: dict[str, Any], case: Case) -> tuple[int, set[int]]:
+    response = app.client.get("/api/v1/users", headers=headers_for(world, case.role))
+    if case.role in ("anonymous", "clinician"):
+        return response.status_code, {401} if case.role == "anonymous" else {403}
+    names = {user["username"] for user in response.json()}
+    assert "m-reset-a" in names
+    assert ("m-reset-b" in names) == (case.role == "sysadmin")
+    assert ("m-sys" in names) == (case.role == "sysadmin")
+    return response.status_code, {200}
+
+
+def _reset(app: Running, world: dict[str, Any], case: Case) -> tuple[int, set[int]]:
+    victim = "m-reset-a" if case.target == "home" else "m-reset-b"
+    response = app.client.post(
+        f"/api/v1/users/{victim}/password-reset", headers=headers_for(world, case.role)
+    )
+    if case.role in ("anonymous", "clinician"):
+        return response.status_code, {401} if case.role == "anonymous" else {403}
+    allowed = case.role == "sysadmin" or case.target == "home"
+    return response.status_code, {200} if allowed else {404}
 
 
 def _delete(app: Running, world: dict[str, Any], case: Case) -> tuple[int, set[int]]:
@@ -165,6 +211,15 @@ EXPECTATIONS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/screenings/{screening_id}"): _read(""),
     ("GET", "/api/v1/screenings/{screening_id}/images/{name}.png"): _read("/images/scar.png"),
     ("DELETE", "/api/v1/screenings/{screening_id}"): _delete,
+    ("GET", "/api/v1/screenings/{screening_id}/attribution"): _read(
+        "/attribution", frozenset({200, 202})
+    ),
+    ("GET", "/api/v1/screenings/{screening_id}/fhir"): _read("/fhir"),
+    ("GET", "/api/v1/screenings/{screening_id}/report.pdf"): _read("/report.pdf"),
+    ("POST", "/api/v1/signals"): _signals,
+    ("POST", "/api/v1/auth/password"): _password,
+    ("GET", "/api/v1/users"): _users,
+    ("POST", "/api/v1/users/{username}/password-reset"): _reset,
 }
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Band = Literal["low", "moderate", "high"]
+Role = Literal["clinician", "admin", "sysadmin"]
 SCREENING_AID = (
     "A screening aid, not a diagnosis: interpret it together with the whole clinical picture."
 )
@@ -25,7 +26,7 @@ class UserOut(BaseModel):
     id: uuid.UUID
     username: str
     display_name: str
-    role: Literal["clinician", "admin", "sysadmin"]
+    role: Role
     organisation: str
 
 
@@ -49,7 +50,7 @@ class PasswordChangeIn(Strict):
 class AccountOut(BaseModel):
     username: str
     display_name: str
-    role: Literal["clinician", "admin"]
+    role: Role
     organisation: str
     disabled: bool
     must_change_password: bool

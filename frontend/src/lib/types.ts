@@ -34,7 +34,7 @@ export interface Me {
 export interface Account {
   username: string;
   display_name: string;
-  role: "clinician" | "admin";
+  role: User["role"];
   organisation: string;
   disabled: boolean;
   must_change_password: boolean;

@@ -2,6 +2,10 @@
 
 A reset makes a one-time password, shown once in the answer (never logged) and to be replaced
 at the user's next sign-in. Creating users stays on the command line (`mtecg users create`).
+Admin rights are per organisation: an `admin` sees and resets only its own organisation's
+accounts (and never a `sysadmin`'s, which would hand it every organisation); a `sysadmin`
+manages all. Another organisation's account answers 404, as if it did not exist, so names
+cannot be probed.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from typing import Any, Final
 
 from fastapi import APIRouter, Request
 
-from mtecg.api.deps import AdminDep, DbDep, Guarded, record
+from mtecg.api.deps import AdminDep, DbDep, Guarded, Principal, record
 from mtecg.api.errors import ApiError
 from mtecg.api.schemas import AccountOut, PasswordResetOut
 from mtecg.db import accounts
+from mtecg.db.models import User
 
 router = APIRouter(prefix="/users", tags=["users"])
 _ADMIN_ONLY: Final[dict[int | str, dict[str, Any]]] = {
@@ -35,7 +40,8 @@ def list_users(request: Request, admin: AdminDep, db: DbDep) -> list[AccountOut]
             must_change_password=u.must_change_password,
         )
         for u in accounts.list_users(db)
-        if u.password_hash is not None  # the built-in local user has no password to reset
+        # the built-in local user has no password to reset
+        if u.password_hash is not None and _manages(admin, u)
     ]
     record(db, request, "user.list", "success", admin.username)
     db.commit()
@@ -49,10 +55,17 @@ def list_users(request: Request, admin: AdminDep, db: DbDep) -> list[AccountOut]
 )
 def reset_password(username: str, request: Request, admin: AdminDep, db: DbDep) -> PasswordResetOut:
     user = accounts.find_user(db, username)
-    if user is None or user.password_hash is None:
+    if user is None or user.password_hash is None or not _manages(admin, user):
         raise ApiError(404, "not_found", "No such user.")
     password = secrets.token_urlsafe(18)
     accounts.set_password(db, username, password, one_time=True)
     record(db, request, "user.password_reset", "success", admin.username, str(user.id))
     db.commit()
     return PasswordResetOut(username=username, one_time_password=password)
+
+
+def _manages(admin: Principal, user: User) -> bool:
+    """Whether `admin` may see and reset `user`'s account (see the module's docstring)."""
+    if admin.is_sysadmin:
+        return True
+    return user.organisation == admin.organisation and user.role != "sysadmin"
