@@ -5,7 +5,7 @@ Run: `.venv/bin/python benchmarks/baseline.py PDF [--model DIR] [--runs N]` (nee
 
 Why a reimplementation: the published app's figures come from a different machine, so the only
 fair comparison is its algorithm measured here, in the same run, on the same files. The steps
-follow DOMAIN.md §2 literally, the way the demo app does them:
+follow docs/domain.md §2 literally, the way the demo app does them:
 1. the whole of page 1 rendered at 300 dpi by poppler in a subprocess (`pdftoppm -r 300 -png`,
    through a temporary folder, as pdf2image does) and decoded back;
 2. the grid colours painted white over the WHOLE page with per-colour NumPy masks;
@@ -38,7 +38,7 @@ from mtecg.timing import Stopwatch
 
 RGBImage = npt.NDArray[np.uint8]
 
-# DOMAIN.md §2, "new format": the ECG area on the 300-dpi page, panel offsets inside it.
+# docs/domain.md §2, "new format": the ECG area on the 300-dpi page, panel offsets inside it.
 CROP: Final = (82, 950, 3000, 2000)
 COLUMN_X: Final = (0, 740, 1478, 2217)
 ROW_Y: Final = (0, 350, 700)

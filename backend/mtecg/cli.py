@@ -510,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     evl = sub.add_parser(
         "evaluate",
         help="AUC (95 % bootstrap CI), sensitivity, specificity, F1 and ROC of a model",
-        description="Evaluates a model package on a labelled manifest (DOMAIN.md section 6).",
+        description="Evaluates a model package on a labelled manifest (docs/domain.md §6).",
     )
     evl.add_argument("--manifest", type=Path, required=True, help="CSV: file, scar, lvef, ...")
     evl.add_argument("--model", type=Path, required=True, help="model package folder")

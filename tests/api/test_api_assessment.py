@@ -1,4 +1,4 @@
-"""The questionnaire assessment: DOMAIN.md section 5 formulas and the Buddhist-era age."""
+"""The questionnaire assessment: docs/domain.md §5 formulas and the Buddhist-era age."""
 
 from __future__ import annotations
 

@@ -50,7 +50,8 @@ CI_PROFILE = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# The published model's input (DOMAIN.md §2): 384 x 384, ImageNet normalisation, 6 x 2 canonical.
+# The published model's input (docs/domain.md §2): 384 x 384, ImageNet normalisation, 6 x 2
+# canonical.
 SPEC = InputSpec(384, 384, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2")
 SEED_FILES = sorted(path for folder in ("pdf", "images") for path in (SAMPLES / folder).glob("*"))
 SEEDS = [path.read_bytes() for path in SEED_FILES]

@@ -1,6 +1,6 @@
 """The Siriraj profiles reproduce the published preprocessing pixel for pixel.
 
-The reference below is written straight from DOMAIN.md §2, the plain way (whole page, int16
+The reference below is written straight from docs/domain.md §2, the plain way (whole page, int16
 differences, explicit lead order), and deliberately shares no code with the implementation.
 """
 

@@ -1,4 +1,4 @@
-"""Evaluating a model package on a labelled manifest (DOMAIN.md §6 figures, ROC plot)."""
+"""Evaluating a model package on a labelled manifest (docs/domain.md §6 figures, ROC plot)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Evaluation metrics as the study reports them (DOMAIN.md §6).
+"""Evaluation metrics as the study reports them (docs/domain.md §6).
 
 AUC with a 95 % bootstrap confidence interval (1,000 resamples), the operating-point figures
 (accuracy, sensitivity, specificity, F1, confusion matrix) at the model's threshold, and the
