@@ -245,7 +245,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     thresholds = {task: spec.threshold for task, spec in manifest.tasks.items()}
     roc = args.roc or args.manifest.parent / "roc.png"
     data = f"{args.data or args.manifest} ({len(kept)} printouts)"
-    result = report(scored, thresholds, data, args.prevalence, roc)
+    calibration = args.calibration or args.manifest.parent / "calibration.png"
+    result = report(scored, thresholds, data, args.prevalence, roc, calibration_path=calibration)
     if args.record:
         from dataclasses import replace
 
@@ -516,6 +517,11 @@ def build_parser() -> argparse.ArgumentParser:
     evl.add_argument("--model", type=Path, required=True, help="model package folder")
     evl.add_argument("--prevalence", type=float, help="also resample to this prevalence")
     evl.add_argument("--roc", type=Path, help="ROC plot PNG (default: roc.png by the manifest)")
+    evl.add_argument(
+        "--calibration",
+        type=Path,
+        help="reliability diagram PNG (default: calibration.png by the manifest)",
+    )
     evl.add_argument("--data", help="how to describe the data in the report and model card")
     evl.add_argument(
         "--record", action="store_true", help="add these metrics to the package's model.json"

@@ -41,7 +41,7 @@ from mtecg.training.dataset import CanonicalDataset, Item
 from mtecg.training.evaluate import Scored, report, report_metrics, score
 from mtecg.training.loop import LoopConfig, fit, seed_everything
 from mtecg.training.manifest import CLINICAL_COLUMNS, Example, read_manifest
-from mtecg.training.metrics import roc_curve
+from mtecg.training.metrics import youden_threshold
 
 _GEOMETRY = {
     "auto": "canonical-6x2",
@@ -79,16 +79,6 @@ def _class_weights(labels: list[int], mode: str) -> tuple[float, float]:
     negatives = max(1, len(labels) - positives)
     n = len(labels)
     return (n / (2 * negatives), n / (2 * positives))
-
-
-def _youden_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    """The probability cut-off maximising sensitivity + specificity - 1 on these data."""
-    if labels.min() == labels.max():
-        return 0.5
-    fpr, tpr = roc_curve(labels, scores)
-    thresholds = np.concatenate(([np.inf], np.sort(np.unique(scores))[::-1]))
-    best = int(np.argmax(tpr - fpr))
-    return float(np.clip(thresholds[best], 0.0, 1.0))
 
 
 def _clinical_records(items: Sequence[Item]) -> list[dict[str, float]] | None:
@@ -187,7 +177,7 @@ def train(
     val_scored = _scored(predictor, splits.val)
     tasks = {
         task: TaskSpec(
-            threshold=round(_youden_threshold(val_scored.labels[task], val_scored.scores[task]), 4),
+            threshold=round(youden_threshold(val_scored.labels[task], val_scored.scores[task]), 4),
             reference_marker=round(float(val_scored.scores[task].mean()), 4),
         )
         for task in HEADS
