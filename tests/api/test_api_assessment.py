@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from api_client import Running
+from support.api_client import Running
 
 ANSWERS = {
     "sex": "female",

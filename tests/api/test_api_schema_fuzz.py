@@ -8,8 +8,8 @@ each gets a Hypothesis run of its own, time-boxed by the example count.
 from __future__ import annotations
 
 import schemathesis
-from api_client import Running, bearer
 from hypothesis import HealthCheck, given, settings
+from support.api_client import Running, bearer
 
 EXAMPLES_PER_OPERATION = 5
 

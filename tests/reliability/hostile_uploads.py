@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import hostile
 import numpy as np
 import pymupdf
 from PIL import Image
+from support import hostile
 
 from mtecg.errors import RejectCode
 

@@ -32,7 +32,7 @@ from reliability_harness import (
     stored,
     upload,
 )
-from service_fixtures import BACKENDS, database
+from support.services import BACKENDS, database
 
 from mtecg.api.storage import IMAGE_NAMES
 
