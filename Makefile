@@ -54,8 +54,14 @@ lint: install-python
 typecheck: install-python
 	$(BIN)/mypy --config-file backend/pyproject.toml backend/mtecg
 
+# pytest in two runs: the independent suites spread over two worker processes (pytest-xdist,
+# whole files per worker so that module fixtures are built once), then tests/reliability on its
+# own: it drives real servers into overload and SIGKILLs them, and its timing checks must not
+# share the two cores with other suites.
+PYTEST_WORKERS ?= 2
 pytest: install-python
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/reliability
+	$(BIN)/pytest -p no:xdist tests/reliability
 
 frontend-lint: install-frontend
 	cd $(FRONTEND) && npm run --silent lint
