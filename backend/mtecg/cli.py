@@ -248,13 +248,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     calibration = args.calibration or args.manifest.parent / "calibration.png"
     result = report(scored, thresholds, data, args.prevalence, roc, calibration_path=calibration)
     if args.record:
-        from dataclasses import replace
-
         from mtecg.model.package import write_package
         from mtecg.training.evaluate import report_metrics
 
         kept_metrics = tuple(m for m in manifest.metrics if m.data != data)
-        updated = replace(manifest, metrics=kept_metrics + report_metrics(result))
+        updated = manifest.replace(metrics=kept_metrics + report_metrics(result))
         write_package(args.model, package.network, updated, overwrite=True)
     refused = len(examples) - len(kept)
     _emit({"status": "ok", "model": manifest.id, "refused": refused, **result}, args.json)

@@ -52,7 +52,13 @@ CI_PROFILE = settings(
 )
 # The published model's input (docs/domain.md §2): 384 x 384, ImageNet normalisation, 6 x 2
 # canonical.
-SPEC = InputSpec(384, 384, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2")
+SPEC = InputSpec(
+    size=(384, 384),
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    interpolation="linear",
+    geometry="canonical-6x2",
+)
 SEED_FILES = sorted(path for folder in ("pdf", "images") for path in (SAMPLES / folder).glob("*"))
 SEEDS = [path.read_bytes() for path in SEED_FILES]
 # Codes that depend on the machine's load rather than the bytes.

@@ -103,7 +103,7 @@ def report(
 def report_metrics(entry: dict[str, Any]) -> tuple[Metric, ...]:
     """The model.json metrics of one report: AUC with its CI, sensitivity, specificity."""
     return tuple(
-        Metric(task, name, float(value), entry["data"])
+        Metric(task=task, name=name, value=float(value), data=entry["data"])
         for task, figures in entry["tasks"].items()
         for name, value in (
             ("auc", figures["auc"]["value"]),

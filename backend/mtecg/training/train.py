@@ -123,12 +123,11 @@ def train(
         clinical=ClinicalSpec(5, "lstm", 512, 1, 5, 1) if clinical else None,
     )
     input_spec = InputSpec(
-        config.image_size,
-        config.image_size,
-        IMAGENET_MEAN,
-        IMAGENET_STD,
-        "area",
-        _GEOMETRY[config.profile],
+        size=(config.image_size, config.image_size),
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        interpolation="area",
+        geometry=_GEOMETRY[config.profile],
     )
     seed_everything(config.seed)
     network = build_network(spec)
@@ -164,12 +163,14 @@ def train(
         version=config.version,
         architecture=spec,
         input=input_spec,
-        tasks={task: TaskSpec(0.5, None) for task in HEADS},
+        tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in HEADS},
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=config.intended_use,
         training_data=config.training_data,
         synthetic=config.synthetic,
-        clinical_inputs=ClinicalInputs(PUBLISHED_CATEGORICAL, PUBLISHED_NUMERICAL)
+        clinical_inputs=ClinicalInputs(
+            categorical=PUBLISHED_CATEGORICAL, numerical=PUBLISHED_NUMERICAL
+        )
         if clinical
         else None,
     )
@@ -209,6 +210,6 @@ def train(
         "history": result.history,
         "config": asdict(config),
     }
-    final = replace(draft, tasks=tasks, metrics=metrics, extra={"training": summary})
+    final = draft.replace(tasks=tasks, metrics=metrics, training=summary)
     path = write_package(out, network, final, overwrite=overwrite)
     return {"package": str(path), **summary, "reports": reports}
