@@ -252,7 +252,9 @@ class ModelManifest(_Section):
 
     def replace(self, **changes: Any) -> ModelManifest:
         """A copy with some fields changed, validated again (unlike `model_copy`)."""
-        return ModelManifest.model_validate({**self.__dict__, **(self.model_extra or {}), **changes})
+        return ModelManifest.model_validate(
+            {**self.__dict__, **(self.model_extra or {}), **changes}
+        )
 
     def to_json(self) -> dict[str, Any]:
         """model.json as a JSON-able dict (the inverse of `manifest_from_json`); the optional

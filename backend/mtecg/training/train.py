@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +208,7 @@ def train(
         },
         "best_epoch": result.best_epoch,
         "history": result.history,
-        "config": asdict(config),
+        "config": config.model_dump(mode="json"),
     }
     final = draft.replace(tasks=tasks, metrics=metrics, training=summary)
     path = write_package(out, network, final, overwrite=overwrite)
