@@ -25,9 +25,9 @@ import numpy as np
 import torch
 
 from mtecg.model.architecture import NetworkSpec
-from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
+from mtecg.model.input_transform import imagenet_input
 from mtecg.model.legacy_import import INTENDED_USE, PUBLISHED_RISK_BANDS
-from mtecg.model.manifest import InputSpec, ModelManifest, TaskSpec
+from mtecg.model.manifest import ModelManifest, TaskSpec
 from mtecg.model.network import build_network
 from mtecg.model.package import load_package, write_package
 from mtecg.model.predictor import Predictor
@@ -44,13 +44,7 @@ def published_package(folder: Path, backbone: str = "resnet34d", size: int = 384
         id=f"published-architecture-{backbone}-{size}-random",
         version="0",
         architecture=spec,
-        input=InputSpec(
-            size=(size, size),
-            mean=IMAGENET_MEAN,
-            std=IMAGENET_STD,
-            interpolation="linear",
-            geometry="canonical-6x2",
-        ),
+        input=imagenet_input(size, "linear"),
         tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in ("scar", "lvef")},
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=INTENDED_USE,

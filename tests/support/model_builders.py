@@ -8,10 +8,9 @@ from pathlib import Path
 import torch
 
 from mtecg.model.architecture import ClinicalSpec, NetworkSpec
-from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
+from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD, imagenet_input
 from mtecg.model.manifest import (
     ClinicalInputs,
-    InputSpec,
     Metric,
     ModelManifest,
     RiskBand,
@@ -52,13 +51,7 @@ def manifest(spec: NetworkSpec, size: int = 64, synthetic: bool = True) -> Model
         id="test-model",
         version="0.0.1",
         architecture=spec,
-        input=InputSpec(
-            size=(size, size),
-            mean=IMAGENET_MEAN,
-            std=IMAGENET_STD,
-            interpolation="area",
-            geometry="canonical-6x2",
-        ),
+        input=imagenet_input(size, "area"),
         tasks={
             "scar": TaskSpec(threshold=0.4, reference_marker=0.2),
             "lvef": TaskSpec(threshold=0.6, reference_marker=None),

@@ -19,7 +19,7 @@ import numpy as np
 from torch.utils.data import DataLoader
 
 from mtecg.model.architecture import ClinicalSpec, NetworkSpec
-from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD, to_tensor
+from mtecg.model.input_transform import imagenet_input, to_tensor
 from mtecg.model.legacy_import import (
     PUBLISHED_CATEGORICAL,
     PUBLISHED_NUMERICAL,
@@ -28,7 +28,6 @@ from mtecg.model.legacy_import import (
 from mtecg.model.manifest import (
     HEADS,
     ClinicalInputs,
-    InputSpec,
     ModelManifest,
     TaskSpec,
 )
@@ -122,13 +121,7 @@ def train(
         bias_head=True,
         clinical=ClinicalSpec(5, "lstm", 512, 1, 5, 1) if clinical else None,
     )
-    input_spec = InputSpec(
-        size=(config.image_size, config.image_size),
-        mean=IMAGENET_MEAN,
-        std=IMAGENET_STD,
-        interpolation="area",
-        geometry=_GEOMETRY[config.profile],
-    )
+    input_spec = imagenet_input(config.image_size, "area", _GEOMETRY[config.profile])
     seed_everything(config.seed)
     network = build_network(spec)
 
