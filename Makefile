@@ -13,7 +13,7 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/d
 export NEXT_TELEMETRY_DISABLED := 1
 
 .PHONY: install install-python install-frontend chromium poppler build run demo test lint typecheck \
-	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean test-long
+	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean test-long model-schema
 DEMO := var/demo
 
 install: install-python install-frontend chromium
@@ -54,8 +54,14 @@ lint: install-python
 typecheck: install-python
 	$(BIN)/mypy --config-file backend/pyproject.toml backend/mtecg
 
+# pytest in two runs: the independent suites spread over two worker processes (pytest-xdist,
+# whole files per worker so that module fixtures are built once), then tests/reliability on its
+# own: it drives real servers into overload and SIGKILLs them, and its timing checks must not
+# share the two cores with other suites.
+PYTEST_WORKERS ?= 2
 pytest: install-python
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/reliability
+	$(BIN)/pytest -p no:xdist tests/reliability
 
 frontend-lint: install-frontend
 	cd $(FRONTEND) && npm run --silent lint
@@ -102,3 +108,7 @@ bench: install-python poppler
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache \
 		$(FRONTEND)/node_modules $(FRONTEND)/.next $(FRONTEND)/test-results
+
+# models/model.schema.json, the JSON schema of model.json, from mtecg/model/manifest.py.
+model-schema: install-python
+	$(BIN)/python -m mtecg.model.schema_file models/model.schema.json

@@ -39,7 +39,7 @@ from mtecg.timing import Stopwatch
 RGBImage = npt.NDArray[np.uint8]
 
 DPI: Final = 300
-# The Siriraj "new format": the ECG area on the 300-dpi page, panel offsets inside it.
+# docs/domain.md §2, "new format": the ECG area on the 300-dpi page, panel offsets inside it.
 CROP: Final = (82, 950, 3000, 2000)
 COLUMN_X: Final = (0, 740, 1478, 2217)
 ROW_Y: Final = (0, 350, 700)

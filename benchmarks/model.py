@@ -28,9 +28,9 @@ import torch
 
 from mtecg.model.architecture import NetworkSpec
 from mtecg.model.attribution import attribute
-from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
+from mtecg.model.input_transform import imagenet_input
 from mtecg.model.legacy_import import INTENDED_USE, PUBLISHED_RISK_BANDS
-from mtecg.model.manifest import InputSpec, ModelManifest, TaskSpec
+from mtecg.model.manifest import ModelManifest, TaskSpec
 from mtecg.model.network import build_network
 from mtecg.model.package import load_package, write_package
 from mtecg.model.predictor import Predictor
@@ -47,8 +47,8 @@ def published_package(folder: Path, backbone: str = "resnet34d", size: int = 384
         id=f"published-architecture-{backbone}-{size}-random",
         version="0",
         architecture=spec,
-        input=InputSpec(size, size, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2"),
-        tasks={"scar": TaskSpec(0.5, None), "lvef": TaskSpec(0.5, None)},
+        input=imagenet_input(size, "linear"),
+        tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in ("scar", "lvef")},
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=INTENDED_USE,
         training_data="none: random weights for benchmarking",

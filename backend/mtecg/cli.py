@@ -285,15 +285,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     thresholds = {task: spec.threshold for task, spec in manifest.tasks.items()}
     roc = args.roc or args.manifest.parent / "roc.png"
     data = f"{args.data or args.manifest} ({len(kept)} printouts)"
-    result = report(scored, thresholds, data, args.prevalence, roc)
+    calibration = args.calibration or args.manifest.parent / "calibration.png"
+    result = report(scored, thresholds, data, args.prevalence, roc, calibration_path=calibration)
     if args.record:
-        from dataclasses import replace
-
         from mtecg.model.package import write_package
         from mtecg.training.evaluate import report_metrics
 
         kept_metrics = tuple(m for m in manifest.metrics if m.data != data)
-        updated = replace(manifest, metrics=kept_metrics + report_metrics(result))
+        updated = manifest.replace(metrics=kept_metrics + report_metrics(result))
         write_package(args.model, package.network, updated, overwrite=True)
     refused = len(examples) - len(kept)
     _emit({"status": "ok", "model": manifest.id, "refused": refused, **result}, args.json)
@@ -636,12 +635,17 @@ def build_parser() -> argparse.ArgumentParser:
     evl = sub.add_parser(
         "evaluate",
         help="AUC (95 %% bootstrap CI), sensitivity, specificity, F1 and ROC of a model",
-        description="Evaluates a model package on a labelled manifest (DOMAIN.md section 6).",
+        description="Evaluates a model package on a labelled manifest (docs/domain.md §6).",
     )
     evl.add_argument("--manifest", type=Path, required=True, help="CSV: file, scar, lvef, ...")
     evl.add_argument("--model", type=Path, required=True, help="model package folder")
     evl.add_argument("--prevalence", type=float, help="also resample to this prevalence")
     evl.add_argument("--roc", type=Path, help="ROC plot PNG (default: roc.png by the manifest)")
+    evl.add_argument(
+        "--calibration",
+        type=Path,
+        help="reliability diagram PNG (default: calibration.png by the manifest)",
+    )
     evl.add_argument("--data", help="how to describe the data in the report and model card")
     evl.add_argument(
         "--record", action="store_true", help="add these metrics to the package's model.json"

@@ -102,7 +102,8 @@ class Settings(BaseSettings):
         return value
 
     def resolve_secret_key(self) -> bytes:
-        """The HMAC key for patient references and session tokens.
+        """The HMAC key for patient references (session tokens need none: they are random and
+        stored as their plain SHA-256 digest, see db/accounts.py).
 
         Unset in local use, a random key is made once and kept in KEY_DIR (mode 0600, folder
         0700) so that hashes stay comparable across restarts; KEY_DIR is not DATA_DIR, so a copy

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_client import Running, started
-from service_fixtures import BACKENDS, database, migrated, tiny_package
+from support.api_client import Running, started
+from support.services import BACKENDS, database, migrated, tiny_package
 
 from mtecg.synth.dataset import make_record
 

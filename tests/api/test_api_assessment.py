@@ -1,11 +1,11 @@
-"""The questionnaire assessment: DOMAIN.md section 5 formulas and the Buddhist-era age."""
+"""The questionnaire assessment: docs/domain.md §5 formulas and the Buddhist-era age."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
 
-from api_client import Running
+from support.api_client import Running
 
 ANSWERS = {
     "sex": "female",

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_client import Running, bearer
 from sqlalchemy import update
+from support.api_client import Running, bearer
 
 from mtecg.api import attributions
 from mtecg.db.models import AuditEvent, Screening

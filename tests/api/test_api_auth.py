@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from api_client import PASSWORD, Running, bearer
 from sqlalchemy import select, update
+from support.api_client import PASSWORD, Running, bearer
 
 from mtecg.db import accounts
 from mtecg.db.models import AuditEvent, UserSession, utcnow

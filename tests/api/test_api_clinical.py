@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_client import Running, started
-from service_fixtures import BACKENDS, database, migrated
+from support.api_client import Running, started
+from support.services import BACKENDS, database, migrated
 
 FIELDS = {
     "female": "true",

@@ -15,8 +15,8 @@ import numpy as np
 import pymupdf
 import pytest
 import waveform_files as wf
-from api_client import Running, bearer
 from sqlalchemy import select
+from support.api_client import Running, bearer
 from tests_paths import REPO
 
 from mtecg.api.report_text import TH

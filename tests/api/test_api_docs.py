@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from api_client import Running
+from support.api_client import Running
 
 
 def test_the_docs_page_loads_its_assets_from_this_service(running: Running) -> None:

@@ -8,8 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from api_client import bearer, started
-from service_fixtures import database, migrated
+from support.api_client import bearer, started
+from support.services import database, migrated
 
 
 def _folder(data_dir: Path, name: str, age_s: float) -> Path:

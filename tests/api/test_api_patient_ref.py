@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_client import bearer, started
-from service_fixtures import BACKENDS, database, migrated
 from sqlalchemy import update
+from support.api_client import bearer, started
+from support.services import BACKENDS, database, migrated
 
 from mtecg.api.csv_export import BOM
 from mtecg.db.models import Screening

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from api_client import Running, bearer, started
-from service_fixtures import PG_ADMIN, database, migrated
+from support.api_client import Running, bearer, started
+from support.services import PG_ADMIN, database, migrated
 
 
 def not_ready(running: Running) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
-from api_client import Running, bearer
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from support.api_client import Running, bearer
 
 EXAMPLES_PER_OPERATION = 5
 

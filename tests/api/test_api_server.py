@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,15 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from support.ports import free_port
 from tests_paths import REPO
 
 SCRIPT = REPO / "scripts" / "backend.sh"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

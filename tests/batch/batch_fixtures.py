@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import io
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from PIL import Image
-from tests_paths import MTECG, REPO
-
-sys.path.insert(0, str(REPO / "tests" / "db"))
-
-from service_fixtures import tiny_package
+from tests_paths import MTECG
 
 from mtecg.batch.schema import SCHEMA
 from mtecg.synth.dataset import make_record
-
-__all__ = ["tiny_package"]
 
 
 def printouts(folder: Path, n: int, first_seed: int = 0) -> list[Path]:

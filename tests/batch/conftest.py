@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from batch_fixtures import tiny_package
+from support.services import tiny_package
 
 
 @pytest.fixture(scope="session")

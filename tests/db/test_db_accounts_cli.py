@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from service_fixtures import BACKENDS, database, migrated
+from support.services import BACKENDS, database, migrated
 from test_db_audit_cli import run  # the one helper that runs `mtecg ... --json`
 
 from mtecg.cli import main

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_fixtures import BACKENDS, database, migrated
 from sqlalchemy import delete, select, update
+from support.services import BACKENDS, database, migrated
 
 from mtecg.cli import main
 from mtecg.db import audit

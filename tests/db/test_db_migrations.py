@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_fixtures import BACKENDS, database, settings, tiny_package
 from sqlalchemy import inspect
+from support.services import BACKENDS, database, settings, tiny_package
 
 from mtecg.api import create_app
 from mtecg.api.service import DatabaseBehindError

@@ -1,12 +1,15 @@
 """Readers for the deployment files, for tests that cannot run Docker.
 
-Small, strict re-implementations of what Docker and Compose do with these files: the Dockerfile
-instruction grammar (continuations, comments, exec/shell forms, ARG defaults in FROM), the
-.dockerignore matching rules, Compose's ${VAR} interpolation and the env-file syntax.
+The Dockerfile grammar (continuations, comments, ENV/ARG forms, ARG defaults in FROM) is
+`dockerfile-parse`'s, the .dockerignore matching `pathspec`'s wildcard rules anchored at the
+context root as Docker anchors them. What is left here is Compose's ${VAR} interpolation and
+the env-file syntax (no maintained Python package reads them the way Compose does) and a few
+small views the tests share.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shlex
@@ -14,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pathspec
 import yaml
+from dockerfile_parse import DockerfileParser
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -33,8 +38,10 @@ DOCKERFILES = {
 @dataclass
 class Instruction:
     keyword: str  # upper case
-    args: str  # the rest of the logical line, continuations joined
+    args: str  # the rest of the logical line, continuations joined (dockerfile-parse's value)
     line: int  # where it starts (1-based)
+    envs: dict[str, str]  # ENV pairs this line declares (raw: $VAR references kept)
+    arg_defaults: dict[str, str | None]  # ARG names this line declares, with their defaults
 
     def exec_form(self) -> list[str] | None:
         """The JSON array of an exec-form CMD/ENTRYPOINT/RUN (after flags), else None."""
@@ -63,26 +70,15 @@ class Stage:
 
     def env(self) -> dict[str, str]:
         """ENV key=value pairs declared in this stage (later ones win)."""
-        values: dict[str, str] = {}
-        for instruction in self.all("ENV"):
-            for token in shlex.split(instruction.args):
-                key, sep, value = token.partition("=")
-                assert sep, f"ENV in the legacy 'KEY value' form at line {instruction.line}"
-                values[key] = value
-        return values
+        return {k: v for i in self.all("ENV") for k, v in i.envs.items()}
 
     def args(self) -> dict[str, str | None]:
-        values: dict[str, str | None] = {}
-        for instruction in self.all("ARG"):
-            key, sep, value = instruction.args.strip().partition("=")
-            values[key] = value.strip('"') if sep else None
-        return values
+        return {k: v for i in self.all("ARG") for k, v in i.arg_defaults.items()}
 
 
 @dataclass
 class Dockerfile:
     path: Path
-    global_args: dict[str, str | None]
     stages: list[Stage]
 
     @property
@@ -93,56 +89,37 @@ class Dockerfile:
         return {s.name for s in self.stages if s.name}
 
 
-def logical_lines(text: str) -> list[tuple[int, str]]:
-    """Joins continuation lines; drops comments and blank lines (also inside continuations)."""
-    result: list[tuple[int, str]] = []
-    buffer: list[str] = []
-    start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if stripped.startswith("#") or (not stripped and not buffer):
-            continue
-        if not buffer:
-            start = number
-        if stripped.endswith("\\"):
-            buffer.append(stripped[:-1].rstrip())
-            continue
-        buffer.append(stripped)
-        result.append((start, " ".join(part for part in buffer if part)))
-        buffer = []
-    assert not buffer, "the file ends inside a continued line"
-    return result
-
-
-def _substitute(text: str, args: dict[str, str | None]) -> str:
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2)
-        found = args.get(name)
-        assert found is not None, f"FROM uses ARG {name} with no default"
-        return found
-
-    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, text)
+def _arg_defaults(value: str) -> dict[str, str | None]:
+    name, sep, default = value.strip().partition("=")
+    return {name: default.strip('"') if sep else None}
 
 
 def parse_dockerfile(path: Path) -> Dockerfile:
-    global_args: dict[str, str | None] = {}
+    """The file's stages and instructions as dockerfile-parse reads them."""
+    parser = DockerfileParser(fileobj=io.BytesIO(path.read_bytes()), env_replace=False)
+    bases = iter(parser.parent_images)  # FROM references with the ARG defaults substituted
     stages: list[Stage] = []
-    for line, content in logical_lines(path.read_text()):
-        keyword, _, args = content.partition(" ")
-        keyword = keyword.upper()
-        instruction = Instruction(keyword, args.strip(), line)
+    for item, context in zip(parser.structure, parser.context_structure, strict=True):
+        keyword, value = item["instruction"], item["value"]
+        if keyword == "COMMENT":
+            continue
         if keyword == "FROM":
-            tokens = [t for t in args.split() if not t.startswith("--")]
-            base = _substitute(tokens[0], global_args)
+            tokens = [t for t in value.split() if not t.startswith("--")]
             name = tokens[2] if len(tokens) >= 3 and tokens[1].upper() == "AS" else None
-            stages.append(Stage(base=base, name=name))
+            stages.append(Stage(base=next(bases), name=name))
         elif not stages:
-            assert keyword == "ARG", f"{path.name}:{line}: only ARG may come before FROM"
-            key, sep, value = args.strip().partition("=")
-            global_args[key] = value.strip('"') if sep else None
+            assert keyword == "ARG", f"{path.name}:{item['startline'] + 1}: only ARG before FROM"
         else:
-            stages[-1].instructions.append(instruction)
-    return Dockerfile(path=path, global_args=global_args, stages=stages)
+            stages[-1].instructions.append(
+                Instruction(
+                    keyword,
+                    value,
+                    item["startline"] + 1,
+                    dict(context.line_envs) if keyword == "ENV" else {},
+                    _arg_defaults(value) if keyword == "ARG" else {},
+                )
+            )
+    return Dockerfile(path=path, stages=stages)
 
 
 @dataclass
@@ -193,58 +170,30 @@ def is_pinned(reference: str) -> bool:
 # .dockerignore
 
 
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    """Docker's pattern syntax (Go filepath.Match plus `**`) as a regular expression."""
-    out = ""
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            i += 2
-            if pattern.startswith("/", i):
-                i += 1
-                out += "(?:.*/)?"
-            else:
-                out += ".*"
-            continue
-        char = pattern[i]
-        if char == "*":
-            out += "[^/]*"
-        elif char == "?":
-            out += "[^/]"
-        elif char in "[]\\":
-            raise AssertionError(f"unsupported .dockerignore syntax in {pattern!r}")
-        else:
-            out += re.escape(char)
-        i += 1
-    return re.compile(out + r"\Z")
+def dockerignore_spec(lines: list[str] | None = None) -> pathspec.PathSpec:
+    """.dockerignore (or the given lines) as a pathspec matcher.
 
-
-def dockerignore_rules(path: Path = DOCKERIGNORE) -> list[tuple[bool, re.Pattern[str]]]:
-    rules = []
-    for raw in path.read_text().splitlines():
+    Docker matches every pattern from the context root (`*.md` means the top level only, unlike
+    .gitignore), a pattern that matches a folder excludes what is inside it, and the last
+    matching line wins (`!` brings paths back). Anchoring each pattern with a leading `/` gives
+    pathspec's wildcard rules exactly that behaviour.
+    """
+    if lines is None:
+        lines = DOCKERIGNORE.read_text().splitlines()
+    patterns = []
+    for raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         negate = line.startswith("!")
-        line = line.lstrip("!").strip().strip("/")
-        line = re.sub(r"/+", "/", line).removeprefix("./")
-        rules.append((negate, _pattern_regex(line)))
-    return rules
+        line = line.lstrip("!").strip().strip("/").removeprefix("./")
+        patterns.append(("!" if negate else "") + "/" + line)
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 
-def is_ignored(relative: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
-    """Whether the path (relative to the context) is left out of the build context.
-
-    Like Docker's pattern matcher: a rule applies when it matches the path or one of its parent
-    folders, and the last rule that applies wins (`!` rules bring paths back).
-    """
-    parts = relative.strip("/").split("/")
-    prefixes = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
-    excluded = False
-    for negate, regex in rules:
-        if any(regex.match(prefix) for prefix in prefixes):
-            excluded = not negate
-    return excluded
+def is_ignored(relative: str, spec: pathspec.PathSpec) -> bool:
+    """Whether the path (relative to the context) is left out of the build context."""
+    return spec.match_file(relative.strip("/"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,9 +10,7 @@ in Dockerfile.backend and docker-compose.yml.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,10 +19,9 @@ from pathlib import Path
 
 import pytest
 from deploy_files import DOCKERFILES, REPO, load_compose, parse_dockerfile, parse_env_file, seconds
+from support.ports import free_port
+from support.services import pg_database
 
-psycopg = pytest.importorskip("psycopg")
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 SCRIPT = REPO / "scripts" / "backend.sh"
 SECRET = "0123456789abcdef" * 4
 
@@ -37,24 +34,8 @@ def compose_backend() -> dict:  # type: ignore[type-arg]
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {error}")
-    name = f"mtecg_deploy_{secrets.token_hex(6)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    with pg_database("mtecg_deploy") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

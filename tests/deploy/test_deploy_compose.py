@@ -1,8 +1,8 @@
 """docker-compose.yml and .env.example, checked without a Docker engine.
 
-The compose file is validated against a strict schema of the Compose format (compose_schema.py)
-after interpolation with the values of .env.example, the way `docker compose up` would see it on
-a fresh install; then the deployment's own rules are checked.
+The compose file is validated against the Compose Specification's published JSON schema (as
+check-jsonschema vendors it) after interpolation with the values of .env.example, the way
+`docker compose up` would see it on a fresh install; then the deployment's own rules are checked.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
-from compose_schema import COMPOSE_SCHEMA
+from check_jsonschema.builtin_schemas import get_builtin_schema
 from deploy_files import (
     COMPOSE_FILE,
     DOCKERFILES,
@@ -86,12 +86,19 @@ def healthcheck_enabled(service: dict[str, Any]) -> bool:
 # The Compose file format
 
 
+# The Compose Specification's own JSON schema (compose-spec/compose-spec, schema/compose-spec.json),
+# as check-jsonschema vendors it: every object is closed (only `x-` extensions), so an unknown or
+# misspelt key is an error.
+COMPOSE_SCHEMA = get_builtin_schema("vendor.compose-spec")
+COMPOSE_VALIDATOR = jsonschema.validators.validator_for(COMPOSE_SCHEMA)
+
+
 def test_schema_is_a_valid_json_schema() -> None:
-    jsonschema.Draft7Validator.check_schema(COMPOSE_SCHEMA)
+    COMPOSE_VALIDATOR.check_schema(COMPOSE_SCHEMA)
 
 
 def test_compose_file_is_valid_against_the_compose_schema(compose: dict[str, Any]) -> None:
-    validator = jsonschema.Draft7Validator(COMPOSE_SCHEMA)
+    validator = COMPOSE_VALIDATOR(COMPOSE_SCHEMA)
     errors = sorted(validator.iter_errors(compose), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors
@@ -100,11 +107,17 @@ def test_compose_file_is_valid_against_the_compose_schema(compose: dict[str, Any
 
 def test_schema_catches_a_broken_compose_file(compose: dict[str, Any]) -> None:
     """The schema check is not vacuous: a misspelt key and a bad condition are errors."""
-    validator = jsonschema.Draft7Validator(COMPOSE_SCHEMA)
+    validator = COMPOSE_VALIDATOR(COMPOSE_SCHEMA)
     broken = json.loads(json.dumps(compose))
     broken["services"]["postgres"]["healthcheck"]["intervall"] = "5s"
     broken["services"]["migrate"]["depends_on"]["postgres"]["condition"] = "service_ready"
-    assert len(list(validator.iter_errors(broken))) == 2
+    found = [(list(e.absolute_path), e.message) for e in validator.iter_errors(broken)]
+    assert any(
+        path == ["services", "postgres", "healthcheck"] and "'intervall'" in message
+        for path, message in found
+    ), found
+    assert any("service_ready" in message for _, message in found), found
+    assert all(path[:2] in (["services", "postgres"], ["services", "migrate"]) for path, _ in found)
 
 
 # --------------------------------------------------------------------------------------------

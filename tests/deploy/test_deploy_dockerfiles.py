@@ -21,7 +21,7 @@ from deploy_files import (
     REPO,
     Dockerfile,
     copies,
-    dockerignore_rules,
+    dockerignore_spec,
     image_tag,
     is_ignored,
     is_pinned,
@@ -132,7 +132,7 @@ def test_healthcheck_port_is_the_exposed_port(dockerfile: Dockerfile) -> None:
 
 
 def test_copy_sources_exist_and_are_in_the_build_context(dockerfile: Dockerfile) -> None:
-    rules = dockerignore_rules()
+    rules = dockerignore_spec()
     stage_names = dockerfile.stage_names()
     checked = 0
     for stage in dockerfile.stages:
@@ -154,7 +154,7 @@ def test_copied_folders_keep_every_source_file(dockerfile: Dockerfile) -> None:
 
     (Untracked files are not looked at: test artefacts appear there while other suites run.)
     """
-    rules = dockerignore_rules()
+    rules = dockerignore_spec()
     for stage in dockerfile.stages:
         for copy in copies(stage):
             folders = [s for s in copy.sources if (REPO / s).is_dir() and "from" not in copy.flags]
@@ -191,7 +191,7 @@ def test_entry_script_is_valid_bash_and_execs_the_server(dockerfile: Dockerfile)
 
 
 def test_ignored_and_secret_files_stay_out_of_the_context() -> None:
-    rules = dockerignore_rules()
+    rules = dockerignore_spec()
     for path in (
         ".env",
         ".git/config",
@@ -212,19 +212,15 @@ def test_ignored_and_secret_files_stay_out_of_the_context() -> None:
 
 
 def test_dockerignore_matcher_follows_docker_rules() -> None:
-    """The matcher used above: parents, `**`, `!` and last-match-wins, as Docker does."""
-    from deploy_files import _pattern_regex
-
-    rules = [
-        (False, _pattern_regex("a")),
-        (False, _pattern_regex("**/b")),
-        (True, _pattern_regex("a/keep")),
-    ]
+    """The matcher used above: root-anchored patterns, parents, `**`, `!` and last-match-wins,
+    as Docker does."""
+    rules = dockerignore_spec(["a", "**/b", "!a/keep", "*.md"])
     assert is_ignored("a/x/y", rules)
     assert is_ignored("c/d/b/e", rules)
     assert not is_ignored("a/keep", rules)
     assert not is_ignored("ab", rules)
     assert not is_ignored("c/bb", rules)
+    assert is_ignored("README.md", rules) and not is_ignored("docs/API.md", rules)
 
 
 def test_no_compose_service_overrides_the_image_user() -> None:
@@ -297,7 +293,7 @@ def test_backend_does_not_bake_models(backend: Dockerfile) -> None:
     for stage in backend.stages:
         for copy in copies(stage):
             assert not any(s.startswith("models") for s in copy.sources)
-    assert is_ignored("models/demo/model.json", dockerignore_rules())
+    assert is_ignored("models/demo/model.json", dockerignore_spec())
     assert backend.final.env()["MTECG_MODEL_DIR"].startswith("/models/")
 
 

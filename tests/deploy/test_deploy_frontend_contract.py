@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -29,14 +28,9 @@ from deploy_files import (
     parse_env_file,
     seconds,
 )
+from support.ports import free_port
 
 STANDALONE = REPO / "frontend" / ".next" / "standalone"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def compose_frontend() -> dict:  # type: ignore[type-arg]

@@ -39,8 +39,7 @@ from tests_paths import SAMPLES
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import sniff
 from mtecg.ingest.sandbox import Sandbox
-from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD, to_tensor
-from mtecg.model.manifest import InputSpec
+from mtecg.model.input_transform import imagenet_input, to_tensor
 from mtecg.preprocess import preprocess
 
 EXAMPLES = int(os.environ.get("MTECG_FUZZ_EXAMPLES", "8"))
@@ -50,8 +49,9 @@ CI_PROFILE = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# The published model's input (DOMAIN.md §2): 384 x 384, ImageNet normalisation, 6 x 2 canonical.
-SPEC = InputSpec(384, 384, IMAGENET_MEAN, IMAGENET_STD, "linear", "canonical-6x2")
+# The published model's input (docs/domain.md §2): 384 x 384, ImageNet normalisation, 6 x 2
+# canonical.
+SPEC = imagenet_input(384, "linear")
 SEED_FILES = sorted(path for folder in ("pdf", "images") for path in (SAMPLES / folder).glob("*"))
 SEEDS = [path.read_bytes() for path in SEED_FILES]
 # Codes that depend on the machine's load rather than the bytes.

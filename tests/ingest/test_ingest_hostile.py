@@ -8,9 +8,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-import hostile
 import pytest
 import sandbox_jobs as jobs
+from support import hostile
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import SandboxLimits, open_document

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import hostile
 import numpy as np
 import pytest
+from support import hostile
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import IngestLimits, PageSource, open_document

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hostile
 import numpy as np
 import pytest
+from support import hostile
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import IngestLimits, PageSource, open_document

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hostile
 import pytest
+from support import hostile
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import open_document, sniff

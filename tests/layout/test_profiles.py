@@ -3,7 +3,7 @@
 A fixed profile must prove the page's geometry first (layout/profile_check.py): every real
 sample (none is from the Siriraj printer) and every other synthetic printer is refused with
 `profile_mismatch`, and synthetic Siriraj printouts are accepted unchanged. The reference below
-is written from the published method (docs/layout.md), the plain way (whole page, int16
+is written from the published method (docs/domain.md §2), the plain way (whole page, int16
 differences, explicit lead order), and deliberately shares no code with the implementation.
 """
 

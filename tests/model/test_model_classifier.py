@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_builders import manifest, network_spec, random_network, write_published
 from PIL import Image
+from support.model_builders import manifest, network_spec, random_network, write_published
 
 from mtecg.errors import Rejection
 from mtecg.model.package import write_package

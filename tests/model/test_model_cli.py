@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_builders import manifest, network_spec, random_network, write_published
 from PIL import Image
+from support.model_builders import manifest, network_spec, random_network, write_published
 from tests_paths import MTECG
 
 from mtecg.cli import main

@@ -1,14 +1,16 @@
-"""Overlay images: canonical size, coloured where the map is hot, readable, reproducible."""
+"""Overlay images as the app stores them (`write_explanation_images`, used by the service and
+`mtecg predict --explain`): canonical size, coloured where the map is hot, lead labels,
+reproducible files."""
 
 from __future__ import annotations
 
-import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, PANEL_H_PX, PANEL_W_PX
-from mtecg.model.overlay import overlay_png, render_overlay
+from mtecg.model.overlay import write_explanation_images
 
 
 def page() -> np.ndarray:
@@ -27,13 +29,26 @@ def hot_map() -> np.ndarray:
     return heat
 
 
-def test_overlay_png_is_canonical_size_and_coloured_only_where_hot() -> None:
-    canonical = page()
-    data = overlay_png(canonical, hot_map())
-    assert data.startswith(b"\x89PNG")
-    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    assert image.shape == (CANONICAL_H_PX, CANONICAL_W_PX, 3)
+def written(folder: Path, heatmaps: dict[str, np.ndarray]) -> dict[str, Path]:
+    return write_explanation_images(folder, page(), heatmaps)
 
+
+def read(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        return np.asarray(image.convert("RGB"))
+
+
+def test_canonical_is_stored_unchanged(tmp_path: Path) -> None:
+    paths = written(tmp_path, {"scar": hot_map()})
+    assert set(paths) == {"canonical", "scar"}
+    np.testing.assert_array_equal(read(paths["canonical"]), page())
+
+
+def test_overlay_is_canonical_size_and_coloured_only_where_hot(tmp_path: Path) -> None:
+    canonical = page()
+    image = read(written(tmp_path, {"scar": hot_map()})["scar"])
+    assert image.shape == (CANONICAL_H_PX, CANONICAL_W_PX, 3)
     hot = (slice(3 * PANEL_H_PX + 60, 4 * PANEL_H_PX - 20), slice(PANEL_W_PX + 80, None))
     assert np.abs(image[hot].astype(int) - canonical[hot]).mean() > 50
     cold = (slice(60, 2 * PANEL_H_PX), slice(120, PANEL_W_PX))
@@ -43,12 +58,17 @@ def test_overlay_png_is_canonical_size_and_coloured_only_where_hot() -> None:
     assert image[trace_y, PANEL_W_PX + 300].max() < 10
 
 
-def test_overlay_labels_every_panel_and_is_deterministic() -> None:
-    canonical = page()
-    heat = np.zeros((384, 384), np.float32)
-    image = np.asarray(render_overlay(canonical, heat))
+def test_overlay_labels_every_panel(tmp_path: Path) -> None:
+    image = read(written(tmp_path, {"lvef": np.zeros((384, 384), np.float32)})["lvef"])
     for row in range(6):
         for col in range(2):
             corner = image[row * PANEL_H_PX : row * PANEL_H_PX + 40, col * PANEL_W_PX :][:, :80]
             assert (corner < 50).any(), f"no label ink in panel row {row} column {col}"
-    assert overlay_png(canonical, hot_map()) == overlay_png(canonical, hot_map())
+
+
+def test_stored_files_are_byte_for_byte_reproducible(tmp_path: Path) -> None:
+    maps = {"scar": hot_map(), "lvef": hot_map()[::-1].copy()}
+    first, second = written(tmp_path / "a", maps), written(tmp_path / "b", maps)
+    for name in ("canonical", "scar", "lvef"):
+        assert first[name].read_bytes() == second[name].read_bytes(), name
+    assert first["scar"].read_bytes() != first["lvef"].read_bytes()

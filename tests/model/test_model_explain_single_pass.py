@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from model_builders import manifest, network_spec, random_network
+from support.model_builders import manifest, network_spec, random_network
 
 from mtecg.model.explain import TASKS, Explainer, to_canonical
 from mtecg.model.package import ModelPackage

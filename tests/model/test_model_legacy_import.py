@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from model_builders import network_spec, random_network, write_published
+from support.model_builders import network_spec, random_network, write_published
 
 from mtecg.model.legacy_import import import_checkpoint, read_published
 from mtecg.model.network import MultiTaskClinicalNet, Network

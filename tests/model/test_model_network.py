@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from model_builders import network_spec
+from support.model_builders import network_spec
 
 from mtecg.model.architecture import ClinicalSpec, NetworkSpec
 from mtecg.model.network import MultiTaskClinicalNet, build_network

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from model_builders import manifest, network_spec, random_network
+from support.model_builders import manifest, network_spec, random_network
 
 from mtecg.model.package import ModelPackageError, load_package, write_package
 

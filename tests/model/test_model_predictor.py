@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_builders import manifest, network_spec, random_network
+from support.model_builders import manifest, network_spec, random_network
 
 from mtecg.model.package import ModelPackage, load_package, write_package
 from mtecg.model.predictor import Predictor

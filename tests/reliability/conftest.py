@@ -1,24 +1,13 @@
-"""Fixtures for the reliability suites: a tiny real model package and a few real printouts.
-
-The helpers of the other service suites live beside their tests (tests/db, tests/ingest);
-they are put on the path here the same way tests/api does it.
-"""
+"""Fixtures for the reliability suites: a tiny real model package and a few real printouts."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from tests_paths import REPO
+from support.services import tiny_package
 
-for suite in ("db", "ingest"):
-    if str(REPO / "tests" / suite) not in sys.path:
-        sys.path.insert(0, str(REPO / "tests" / suite))
-
-from service_fixtures import tiny_package  # noqa: E402
-
-from mtecg.synth.dataset import make_record  # noqa: E402
+from mtecg.synth.dataset import make_record
 
 
 @pytest.fixture(scope="session")

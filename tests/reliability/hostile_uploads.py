@@ -14,11 +14,11 @@ import io
 import zipfile
 from collections.abc import Callable, Iterator
 
-import hostile
 import numpy as np
 import pymupdf
 import waveform_files as wf
 from PIL import Image
+from support import hostile
 
 from mtecg.errors import RejectCode
 

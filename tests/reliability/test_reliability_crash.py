@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from reliability_harness import (
+from support.reliability_harness import (
     Deployment,
     Load,
     Outcome,
@@ -32,7 +32,7 @@ from reliability_harness import (
     stored,
     upload,
 )
-from service_fixtures import BACKENDS, database
+from support.services import BACKENDS, database
 
 from mtecg.api.storage import IMAGE_NAMES
 

@@ -22,8 +22,16 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from reliability_harness import Server, api_key, audit_verify, deployment, migrate, stored, upload
-from service_fixtures import PG_ADMIN, pg_database
+from support.reliability_harness import (
+    Server,
+    api_key,
+    audit_verify,
+    deployment,
+    migrate,
+    stored,
+    upload,
+)
+from support.services import PG_ADMIN, pg_database
 
 #: "Quickly, not hanging": the goal is 2 s; asserted with room for a loaded 2-core machine.
 ANSWER_BOUND_S = 10

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 from hostile_uploads import FILENAMES, hostile_uploads
-from reliability_harness import (
+from support.reliability_harness import (
     Deployment,
     Outcome,
     Server,

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from reliability_harness import Deployment, Outcome, Server, api_key, deployment, migrate, upload
+from support.reliability_harness import (
+    Deployment,
+    Outcome,
+    Server,
+    api_key,
+    deployment,
+    migrate,
+    upload,
+)
 
 CAPACITY = 2
 BURST = 3 * CAPACITY

@@ -3,21 +3,14 @@ suites' real server, with a tiny real model package and a real synthetic printou
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests_paths import REPO
+from support.api_client import Running, started
+from support.services import database, migrated, tiny_package
 
-for suite in ("api", "db", "ingest", "reliability"):
-    if str(REPO / "tests" / suite) not in sys.path:
-        sys.path.insert(0, str(REPO / "tests" / suite))
-
-from api_client import Running, started  # noqa: E402
-from service_fixtures import database, migrated, tiny_package  # noqa: E402
-
-from mtecg.synth.dataset import make_record  # noqa: E402
+from mtecg.synth.dataset import make_record
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from service_fixtures import BACKENDS, database
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from support.services import BACKENDS, database
 
 from mtecg.api.audit_anchor import AuditAnchor
 from mtecg.cli import main

@@ -9,10 +9,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from api_client import PASSWORD, Running, bearer
 from attack_inputs import ASSESSMENT
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from support.api_client import PASSWORD, Running, bearer
 
 from mtecg.db import accounts
 from mtecg.db.models import UserSession, utcnow

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_client import PASSWORD, Running, started
+from support.api_client import PASSWORD, Running, started
 
 SLOW_AFTER = 6
 DELAY_S = 0.4

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from api_client import Running, bearer
 from attack_inputs import ASSESSMENT
+from support.api_client import Running, bearer
 
 from mtecg.api.csv_export import BOM, HEADERS
 from mtecg.db.models import Screening

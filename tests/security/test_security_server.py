@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from reliability_harness import Deployment, Server, api_key, deployment, migrate
+from support.reliability_harness import Deployment, Server, api_key, deployment, migrate
 
 SLOW_CLIENTS = 8  # = the default MTECG_QUEUE_SIZE
 GRACE_S = 12.0

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from mtecg.cli import main
 from mtecg.model.package import load_package
@@ -56,7 +57,7 @@ def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert '"backbone": "resnet18"' in card  # the card carries the config that reproduces it
     assert all({"train_loss", "val_loss"} <= set(h) for h in summary["history"])
 
-    roc = tmp_path / "roc.png"
+    roc, calibration = tmp_path / "roc.png", tmp_path / "calibration.png"
     assert (
         main(
             [
@@ -67,6 +68,8 @@ def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
                 str(out),
                 "--roc",
                 str(roc),
+                "--calibration",
+                str(calibration),
                 "--prevalence",
                 "0.2",
                 "--data",
@@ -90,7 +93,9 @@ def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
             for k in ("true_positive", "false_positive", "true_negative", "false_negative")
         )
         assert total == 16
-    assert roc.stat().st_size > 0
+        assert 0.0 <= figures["brier"] <= 1.0
+    assert (report["roc"], report["calibration"]) == (str(roc), str(calibration))
+    assert Image.open(roc).format == Image.open(calibration).format == "PNG"
 
 
 def test_bad_config_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

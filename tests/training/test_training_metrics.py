@@ -1,11 +1,19 @@
-"""Evaluation metrics against first-principles definitions, on random and crafted data."""
+"""Evaluation metrics: the study's figures as scikit-learn and matplotlib compute and draw them.
+
+The references are the libraries themselves (`sklearn.metrics`, `sklearn.calibration`) applied
+to the same data, plus properties that hold whatever the implementation (a bootstrap interval
+contains its estimate and narrows with more data; AUC does not depend on prevalence).
+"""
 
 from __future__ import annotations
 
-import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+from sklearn import metrics as sk
+from sklearn.calibration import calibration_curve
 
 from mtecg.training.metrics import (
     auc,
@@ -13,47 +21,62 @@ from mtecg.training.metrics import (
     operating_point,
     prevalence_auc,
     roc_curve,
+    youden_threshold,
 )
+from mtecg.training.plots import COLOURS, Calibration, Curve, draw_calibration, draw_roc
 
 
-def pairwise_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """P(score of a random positive > score of a random negative), ties counting half."""
-    pos, neg = scores[labels == 1], scores[labels == 0]
-    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(pos, neg))
-    return wins / (len(pos) * len(neg))
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_auc_equals_the_pairwise_probability(seed: int) -> None:
+def noisy_scores(seed: int, n: int = 80, separation: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, 80)
-    scores = np.round(rng.random(80) + 0.3 * labels, 1)  # rounding makes ties
-    assert auc(labels, scores) == pytest.approx(pairwise_auc(labels, scores))
+    labels = rng.integers(0, 2, n)
+    return labels, np.round(rng.random(n) + separation * labels, 1)  # rounding makes ties
 
 
-def test_auc_extremes_and_one_class() -> None:
-    labels = np.array([0, 0, 1, 1])
-    assert auc(labels, [0.1, 0.2, 0.8, 0.9]) == 1.0
-    assert auc(labels, [0.9, 0.8, 0.2, 0.1]) == 0.0
+@pytest.mark.parametrize("seed", range(3))
+def test_auc_is_sklearns_roc_auc(seed: int) -> None:
+    labels, scores = noisy_scores(seed)
+    assert auc(labels, scores) == sk.roc_auc_score(labels, scores)
+
+
+def test_auc_of_one_class_is_undefined() -> None:
     assert np.isnan(auc([1, 1], [0.2, 0.3]))
 
 
-def test_roc_curve_area_matches_auc() -> None:
-    rng = np.random.default_rng(7)
-    labels = rng.integers(0, 2, 200)
-    scores = rng.random(200) + 0.5 * labels
+def test_roc_curve_is_sklearns_with_every_threshold() -> None:
+    labels, scores = noisy_scores(7, n=200, separation=0.5)
     fpr, tpr = roc_curve(labels, scores)
-    assert (fpr[0], tpr[0]) == (0.0, 0.0) and (fpr[-1], tpr[-1]) == (1.0, 1.0)
-    assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
-    assert np.trapezoid(tpr, fpr) == pytest.approx(auc(labels, scores))
+    ref_fpr, ref_tpr, _ = sk.roc_curve(labels, scores, drop_intermediate=False)
+    np.testing.assert_array_equal(fpr, ref_fpr)
+    np.testing.assert_array_equal(tpr, ref_tpr)
+    assert sk.auc(fpr, tpr) == pytest.approx(sk.roc_auc_score(labels, scores))
+
+
+def test_youden_threshold_maximises_sensitivity_plus_specificity() -> None:
+    labels, scores = noisy_scores(5, n=300, separation=0.4)
+    threshold = youden_threshold(labels, scores)
+    best = operating_point(labels, scores, threshold)
+    for cut in np.unique(scores):
+        other = operating_point(labels, scores, float(cut))
+        assert other.sensitivity + other.specificity <= best.sensitivity + best.specificity
+    assert youden_threshold([1, 1, 1], [0.2, 0.5, 0.9]) == 0.5  # one class: nothing to separate
+
+
+def test_bootstrap_is_a_seeded_resample_of_sklearns_auc() -> None:
+    labels, scores = noisy_scores(2, n=120)
+    rng = np.random.default_rng(9)
+    values = []
+    for _ in range(200):
+        pick = rng.integers(0, len(labels), len(labels))
+        if len(set(labels[pick])) == 2:
+            values.append(sk.roc_auc_score(labels[pick], scores[pick]))
+    interval = bootstrap_auc(labels, scores, resamples=200, seed=9)
+    assert interval.value == sk.roc_auc_score(labels, scores)
+    assert (interval.low, interval.high) == pytest.approx(tuple(np.percentile(values, [2.5, 97.5])))
 
 
 def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data() -> None:
-    rng = np.random.default_rng(3)
-
     def width(n: int) -> float:
-        labels = rng.integers(0, 2, n)
-        scores = rng.random(n) + 0.4 * labels
+        labels, scores = noisy_scores(3, n=n, separation=0.4)
         interval = bootstrap_auc(labels, scores, resamples=300, seed=1)
         assert interval.low <= interval.value <= interval.high
         return interval.high - interval.low
@@ -61,23 +84,22 @@ def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data() -> Non
     assert width(2000) < width(100)
 
 
-def test_bootstrap_is_reproducible_for_a_seed() -> None:
-    labels = np.array([0, 1] * 30)
-    scores = np.linspace(0, 1, 60)
-    assert bootstrap_auc(labels, scores, 200, seed=5) == bootstrap_auc(labels, scores, 200, 5)
+def test_operating_point_matches_sklearns_figures() -> None:
+    labels, scores = noisy_scores(4, n=150)
+    point = operating_point(labels, scores, 0.6)
+    predicted = (scores >= 0.6).astype(int)
+    tn, fp, fn, tp = sk.confusion_matrix(labels, predicted).ravel()
+    assert (point.true_negative, point.false_positive) == (tn, fp)
+    assert (point.false_negative, point.true_positive) == (fn, tp)
+    assert point.accuracy == pytest.approx(sk.accuracy_score(labels, predicted))
+    assert point.sensitivity == pytest.approx(sk.recall_score(labels, predicted))
+    assert point.specificity == pytest.approx(sk.recall_score(labels, predicted, pos_label=0))
+    assert point.f1 == pytest.approx(sk.f1_score(labels, predicted))
 
 
-def test_operating_point_counts() -> None:
-    labels = np.array([1, 1, 1, 0, 0, 0, 0])
-    scores = np.array([0.9, 0.6, 0.2, 0.7, 0.1, 0.3, 0.4])
-    point = operating_point(labels, scores, 0.5)
-    assert (point.true_positive, point.false_negative) == (2, 1)
-    assert (point.false_positive, point.true_negative) == (1, 3)
-    assert point.sensitivity == pytest.approx(2 / 3)
-    assert point.specificity == pytest.approx(3 / 4)
-    assert point.accuracy == pytest.approx(5 / 7)
-    precision = 2 / 3
-    assert point.f1 == pytest.approx(2 * precision * (2 / 3) / (precision + 2 / 3))
+def test_operating_point_leaves_undefined_rates_undefined() -> None:
+    point = operating_point([0, 0, 0], [0.1, 0.7, 0.2], 0.5)
+    assert np.isnan(point.sensitivity) and point.specificity == pytest.approx(2 / 3)
 
 
 def test_prevalence_analysis_keeps_a_prevalence_free_auc() -> None:
@@ -85,7 +107,7 @@ def test_prevalence_analysis_keeps_a_prevalence_free_auc() -> None:
     rng = np.random.default_rng(11)
     labels = (rng.random(600) < 0.4).astype(int)
     scores = rng.normal(size=600) + 1.2 * labels
-    full = auc(labels, scores)
+    full = sk.roc_auc_score(labels, scores)
     resampled = prevalence_auc(labels, scores, prevalence=0.1, repeats=300, seed=2)
     assert resampled.low < full < resampled.high
     assert abs(resampled.value - full) < 0.03
@@ -93,19 +115,35 @@ def test_prevalence_analysis_keeps_a_prevalence_free_auc() -> None:
         prevalence_auc(labels, scores, prevalence=1.0)
 
 
-def test_roc_plot_draws_each_curve(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from PIL import Image
+def pixels_near(path: Path, colour: str) -> int:
+    """How many pixels of the PNG lie within a few levels of `colour` (#rrggbb)."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3).astype(int)
+    return int((np.abs(pixels - rgb).max(axis=1) <= 8).sum())
 
-    from mtecg.training.roc_plot import Curve, draw_roc
 
+def test_roc_plot_draws_each_curve(tmp_path: Path) -> None:
+    labels, _ = noisy_scores(1, n=100)
     rng = np.random.default_rng(1)
-    labels = rng.integers(0, 2, 100)
     curves = [
         Curve("scar AUC 0.80", *roc_curve(labels, rng.random(100) + 0.5 * labels)),
-        Curve("LVEF<50 AUC 0.90", *roc_curve(labels, rng.random(100) + labels)),
+        Curve("LVEF<50 AUC 0.90", *roc_curve(labels, rng.random(100) + 0.8 * labels)),
     ]
     path = tmp_path / "roc.png"
     draw_roc(curves, "held-out synthetic set", path)
-    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3)
-    for colour in ((200, 40, 40), (30, 90, 200)):
-        assert (pixels == colour).all(axis=1).sum() > 200  # each curve is drawn
+    assert Image.open(path).format == "PNG"
+    for colour in COLOURS[:2]:
+        assert pixels_near(path, colour) > 200  # each curve is drawn
+
+
+def test_calibration_plot_draws_sklearns_reliability_curve(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    scores = rng.random(500)
+    labels = (rng.random(500) < scores).astype(int)  # calibrated by construction
+    observed, predicted = calibration_curve(labels, scores, n_bins=10)
+    assert np.abs(observed - predicted).max() < 0.15  # the reference itself: near the diagonal
+    path = tmp_path / "calibration.png"
+    draw_calibration([Calibration("scar", labels, scores)], "synthetic", path)
+    assert Image.open(path).format == "PNG"
+    assert pixels_near(path, COLOURS[0]) > 200
+    assert pixels_near(path, COLOURS[1]) == 0  # one task, one colour

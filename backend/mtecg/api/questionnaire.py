@@ -1,4 +1,4 @@
-"""The published app's questionnaire-only risk models (DOMAIN.md section 5), without the ECG.
+"""The published app's questionnaire-only risk models (docs/domain.md §5), without the ECG.
 
 Four logistic models over yes/no answers, sex, age >= 65 and BMI > 25. Age comes from the Thai
 Buddhist-era birth year (BE = CE + 543). Bands are the published app's: < 30 % low,

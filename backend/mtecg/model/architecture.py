@@ -7,7 +7,7 @@ model endpoint) does not import torch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 VARIANTS: Final = ("multi-task", "multi-task-clinical")
 RNN_TYPES: Final = ("rnn", "lstm", "birnn", "bilstm")
@@ -45,16 +45,3 @@ class NetworkSpec:
             raise ValueError(f"variant {self.variant!r} is not one of {', '.join(VARIANTS)}")
         if (self.variant == "multi-task-clinical") != (self.clinical is not None):
             raise ValueError("the clinical branch is given exactly for variant multi-task-clinical")
-
-
-def spec_to_json(spec: NetworkSpec) -> dict[str, Any]:
-    """The `architecture` object of model.json."""
-    clinical = spec.clinical
-    return {
-        "backbone": spec.backbone,
-        "variant": spec.variant,
-        "in_channels": spec.in_channels,
-        "latent_dim": spec.latent_dim,
-        "bias_head": spec.bias_head,
-        "clinical": None if clinical is None else dict(clinical.__dict__),
-    }

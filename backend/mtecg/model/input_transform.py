@@ -22,6 +22,18 @@ IMAGENET_MEAN: Final = (0.485, 0.456, 0.406)
 IMAGENET_STD: Final = (0.229, 0.224, 0.225)
 
 
+def imagenet_input(side: int, interpolation: str, geometry: str = "canonical-6x2") -> InputSpec:
+    """A square `side` x `side` input with the ImageNet normalisation of the published models,
+    the input every model mtecg trains (and every test or benchmark model) uses."""
+    return InputSpec(
+        size=(side, side),
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        interpolation=interpolation,
+        geometry=geometry,
+    )
+
+
 def to_input(image: np.ndarray, spec: InputSpec) -> npt.NDArray[np.float32]:
     """One RGB uint8 image -> normalised float32 H x W x 3 at the model's input size."""
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:

@@ -36,9 +36,9 @@ LOSS_BUFFERS: Final = ("scar_loss_fn.weight", "lvef_loss_fn.weight")
 # The published library's behaviour, which its folders do not record.
 PUBLISHED_THRESHOLD: Final = 0.5
 PUBLISHED_RISK_BANDS: Final = (
-    RiskBand("low", 0.30),
-    RiskBand("moderate", 0.70),
-    RiskBand("high", None),
+    RiskBand(name="low", upper=0.30),
+    RiskBand(name="moderate", upper=0.70),
+    RiskBand(name="high", upper=None),
 )
 PUBLISHED_CATEGORICAL: Final = ("female", "diabetes", "hypertension", "smoking", "dyslipidaemia")
 PUBLISHED_NUMERICAL: Final = (("age", 100.0),)
@@ -97,8 +97,7 @@ def _input_spec(transform: Any, geometry: str, path: Path) -> InputSpec:
         interpolation = _CV2_INTERPOLATION[int(resize.get("interpolation", 1))]
         mean, std = (tuple(float(v) for v in normalize[k]) for k in ("mean", "std"))
         return InputSpec(
-            height=int(resize["height"]),
-            width=int(resize["width"]),
+            size=(int(resize["height"]), int(resize["width"])),
             mean=(mean[0], mean[1], mean[2]),
             std=(std[0], std[1], std[2]),
             interpolation=interpolation,
@@ -142,7 +141,7 @@ def read_published(
     input_spec = _input_spec(_read_json(source / TRANSFORM_FILE), geometry, source / TRANSFORM_FILE)
     clinical = None
     if spec.clinical is not None:
-        clinical = ClinicalInputs(PUBLISHED_CATEGORICAL, PUBLISHED_NUMERICAL)
+        clinical = ClinicalInputs(categorical=PUBLISHED_CATEGORICAL, numerical=PUBLISHED_NUMERICAL)
         counts = (spec.clinical.num_categorical_features, spec.clinical.num_numerical_features)
         if counts != (len(clinical.categorical), len(clinical.numerical)):
             raise ModelPackageError(f"{source / CONFIG_FILE}: unexpected clinical feature counts")
@@ -151,7 +150,10 @@ def read_published(
         version=version,
         architecture=spec,
         input=input_spec,
-        tasks={name: TaskSpec(PUBLISHED_THRESHOLD, None) for name in ("scar", "lvef")},
+        tasks={
+            name: TaskSpec(threshold=PUBLISHED_THRESHOLD, reference_marker=None)
+            for name in ("scar", "lvef")
+        },
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=INTENDED_USE,
         training_data=(
@@ -160,7 +162,7 @@ def read_published(
         ),
         synthetic=False,
         clinical_inputs=clinical,
-        extra={"imported_from": {"folder": source.name, "format": "published-lightning"}},
+        imported_from={"folder": source.name, "format": "published-lightning"},
     )
     state = _state_dict(source / CHECKPOINT_FILE)
     return ModelPackage(

@@ -1,19 +1,42 @@
-"""`model.json`: what a model package says about itself, read and checked field by field.
+"""`model.json`: what a model package says about itself, as frozen pydantic models.
 
 Every fact about a trained model that the app uses - architecture, input size and
 normalisation, which canonical geometry it was trained on, thresholds, risk bands, reference
 markers, provenance - lives here rather than in code, so a new model is a new folder.
+
+The models below are the one definition of the file: they parse it (`manifest_from_json`),
+write it (`ModelManifest.to_json`) and publish its JSON schema (`manifest_json_schema`, checked
+in as models/model.schema.json). Loading is strict JSON: a boolean where a number belongs, a
+number in a string or an unknown key inside a section is an error naming the field, never a
+silent coercion. Unknown top-level keys (such as `training` or `imported_from`) are kept, so a
+package written by a newer tool still loads and round-trips.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Final, TypeVar
+import json
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX
 from mtecg.layout.profiles import PROFILES
-from mtecg.model.architecture import ClinicalSpec, NetworkSpec, spec_to_json
+from mtecg.model.architecture import NetworkSpec
 
 FORMAT: Final = "mtecg-model-package"
 FORMAT_VERSION: Final = 1
@@ -36,38 +59,56 @@ GEOMETRIES: Final = {
         ("siriraj-plain",), (_PLAIN_CROP[3] - _PLAIN_CROP[1], _PLAIN_CROP[2] - _PLAIN_CROP[0])
     ),
 }
-INTERPOLATIONS: Final = ("area", "linear")
 
-T = TypeVar("T")
+
+def _one_of(names: tuple[str, ...], value: str) -> str:
+    if value not in names:
+        raise ValueError(f"must be one of {', '.join(names)}")
+    return value
+
+
+# Typed `str` for the code (which checks names it takes from users itself); an enum in the
+# published schema.
+GeometryName = Annotated[
+    str,
+    AfterValidator(partial(_one_of, tuple(GEOMETRIES))),
+    WithJsonSchema({"type": "string", "enum": list(GEOMETRIES)}),
+]
+Interpolation = Annotated[
+    str,
+    AfterValidator(partial(_one_of, ("area", "linear"))),
+    WithJsonSchema({"type": "string", "enum": ["area", "linear"]}),
+]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Triple = tuple[float, float, float]
 
 
 class ManifestError(ValueError):
     """model.json is malformed; the message names the offending field."""
 
 
-def _get(data: Mapping[str, Any], key: str, kind: type[T] | tuple[type, ...], where: str) -> T:
-    if not isinstance(data, Mapping) or key not in data:
-        raise ManifestError(f"{where}.{key} is missing")
-    value = data[key]
-    # bool is an int in Python; a flag where a number belongs (or the reverse) is an error.
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        raise ManifestError(f"{where}.{key} must be {kinds[0].__name__}, not a boolean")
-    if not isinstance(value, kinds):
-        raise ManifestError(f"{where}.{key} must be {kinds[0].__name__}, got {value!r}")
-    return value  # type: ignore[return-value]
+class _Section(BaseModel):
+    """A frozen, closed part of model.json: an unknown key inside a section is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-@dataclass(frozen=True)
-class InputSpec:
+class InputSpec(_Section):
     """How a canonical image becomes the network's tensor."""
 
-    height: int
-    width: int
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-    interpolation: str
-    geometry: str
+    size: tuple[PositiveInt, PositiveInt] = Field(description="[height, width] in pixels")
+    mean: Triple
+    std: tuple[PositiveFloat, PositiveFloat, PositiveFloat]
+    interpolation: Interpolation
+    geometry: GeometryName
+
+    @property
+    def height(self) -> int:
+        return self.size[0]
+
+    @property
+    def width(self) -> int:
+        return self.size[1]
 
     @property
     def profiles(self) -> tuple[str, ...]:
@@ -80,32 +121,59 @@ class InputSpec:
         return GEOMETRIES[self.geometry].shape
 
 
-@dataclass(frozen=True)
-class ClinicalInputs:
+def _numerical_pairs(value: Any) -> Any:
+    """model.json's `[{"name", "divisor"}]` as (name, divisor) pairs, the form the code uses."""
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        for item in value:
+            if set(item) != {"name", "divisor"}:
+                raise ValueError("each numerical input is {name, divisor}")
+        return tuple((item["name"], item["divisor"]) for item in value)
+    return value
+
+
+NumericalInputs = Annotated[
+    tuple[tuple[str, PositiveFloat], ...],
+    BeforeValidator(_numerical_pairs),
+    PlainSerializer(lambda pairs: [{"name": n, "divisor": d} for n, d in pairs]),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "divisor": {"type": "number", "exclusiveMinimum": 0},
+                },
+                "required": ["name", "divisor"],
+                "additionalProperties": False,
+            },
+        }
+    ),
+]
+
+
+class ClinicalInputs(_Section):
     """Names of the clinical inputs in network order; numerical ones with their divisor."""
 
     categorical: tuple[str, ...]
-    numerical: tuple[tuple[str, float], ...]
+    numerical: NumericalInputs
 
 
-@dataclass(frozen=True)
-class TaskSpec:
+class TaskSpec(_Section):
     """Per-task operating point and the reference marker shown beside its bar (None: unknown)."""
 
-    threshold: float
-    reference_marker: float | None
+    threshold: Probability
+    reference_marker: Probability | None
 
 
-@dataclass(frozen=True)
-class RiskBand:
+class RiskBand(_Section):
     """A band applies to probabilities below `upper` (None: no upper bound)."""
 
     name: str
-    upper: float | None
+    upper: Probability | None
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(_Section):
     """One measured figure and the data it was measured on."""
 
     task: str
@@ -114,32 +182,63 @@ class Metric:
     data: str
 
 
-@dataclass(frozen=True)
-class WeightsInfo:
+class WeightsInfo(_Section):
     """The weights file and what its bytes must hash to."""
 
     file: str
-    sha256: str
-    size: int
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    size: PositiveInt
 
 
-@dataclass(frozen=True)
-class ModelManifest:
+class ModelManifest(_Section):
     """The parsed model.json."""
 
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    format: Literal["mtecg-model-package"] = FORMAT
+    format_version: Literal[1] = FORMAT_VERSION
     id: str
     version: str
     architecture: NetworkSpec
+    heads: tuple[Literal["scar"], Literal["lvef"]] = Field(
+        default=HEADS, description="the network's output order"
+    )
+    classes: tuple[Literal["negative"], Literal["positive"]] = ("negative", "positive")
     input: InputSpec
-    tasks: dict[str, TaskSpec]
-    risk_bands: tuple[RiskBand, ...]
+    clinical_inputs: ClinicalInputs | None = None
+    tasks: dict[str, TaskSpec] = Field(description="exactly the heads, by name")
+    risk_bands: tuple[RiskBand, ...] = Field(min_length=1)
     intended_use: str
     training_data: str
     synthetic: bool
-    clinical_inputs: ClinicalInputs | None = None
     metrics: tuple[Metric, ...] = ()
     weights: WeightsInfo | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Provenance, written only when known: how `mtecg train` made the model (config, history,
+    # split sizes) or which published checkpoint `mtecg import-checkpoint` converted.
+    training: dict[str, Any] | None = None
+    imported_from: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelManifest:
+        if set(self.tasks) != set(HEADS):
+            raise ValueError(f"tasks must describe exactly {', '.join(HEADS)}")
+        uppers = [band.upper for band in self.risk_bands]
+        bounded = [u for u in uppers[:-1] if u is not None]
+        if uppers[-1] is not None or len(bounded) != len(uppers) - 1 or bounded != sorted(bounded):
+            raise ValueError("risk_bands must rise and end with an open band (upper null)")
+        clinical, inputs = self.architecture.clinical, self.clinical_inputs
+        if clinical is None and inputs is not None:
+            raise ValueError("clinical_inputs is given but the network takes none")
+        if clinical is not None and inputs is None:
+            raise ValueError("clinical_inputs is missing for a clinical network")
+        if (
+            clinical is not None
+            and inputs is not None
+            and (len(inputs.categorical), len(inputs.numerical))
+            != (clinical.num_categorical_features, clinical.num_numerical_features)
+        ):
+            raise ValueError("clinical_inputs do not match the network's feature counts")
+        return self
 
     def risk_band(self, probability: float) -> str:
         """The name of the first band whose upper bound lies above `probability`."""
@@ -149,134 +248,26 @@ class ModelManifest:
         raise ValueError(f"no risk band covers {probability}")
 
     def with_weights(self, weights: WeightsInfo) -> ModelManifest:
-        return replace(self, weights=weights)
+        return self.replace(weights=weights)
+
+    def replace(self, **changes: Any) -> ModelManifest:
+        """A copy with some fields changed, validated again (unlike `model_copy`)."""
+        return ModelManifest.model_validate(
+            {**self.__dict__, **(self.model_extra or {}), **changes}
+        )
 
     def to_json(self) -> dict[str, Any]:
-        clinical = self.clinical_inputs
-        return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "id": self.id,
-            "version": self.version,
-            "architecture": spec_to_json(self.architecture),
-            "heads": list(HEADS),
-            "classes": ["negative", "positive"],
-            "input": {
-                "size": [self.input.height, self.input.width],
-                "mean": list(self.input.mean),
-                "std": list(self.input.std),
-                "interpolation": self.input.interpolation,
-                "geometry": self.input.geometry,
-            },
-            "clinical_inputs": None
-            if clinical is None
-            else {
-                "categorical": list(clinical.categorical),
-                "numerical": [{"name": n, "divisor": d} for n, d in clinical.numerical],
-            },
-            "tasks": {
-                name: {"threshold": t.threshold, "reference_marker": t.reference_marker}
-                for name, t in self.tasks.items()
-            },
-            "risk_bands": [{"name": b.name, "upper": b.upper} for b in self.risk_bands],
-            "intended_use": self.intended_use,
-            "training_data": self.training_data,
-            "synthetic": self.synthetic,
-            "metrics": [m.__dict__ for m in self.metrics],
-            "weights": None if self.weights is None else self.weights.__dict__,
-            **self.extra,
-        }
+        """model.json as a JSON-able dict (the inverse of `manifest_from_json`); the optional
+        provenance sections are left out rather than written as null."""
+        absent = {name for name in _PROVENANCE if getattr(self, name) is None}
+        return self.model_dump(mode="json", exclude=absent)
 
 
-_KNOWN_KEYS: Final = frozenset(ModelManifest.__dataclass_fields__) | {
-    "format",
-    "format_version",
-    "heads",
-    "classes",
-}
+_PROVENANCE: Final = ("training", "imported_from")
 
 
-def _triple(data: Mapping[str, Any], key: str, where: str) -> tuple[float, float, float]:
-    values = _get(data, key, list, where)
-    if len(values) != 3 or not all(isinstance(v, int | float) for v in values):
-        raise ManifestError(f"{where}.{key} must be three numbers")
-    return (float(values[0]), float(values[1]), float(values[2]))
-
-
-def _probability(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ManifestError(f"{where} must be a probability in [0, 1], got {value!r}")
-    return float(value)
-
-
-def _optional_probability(value: Any, where: str) -> float | None:
-    return None if value is None else _probability(value, where)
-
-
-def _architecture(data: Mapping[str, Any]) -> NetworkSpec:
-    where = "architecture"
-    raw: dict[str, Any] | None = _get(data, "clinical", (dict, type(None)), where)
-    try:
-        clinical = None
-        if raw is not None:
-            part = f"{where}.clinical"
-            clinical = ClinicalSpec(
-                embedding_size=_get(raw, "embedding_size", int, part),
-                rnn_type=_get(raw, "rnn_type", str, part),
-                rnn_output_size=_get(raw, "rnn_output_size", int, part),
-                num_rnn_layers=_get(raw, "num_rnn_layers", int, part),
-                num_categorical_features=_get(raw, "num_categorical_features", int, part),
-                num_numerical_features=_get(raw, "num_numerical_features", int, part),
-            )
-        return NetworkSpec(
-            backbone=_get(data, "backbone", str, where),
-            variant=_get(data, "variant", str, where),
-            latent_dim=_get(data, "latent_dim", int, where),
-            bias_head=_get(data, "bias_head", bool, where),
-            in_channels=_get(data, "in_channels", int, where),
-            clinical=clinical,
-        )
-    except ValueError as error:
-        raise ManifestError(f"{where}: {error}") from None
-
-
-def _input(data: Mapping[str, Any]) -> InputSpec:
-    where = "input"
-    size = _get(data, "size", list, where)
-    if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
-        raise ManifestError(f"{where}.size must be [height, width] in pixels")
-    interpolation = _get(data, "interpolation", str, where)
-    if interpolation not in INTERPOLATIONS:
-        raise ManifestError(f"{where}.interpolation must be one of {', '.join(INTERPOLATIONS)}")
-    geometry = _get(data, "geometry", str, where)
-    if geometry not in GEOMETRIES:
-        raise ManifestError(f"{where}.geometry must be one of {', '.join(GEOMETRIES)}")
-    std = _triple(data, "std", where)
-    if min(std) <= 0:
-        raise ManifestError(f"{where}.std must be positive")
-    return InputSpec(size[0], size[1], _triple(data, "mean", where), std, interpolation, geometry)
-
-
-def _clinical_inputs(data: Mapping[str, Any] | None, spec: NetworkSpec) -> ClinicalInputs | None:
-    if spec.clinical is None:
-        if data is not None:
-            raise ManifestError("clinical_inputs is given but the network takes none")
-        return None
-    if data is None:
-        raise ManifestError("clinical_inputs is missing for a clinical network")
-    categorical = tuple(_get(data, "categorical", list, "clinical_inputs"))
-    numerical = tuple(
-        (
-            _get(item, "name", str, "clinical_inputs.numerical[]"),
-            float(_get(item, "divisor", (int, float), "clinical_inputs.numerical[]")),
-        )
-        for item in _get(data, "numerical", list, "clinical_inputs")
-    )
-    if len(categorical) != spec.clinical.num_categorical_features or len(numerical) != (
-        spec.clinical.num_numerical_features
-    ):
-        raise ManifestError("clinical_inputs do not match the network's feature counts")
-    return ClinicalInputs(categorical, numerical)
+def _where(error: ErrorDetails) -> str:
+    return ".".join(str(part) for part in error["loc"]) or "model"
 
 
 def manifest_from_json(data: Any) -> ModelManifest:
@@ -285,70 +276,28 @@ def manifest_from_json(data: Any) -> ModelManifest:
         raise ManifestError("model.json must hold a JSON object")
     if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
         raise ManifestError(f"model.json is not a {FORMAT} version {FORMAT_VERSION} file")
-    if data.get("heads") != list(HEADS):
-        raise ManifestError(f"heads must be {list(HEADS)} (the network's output order)")
-    architecture = _architecture(_get(data, "architecture", dict, "model"))
-    raw_tasks = _get(data, "tasks", dict, "model")
-    if set(raw_tasks) != set(HEADS):
-        raise ManifestError(f"tasks must describe exactly {', '.join(HEADS)}")
-    tasks = {
-        name: TaskSpec(
-            threshold=_probability(
-                _get(raw_tasks, name, dict, "tasks").get("threshold"), f"tasks.{name}.threshold"
-            ),
-            reference_marker=_optional_probability(
-                raw_tasks[name].get("reference_marker"), f"tasks.{name}.reference_marker"
-            ),
-        )
-        for name in HEADS
-    }
-    bands = tuple(
-        RiskBand(
-            _get(band, "name", str, "risk_bands[]"),
-            _optional_probability(band.get("upper"), "risk_bands[].upper"),
-        )
-        for band in _get(data, "risk_bands", list, "model")
-    )
-    uppers = [b.upper for b in bands]
-    if (
-        not bands
-        or uppers[-1] is not None
-        or None in uppers[:-1]
-        or uppers[:-1]
-        != sorted(
-            uppers[:-1]  # type: ignore[type-var]
-        )
-    ):
-        raise ManifestError("risk_bands must rise and end with an open band (upper null)")
-    metrics = tuple(
-        Metric(
-            _get(m, "task", str, "metrics[]"),
-            _get(m, "name", str, "metrics[]"),
-            float(_get(m, "value", (int, float), "metrics[]")),
-            _get(m, "data", str, "metrics[]"),
-        )
-        for m in _get(data, "metrics", list, "model")
-    )
-    raw_weights = _get(data, "weights", dict, "model")
-    weights = WeightsInfo(
-        _get(raw_weights, "file", str, "weights"),
-        _get(raw_weights, "sha256", str, "weights"),
-        _get(raw_weights, "size", int, "weights"),
-    )
-    return ModelManifest(
-        id=_get(data, "id", str, "model"),
-        version=_get(data, "version", str, "model"),
-        architecture=architecture,
-        input=_input(_get(data, "input", dict, "model")),
-        tasks=tasks,
-        risk_bands=bands,
-        intended_use=_get(data, "intended_use", str, "model"),
-        training_data=_get(data, "training_data", str, "model"),
-        synthetic=_get(data, "synthetic", bool, "model"),
-        clinical_inputs=_clinical_inputs(
-            _get(data, "clinical_inputs", (dict, type(None)), "model"), architecture
-        ),
-        metrics=metrics,
-        weights=weights,
-        extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
-    )
+    try:
+        # Validated as JSON text, where strict mode means JSON types: arrays for tuples,
+        # integers for floats, but no booleans for numbers and no numbers in strings.
+        manifest = ModelManifest.model_validate_json(json.dumps(data), strict=True)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = _where(first)
+        if first["type"] == "missing":
+            raise ManifestError(f"{where} is missing") from None
+        raise ManifestError(f"{where}: {first['msg']}") from None
+    if manifest.weights is None:
+        raise ManifestError("weights is missing")
+    return manifest
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """The JSON schema of model.json as a package holds it (published as
+    models/model.schema.json): what the models accept, with the format marker and the weights
+    required, as `manifest_from_json` requires them of a file."""
+    schema = ModelManifest.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mtecg model package manifest (model.json)"
+    schema["properties"]["weights"] = {"$ref": "#/$defs/WeightsInfo"}
+    schema["required"] = sorted({*schema["required"], "format", "format_version", "weights"})
+    return schema

@@ -6,12 +6,11 @@ to, so the overlay
 - weights the tint by heat, with everything below `floor` left untouched, so cold areas look
   like the plain printout rather than a blue wash (jet's low end);
 - labels every panel with its lead name in a white box (Pillow's bundled font, no downloads).
-Everything is deterministic: the same image and map give the same PNG bytes.
+Everything is deterministic: the same image and map give the same PNG files, byte for byte.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -76,13 +75,6 @@ def render_overlay(canonical: RGBImage, heatmap: HeatMap) -> Image.Image:
     image = Image.fromarray(blend(canonical, heatmap))
     label_leads(image)
     return image
-
-
-def overlay_png(canonical: RGBImage, heatmap: HeatMap) -> bytes:
-    """`render_overlay` encoded as PNG bytes (no metadata, so byte-for-byte reproducible)."""
-    buffer = io.BytesIO()
-    render_overlay(canonical, heatmap).save(buffer, format="PNG", optimize=False)
-    return buffer.getvalue()
 
 
 def write_explanation_images(

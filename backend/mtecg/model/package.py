@@ -124,7 +124,9 @@ def write_package(
     destination.parent.mkdir(parents=True, exist_ok=True)
     state = {key: value.detach().cpu().contiguous() for key, value in network.state_dict().items()}
     data = save_safetensors(state)
-    weights = WeightsInfo(WEIGHTS_FILE, hashlib.sha256(data).hexdigest(), len(data))
+    weights = WeightsInfo(
+        file=WEIGHTS_FILE, sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+    )
     manifest = manifest.with_weights(weights)
     staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}."))
     try:
@@ -180,7 +182,7 @@ def model_card(manifest: ModelManifest) -> str:
             or ["- unknown: none were measured for this package"]
         ),
         "",
-        *_training_section(manifest.extra.get("training")),
+        *_training_section(manifest.training),
     ]
     return "\n".join(lines)
 

@@ -1,6 +1,6 @@
 """Labels, clinical features and which ECG features a synthetic record expresses.
 
-The label model follows DOMAIN.md §7: scar prevalence about 35 %, LVEF < 50 % in about 30 %
+The label model follows docs/domain.md §7: scar prevalence about 35 %, LVEF < 50 % in about 30 %
 and more often with a scar, clinical features mildly tied to both. What makes the set useful
 for training is that labels do not map one to one onto the drawn features: a positive record
 shows a random subset of its features at random strength (a few show none), and about one
@@ -32,7 +32,7 @@ _TERRITORY_P = {"inferior": 0.4, "anterior": 0.4, "lateral": 0.2}
 
 @dataclass(frozen=True)
 class Clinical:
-    """The published clinical inputs (DOMAIN.md §3): five 0/1 features and age in years."""
+    """The published clinical inputs (docs/domain.md §3): five 0/1 features and age in years."""
 
     female: int
     diabetes: int
@@ -103,7 +103,7 @@ def _look_alike(names: list[str], rng: np.random.Generator) -> dict[str, float]:
 
 
 def draw_expression(labels: Labels, rng: np.random.Generator) -> Expression:
-    """Which DOMAIN.md §7 features this record's ECG shows, and how strongly."""
+    """Which docs/domain.md §7 features this record's ECG shows, and how strongly."""
     territories = list(_TERRITORY_P)
     territory = str(rng.choice(territories, p=list(_TERRITORY_P.values())))
     scar_chances = {**_SCAR_FEATURES, "poor_r_progression": _POOR_R[territory]}

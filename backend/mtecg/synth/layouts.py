@@ -131,7 +131,7 @@ class Layout:
         )
 
 
-# The Siriraj "new format" (DOMAIN.md §2), in 300-dpi page pixels: page 3508 x 2480, block
+# The Siriraj "new format" (docs/domain.md §2), in 300-dpi page pixels: page 3508 x 2480, block
 # crop (82, 950, 3000, 2000), 350 px rows, published column starts (not exactly 62.5 mm apart).
 _SIRIRAJ_COLUMNS_PX = (0, 740, 1478, 2217)
 SIRIRAJ_GRID = Layout(

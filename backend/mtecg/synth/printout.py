@@ -8,7 +8,7 @@ PDF export.
 
 Grid lines are 1 px (fine) and 2 px (bold) wide and cover whole pixels of the 300-dpi
 rendering, so a page rendered at 300 dpi shows the grid in its exact colours, as the published
-grid-colour removal (DOMAIN.md §2, +-3 per channel) expects of the Siriraj printer.
+grid-colour removal (docs/domain.md §2, +-3 per channel) expects of the Siriraj printer.
 """
 
 from __future__ import annotations

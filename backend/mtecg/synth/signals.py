@@ -31,7 +31,7 @@ FloatArray = npt.NDArray[np.float64]
 _CHEST = ("V1", "V2", "V3", "V4", "V5", "V6")
 _N_CHANNELS = 2 + len(_CHEST)
 
-# Territories of a myocardial scar (DOMAIN.md §7): the frontal direction the lost forces
+# Territories of a myocardial scar (docs/domain.md §7): the frontal direction the lost forces
 # pointed to (None: no frontal component) and how strongly each chest lead faces the territory.
 TERRITORIES: dict[str, tuple[float | None, tuple[float, ...]]] = {
     "inferior": (90.0, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)),
@@ -47,7 +47,7 @@ TERRITORY_LEADS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Expression:
-    """How strongly each ECG feature of DOMAIN.md §7 shows in one record (0 = absent, 1 = full).
+    """How strongly each feature of docs/domain.md §7 shows in one record (0 = absent, 1 = full).
 
     Scar features act on `territory` (a key of TERRITORIES, or None when no scar feature shows).
     """
@@ -249,7 +249,7 @@ def _beat_template(
 
 
 class _Scar:
-    """The scar features of DOMAIN.md §7 in one territory.
+    """The scar features of docs/domain.md §7 in one territory.
 
     A scar is modelled as lost electrical forces towards its territory: an early vector pointing
     away from it (pathological Q), less R towards it, notches in the QRS (fragmentation) and a

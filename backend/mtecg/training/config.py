@@ -1,32 +1,52 @@
-"""The training configuration (`mtecg train --config JSON`), validated before any work."""
+"""The training configuration (`mtecg train --config JSON`), validated before any work.
+
+`OptimiserSettings` holds the settings (and defaults) that both the JSON config and the
+training loop's `LoopConfig` have, so that a default lives in one place; each adds its own.
+The JSON is read in pydantic's strict JSON mode: unknown keys and wrong types (a string for a
+number, 1 for true) are errors, never silently coerced or ignored.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+)
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+class OptimiserSettings(BaseModel):
+    """What the optimisation needs from the config, with the defaults of both."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    epochs: PositiveInt = 10
+    learning_rate: PositiveFloat = 3e-4  # peak of the one-cycle schedule
+    loss_ratio: tuple[float, float] = (0.7, 0.3)  # scar, LVEF (the study's default)
+    patience: NonNegativeInt = 3  # epochs without a better validation loss before stopping
+    seed: int = 0
+
+
+class TrainConfig(OptimiserSettings):
     """Everything a training run depends on; stored in the package for reproduction."""
 
     backbone: str = "resnet18"
-    variant: str = "multi-task"
-    latent_dim: int = 512
-    image_size: int = 384
-    epochs: int = 10
-    batch_size: int = 16
-    learning_rate: float = 3e-4
-    loss_ratio: tuple[float, float] = (0.7, 0.3)
-    class_weights: str = "balanced"  # or "none"
+    variant: Literal["multi-task", "multi-task-clinical"] = "multi-task"
+    latent_dim: PositiveInt = 512
+    image_size: PositiveInt = 384
+    batch_size: PositiveInt = 16
+    class_weights: Literal["balanced", "none"] = "balanced"
     augmentation: bool = True
-    patience: int = 3
-    seed: int = 0
-    val_fraction: float = 0.15  # when the manifest has no split column
+    val_fraction: float = Field(0.15, ge=0.0, lt=1.0)  # when the manifest has no split column
     profile: str = "auto"
-    workers: int = 2
+    workers: PositiveInt = 2  # 1: in this process
     # Keep every image in memory at twice the input size (about 1.8 MB each at 384 px) instead
     # of decoding the full canonical PNG each epoch; turn off when the set does not fit in RAM.
     preload: bool = True
@@ -39,27 +59,14 @@ class TrainConfig:
 
 def load_config(path: Path) -> TrainConfig:
     """Reads a JSON config; unknown keys and wrong types are errors, not silently ignored."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("the training config must be a JSON object")
-    known = {f.name: f for f in fields(TrainConfig)}
-    unknown = set(data) - set(known)
-    if unknown:
-        raise ValueError(f"unknown config key(s): {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    defaults = TrainConfig()
-    for name, value in data.items():
-        default = getattr(defaults, name)
-        if isinstance(default, tuple):
-            value = tuple(float(v) for v in value)
-        elif isinstance(default, bool) and not isinstance(value, bool):
-            raise ValueError(f"config {name!r} must be true or false")
-        elif isinstance(default, float) and isinstance(value, int):
-            value = float(value)
-        elif not isinstance(value, type(default)):
-            raise ValueError(f"config {name!r} must be {type(default).__name__}")
-        values[name] = value
-    config = TrainConfig(**values)
-    if config.class_weights not in ("balanced", "none"):
-        raise ValueError("config 'class_weights' must be 'balanced' or 'none'")
-    return config
+    try:
+        return TrainConfig.model_validate_json(path.read_bytes(), strict=True)
+    except ValidationError as error:
+        problems = error.errors(include_url=False)
+        unknown = sorted(str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden")
+        if unknown:
+            raise ValueError(f"unknown config key(s): {', '.join(unknown)}") from None
+        if problems[0]["type"] in ("json_invalid", "model_type"):
+            raise ValueError("the training config must be a JSON object") from None
+        where = ".".join(str(part) for part in problems[0]["loc"])
+        raise ValueError(f"config {where!r}: {problems[0]['msg']}") from None

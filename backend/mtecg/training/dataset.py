@@ -68,7 +68,7 @@ class CanonicalDataset(Dataset[tuple[torch.Tensor, ...]]):
     """(image tensor, scar, low_ef[, categorical, numerical]) for each item.
 
     `transform` is the model package's own input transform, so training and serving feed
-    the network identically. Clinical inputs follow DOMAIN.md §3: five 0/1 features as
+    the network identically. Clinical inputs follow docs/domain.md §3: five 0/1 features as
     integers, and age / 100.
     """
 

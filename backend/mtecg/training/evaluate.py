@@ -1,4 +1,5 @@
-"""Evaluating a model package on a labelled manifest (DOMAIN.md §6 figures, ROC plot)."""
+"""Evaluating a model package on a labelled manifest: docs/domain.md §6 figures, ROC and
+reliability diagram."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from sklearn.metrics import brier_score_loss
 
 from mtecg.model.manifest import HEADS, Metric
 from mtecg.model.predictor import Predictor
@@ -19,7 +21,7 @@ from mtecg.training.metrics import (
     prevalence_auc,
     roc_curve,
 )
-from mtecg.training.roc_plot import Curve, draw_roc
+from mtecg.training.plots import Calibration, Curve, draw_calibration, draw_roc
 
 TASK_LABELS = {"scar": "myocardial scar", "lvef": "LVEF < 50 %"}
 
@@ -61,10 +63,13 @@ def report(
     prevalence: float | None = None,
     roc_path: Path | None = None,
     seed: int = 0,
+    calibration_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Per task: AUC with 95 % bootstrap CI (1,000), operating point, optional prevalence AUC."""
+    """Per task: AUC with 95 % bootstrap CI (1,000), operating point, Brier score, optional
+    prevalence AUC; the ROC plot and the reliability diagram where paths are given."""
     tasks: dict[str, Any] = {}
     curves = []
+    calibrations = []
     for task in HEADS:
         y, s = scored.labels[task], scored.scores[task]
         interval = bootstrap_auc(y, s, resamples=1000, seed=seed)
@@ -73,6 +78,7 @@ def report(
             "positives": int(y.sum()),
             "auc": as_json(interval),
             "at_threshold": as_json(operating_point(y, s, thresholds[task])),
+            "brier": float(brier_score_loss(y, s, labels=[0, 1])),
         }
         if prevalence is not None:
             entry["prevalence"] = {
@@ -81,15 +87,23 @@ def report(
             }
         tasks[task] = entry
         curves.append(Curve(f"{TASK_LABELS[task]}: AUC {interval.value:.3f}", *roc_curve(y, s)))
+        calibrations.append(Calibration(f"{TASK_LABELS[task]}: Brier {entry['brier']:.3f}", y, s))
     if roc_path is not None:
         draw_roc(curves, f"ROC on {data}", roc_path)
-    return {"data": data, "tasks": tasks, "roc": None if roc_path is None else str(roc_path)}
+    if calibration_path is not None:
+        draw_calibration(calibrations, f"Calibration on {data}", calibration_path)
+    return {
+        "data": data,
+        "tasks": tasks,
+        "roc": None if roc_path is None else str(roc_path),
+        "calibration": None if calibration_path is None else str(calibration_path),
+    }
 
 
 def report_metrics(entry: dict[str, Any]) -> tuple[Metric, ...]:
     """The model.json metrics of one report: AUC with its CI, sensitivity, specificity."""
     return tuple(
-        Metric(task, name, float(value), entry["data"])
+        Metric(task=task, name=name, value=float(value), data=entry["data"])
         for task, figures in entry["tasks"].items()
         for name, value in (
             ("auc", figures["auc"]["value"]),

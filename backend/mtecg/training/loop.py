@@ -24,21 +24,16 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from mtecg.training.config import OptimiserSettings
 from mtecg.training.metrics import auc
 
 
-@dataclass(frozen=True)
-class LoopConfig:
-    """Optimisation settings (the JSON config's training part)."""
+class LoopConfig(OptimiserSettings):
+    """Optimisation settings: the JSON config's (with its defaults) and the loop's own."""
 
-    epochs: int = 10
-    learning_rate: float = 3e-4
     weight_decay: float = 1e-4
-    loss_ratio: tuple[float, float] = (0.7, 0.3)  # scar, LVEF (the study's default)
     scar_class_weights: tuple[float, float] = (1.0, 1.0)
     lvef_class_weights: tuple[float, float] = (1.0, 1.0)
-    patience: int = 3  # epochs without a better validation loss before stopping
-    seed: int = 0
     progress: bool = True
 
 

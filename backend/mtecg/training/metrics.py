@@ -1,46 +1,34 @@
-"""Evaluation metrics as the study reports them (DOMAIN.md §6).
+"""Evaluation metrics as the study reports them (docs/domain.md §6), computed by scikit-learn.
 
 AUC with a 95 % bootstrap confidence interval (1,000 resamples), the operating-point figures
-(accuracy, sensitivity, specificity, F1, confusion matrix) at the model's threshold, and the
-prevalence-specific analysis: the test set resampled to a target prevalence many times. Pure
-NumPy and seeded, so a model card's numbers can be reproduced exactly.
+(accuracy, sensitivity, specificity, F1, confusion matrix) at the model's threshold, the Youden
+point that `mtecg train` takes as a task's threshold, and the prevalence-specific analysis: the
+test set resampled to a target prevalence many times. The resampling is a seeded NumPy loop
+around `sklearn.metrics.roc_auc_score` (rather than `scipy.stats.bootstrap`) because a resample
+holding one class only has no AUC and must be skipped, and so that a model card's numbers can
+be reproduced exactly from the seed.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sklearn import metrics
+from sklearn.exceptions import UndefinedMetricWarning
 
 FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-
-def _ranks(values: FloatArray) -> FloatArray:
-    """1-based ranks with ties given their average rank."""
-    order = np.argsort(values, kind="mergesort")
-    sorted_values = values[order]
-    ranks = np.empty(len(values), dtype=np.float64)
-    boundaries = np.flatnonzero(np.diff(sorted_values)) + 1
-    starts = np.concatenate(([0], boundaries))
-    ends = np.concatenate((boundaries, [len(values)]))
-    for start, end in zip(starts, ends, strict=True):
-        ranks[order[start:end]] = (start + end + 1) / 2
-    return ranks
 
 
 def auc(labels: npt.ArrayLike, scores: npt.ArrayLike) -> float:
-    """Area under the ROC curve (Mann-Whitney U); NaN when only one class is present."""
+    """Area under the ROC curve; NaN when only one class is present (it is undefined then)."""
     y = np.asarray(labels, dtype=np.int64)
-    s = np.asarray(scores, dtype=np.float64)
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    if positives == 0 or negatives == 0:
+    if len(np.unique(y)) < 2:
         return float("nan")
-    rank_sum = float(_ranks(s)[y == 1].sum())
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+    return float(metrics.roc_auc_score(y, np.asarray(scores, dtype=np.float64)))
 
 
 @dataclass(frozen=True)
@@ -91,26 +79,16 @@ def _ratio(numerator: int, denominator: int) -> float:
 def operating_point(
     labels: npt.ArrayLike, scores: npt.ArrayLike, threshold: float
 ) -> OperatingPoint:
-    """Confusion matrix and the usual rates at `threshold`."""
-    y = np.asarray(labels, dtype=np.int64).astype(bool)
-    predicted = np.asarray(scores, dtype=np.float64) >= threshold
-    tp = int((predicted & y).sum())
-    fp = int((predicted & ~y).sum())
-    tn = int((~predicted & ~y).sum())
-    fn = int((~predicted & y).sum())
-    precision = _ratio(tp, tp + fp)
-    sensitivity = _ratio(tp, tp + fn)
-    f1 = (
-        2 * precision * sensitivity / (precision + sensitivity)
-        if precision + sensitivity > 0
-        else float("nan")
-    )
+    """Confusion matrix and the usual rates at `threshold` (NaN where a rate is undefined)."""
+    y = np.asarray(labels, dtype=np.int64)
+    predicted = (np.asarray(scores, dtype=np.float64) >= threshold).astype(np.int64)
+    tn, fp, fn, tp = (int(v) for v in metrics.confusion_matrix(y, predicted, labels=[0, 1]).ravel())
     return OperatingPoint(
         threshold=threshold,
         accuracy=_ratio(tp + tn, len(y)),
-        sensitivity=sensitivity,
+        sensitivity=_ratio(tp, tp + fn),
         specificity=_ratio(tn, tn + fp),
-        f1=f1,
+        f1=float(metrics.f1_score(y, predicted, labels=[0, 1], zero_division=np.nan)),
         true_positive=tp,
         false_positive=fp,
         true_negative=tn,
@@ -152,18 +130,28 @@ def prevalence_auc(
 
 
 def roc_curve(labels: npt.ArrayLike, scores: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """False- and true-positive rates at every distinct threshold, from (0, 0) to (1, 1)."""
+    """False- and true-positive rates at every distinct threshold, from (0, 0) to (1, 1).
+
+    With one class only, the rate of the missing class is NaN (sklearn warns; here that is
+    expected of a small split, and a plot simply shows no curve for it).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        fpr, tpr, _ = metrics.roc_curve(labels, scores, drop_intermediate=False)
+    return fpr.astype(np.float64), tpr.astype(np.float64)
+
+
+def youden_threshold(labels: npt.ArrayLike, scores: npt.ArrayLike) -> float:
+    """The probability cut-off maximising sensitivity + specificity - 1 on these data.
+
+    0.5 when the data hold one class only (no cut-off separates anything); the ROC's first
+    threshold (infinity, nobody positive) is clipped to 1.
+    """
     y = np.asarray(labels, dtype=np.int64)
-    s = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(-s, kind="mergesort")
-    y, s = y[order], s[order]
-    distinct = np.flatnonzero(np.diff(s)) if len(s) > 1 else np.array([], dtype=np.int64)
-    cut = np.concatenate((distinct, [len(s) - 1]))
-    tps = np.cumsum(y)[cut]
-    fps = (cut + 1) - tps
-    tpr = np.concatenate(([0.0], tps / max(1, int(y.sum()))))
-    fpr = np.concatenate(([0.0], fps / max(1, int(len(y) - y.sum()))))
-    return fpr, tpr
+    if len(np.unique(y)) < 2:
+        return 0.5
+    fpr, tpr, thresholds = metrics.roc_curve(y, scores, drop_intermediate=False)
+    return float(np.clip(thresholds[int(np.argmax(tpr - fpr))], 0.0, 1.0))
 
 
 def as_json(value: Interval | OperatingPoint) -> dict[str, Any]:

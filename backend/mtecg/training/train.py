@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import numpy as np
 from torch.utils.data import DataLoader
 
 from mtecg.model.architecture import ClinicalSpec, NetworkSpec
-from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD, to_tensor
+from mtecg.model.input_transform import imagenet_input, to_tensor
 from mtecg.model.legacy_import import (
     PUBLISHED_CATEGORICAL,
     PUBLISHED_NUMERICAL,
@@ -28,7 +28,6 @@ from mtecg.model.legacy_import import (
 from mtecg.model.manifest import (
     HEADS,
     ClinicalInputs,
-    InputSpec,
     ModelManifest,
     TaskSpec,
 )
@@ -41,7 +40,7 @@ from mtecg.training.dataset import CanonicalDataset, Item
 from mtecg.training.evaluate import Scored, report, report_metrics, score
 from mtecg.training.loop import LoopConfig, fit, seed_everything
 from mtecg.training.manifest import CLINICAL_COLUMNS, Example, read_manifest
-from mtecg.training.metrics import roc_curve
+from mtecg.training.metrics import youden_threshold
 
 _GEOMETRY = {
     "auto": "canonical-6x2",
@@ -79,16 +78,6 @@ def _class_weights(labels: list[int], mode: str) -> tuple[float, float]:
     negatives = max(1, len(labels) - positives)
     n = len(labels)
     return (n / (2 * negatives), n / (2 * positives))
-
-
-def _youden_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    """The probability cut-off maximising sensitivity + specificity - 1 on these data."""
-    if labels.min() == labels.max():
-        return 0.5
-    fpr, tpr = roc_curve(labels, scores)
-    thresholds = np.concatenate(([np.inf], np.sort(np.unique(scores))[::-1]))
-    best = int(np.argmax(tpr - fpr))
-    return float(np.clip(thresholds[best], 0.0, 1.0))
 
 
 def _clinical_records(items: Sequence[Item]) -> list[dict[str, float]] | None:
@@ -132,14 +121,7 @@ def train(
         bias_head=True,
         clinical=ClinicalSpec(5, "lstm", 512, 1, 5, 1) if clinical else None,
     )
-    input_spec = InputSpec(
-        config.image_size,
-        config.image_size,
-        IMAGENET_MEAN,
-        IMAGENET_STD,
-        "area",
-        _GEOMETRY[config.profile],
-    )
+    input_spec = imagenet_input(config.image_size, "area", _GEOMETRY[config.profile])
     seed_everything(config.seed)
     network = build_network(spec)
 
@@ -174,12 +156,14 @@ def train(
         version=config.version,
         architecture=spec,
         input=input_spec,
-        tasks={task: TaskSpec(0.5, None) for task in HEADS},
+        tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in HEADS},
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=config.intended_use,
         training_data=config.training_data,
         synthetic=config.synthetic,
-        clinical_inputs=ClinicalInputs(PUBLISHED_CATEGORICAL, PUBLISHED_NUMERICAL)
+        clinical_inputs=ClinicalInputs(
+            categorical=PUBLISHED_CATEGORICAL, numerical=PUBLISHED_NUMERICAL
+        )
         if clinical
         else None,
     )
@@ -187,7 +171,7 @@ def train(
     val_scored = _scored(predictor, splits.val)
     tasks = {
         task: TaskSpec(
-            threshold=round(_youden_threshold(val_scored.labels[task], val_scored.scores[task]), 4),
+            threshold=round(youden_threshold(val_scored.labels[task], val_scored.scores[task]), 4),
             reference_marker=round(float(val_scored.scores[task].mean()), 4),
         )
         for task in HEADS
@@ -217,8 +201,8 @@ def train(
         },
         "best_epoch": result.best_epoch,
         "history": result.history,
-        "config": asdict(config),
+        "config": config.model_dump(mode="json"),
     }
-    final = replace(draft, tasks=tasks, metrics=metrics, extra={"training": summary})
+    final = draft.replace(tasks=tasks, metrics=metrics, training=summary)
     path = write_package(out, network, final, overwrite=overwrite)
     return {"package": str(path), **summary, "reports": reports}

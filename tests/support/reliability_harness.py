@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -29,17 +28,12 @@ from tests_paths import MTECG, REPO
 
 from mtecg.db.engine import make_engine, session_factory
 from mtecg.db.models import AuditEvent, Screening
+from support.ports import free_port
 
 SCRIPT = REPO / "scripts" / "backend.sh"
 UPLOAD_PATH = "/api/v1/screenings"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"IEND\xaeB`\x82"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)

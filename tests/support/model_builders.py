@@ -8,10 +8,9 @@ from pathlib import Path
 import torch
 
 from mtecg.model.architecture import ClinicalSpec, NetworkSpec
-from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD
+from mtecg.model.input_transform import IMAGENET_MEAN, IMAGENET_STD, imagenet_input
 from mtecg.model.manifest import (
     ClinicalInputs,
-    InputSpec,
     Metric,
     ModelManifest,
     RiskBand,
@@ -52,14 +51,23 @@ def manifest(spec: NetworkSpec, size: int = 64, synthetic: bool = True) -> Model
         id="test-model",
         version="0.0.1",
         architecture=spec,
-        input=InputSpec(size, size, IMAGENET_MEAN, IMAGENET_STD, "area", "canonical-6x2"),
-        tasks={"scar": TaskSpec(0.4, 0.2), "lvef": TaskSpec(0.6, None)},
-        risk_bands=(RiskBand("low", 0.3), RiskBand("moderate", 0.7), RiskBand("high", None)),
+        input=imagenet_input(size, "area"),
+        tasks={
+            "scar": TaskSpec(threshold=0.4, reference_marker=0.2),
+            "lvef": TaskSpec(threshold=0.6, reference_marker=None),
+        },
+        risk_bands=(
+            RiskBand(name="low", upper=0.3),
+            RiskBand(name="moderate", upper=0.7),
+            RiskBand(name="high", upper=None),
+        ),
         intended_use="tests only",
         training_data="none: random weights",
         synthetic=synthetic,
-        clinical_inputs=ClinicalInputs(CATEGORICAL, (("age", 100.0),)) if spec.clinical else None,
-        metrics=(Metric("scar", "auc", 0.5, "nothing"),),
+        clinical_inputs=ClinicalInputs(categorical=CATEGORICAL, numerical=(("age", 100.0),))
+        if spec.clinical
+        else None,
+        metrics=(Metric(task="scar", name="auc", value=0.5, data="nothing"),),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,16 +10,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests_paths import REPO
 
-for suite in ("db", "ingest"):
-    sys.path.insert(0, str(REPO / "tests" / suite))
-
-from service_fixtures import settings  # noqa: E402
-
-from mtecg.api import create_app  # noqa: E402
-from mtecg.api.service import Service  # noqa: E402
-from mtecg.db import accounts  # noqa: E402
+from mtecg.api import create_app
+from mtecg.api.service import Service
+from mtecg.db import accounts
+from support.services import settings
 
 PASSWORD = "correct horse battery staple"
 
