@@ -138,7 +138,8 @@ def test_fhir_bundle_validates_and_says_what_the_api_says(
     Bundle.model_validate(body)  # raises on any structural error
     (report,) = _resources(body, "DiagnosticReport")
     assert report["conclusion"] == dicom_screening["screening_aid"]
-    assert report["subject"]["identifier"]["value"] == dicom_screening["patient_ref_hash"]
+    # The uploader's own organisation sees the HN itself (item 2 of the identity work).
+    assert report["subject"]["identifier"]["value"] == "HN-77" == dicom_screening["patient_ref"]
     observations = _resources(body, "Observation")
     assert len(observations) == 2 == len(report["result"])
     for observation in observations:
@@ -195,7 +196,7 @@ def test_pdf_report_is_one_a4_page_in_thai_saying_what_the_api_says(
     page = doc[0]
     assert (round(page.rect.width), round(page.rect.height)) == (595, 842)
     text = _nfkc(page.get_text())
-    assert sid in text and "dana" in text and dicom_screening["patient_ref_hash"] in text
+    assert sid in text and "dana" in text and "HN-77" in text
     for name, task in dicom_screening["tasks"].items():
         assert f"{task['probability'] * 100:.1f} %" in text, name
         assert _nfkc(TH[f"band.{task['risk_band']}"]) in text

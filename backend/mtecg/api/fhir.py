@@ -48,9 +48,15 @@ def _ref(screening: ScreeningOut, part: str) -> dict[str, str]:
 def _patient(screening: ScreeningOut) -> dict[str, Any] | None:
     """The patient as a logical reference by identifier (no Patient resource is kept).
 
-    Only the keyed hash is stored today; where a branch adds the reference itself (shown only
-    to users allowed to see it), it goes here, with its own system.
+    The HN itself when this viewer may see it (`ScreeningOut.patient_ref` is set only for the
+    screening's own organisation); otherwise, and for rows stored before HN encryption, the
+    keyed hash, under its own system so that nobody mistakes it for an HN.
     """
+    if screening.patient_ref is not None:
+        return {
+            "identifier": {"system": f"{ID_SYSTEM}:patient-ref", "value": screening.patient_ref},
+            "display": "patient reference (HN)",
+        }
     if screening.patient_ref_hash is None:
         return None
     return {

@@ -49,6 +49,15 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
+def _patient_row(screening: ScreeningOut) -> tuple[str, str]:
+    """The HN in clear where this viewer may see it, else the keyed hash labelled as such."""
+    if screening.patient_ref is not None:
+        return TH["result.patientRef"], screening.patient_ref
+    if screening.patient_ref_hash is not None:
+        return TH["result.patientRefHash"], screening.patient_ref_hash
+    return TH["result.patientRef"], TH["result.none"]
+
+
 def _header(screening: ScreeningOut) -> str:
     model = screening.model
     status = TH["banner.synthetic"] if model.synthetic else TH["report.modelStatus.clinical"]
@@ -56,7 +65,7 @@ def _header(screening: ScreeningOut) -> str:
         (TH["result.screeningId"], screening.id),
         (TH["result.createdAt"], screening.created_at.strftime("%Y-%m-%d %H:%M UTC")),
         (TH["result.createdBy"], screening.created_by.username),
-        (TH["result.patientRef"], screening.patient_ref_hash or TH["result.none"]),
+        _patient_row(screening),
         (TH["result.layout.kind"], screening.layout.input_type or screening.layout.kind),
         (TH["result.model"], f"{model.id} {model.version} (sha256 {model.weights_sha256[:12]})"),
         (TH["report.modelStatus"], status),
