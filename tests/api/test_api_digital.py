@@ -72,7 +72,7 @@ def test_hostile_waveforms_are_refused_with_their_codes(
         (wf.xml_billion_laughs, "unsafe_xml"),
         (wf.zip_bomb, "unsafe_archive"),
         (wf.muse_truncated_base64, "corrupt_file"),
-        (wf.philips_xml, "unsupported_encoding"),
+        (wf.philips_truncated_xli, "corrupt_file"),
     ):
         response = running.upload(keys["dana"], make())
         assert response.status_code == 422 and response.json()["code"] == code, make.__name__

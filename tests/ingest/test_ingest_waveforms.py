@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import waveform_files as wf
+from support import philips_xml as philips
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
@@ -68,14 +69,16 @@ def test_units() -> None:
         (lambda: wf.edf_file(SIGNALS), "edf"),
         (lambda: wf.wfdb_zip(SIGNALS), "wfdb"),
         (lambda: wf.dicom_ecg(SIGNALS), "dicom"),
+        (lambda: philips.philips_xml(SIGNALS), "philips-xml"),
     ],
-    ids=["muse", "aecg", "edf", "wfdb", "dicom"],
+    ids=["muse", "aecg", "edf", "wfdb", "dicom", "philips-xli"],
 )
 def test_each_format_gives_back_its_signals(make: Callable[[], bytes], kind: str) -> None:
     data = make()
     assert sniff(data) == kind
     corr, error = _worst(read_signals(data, kind), SIGNALS)
-    # MUSE keeps 4.88 uV steps and derives four leads; the others keep 1-5 uV.
+    # MUSE keeps 4.88 uV steps and derives four leads; the others keep 1-5 uV (Philips 5 uV,
+    # its limb leads rebuilt from XLI residuals).
     assert corr > 0.999 and error < 0.01
 
 
@@ -107,14 +110,81 @@ def test_other_rates_are_resampled_to_500_hz(fs: int) -> None:
         (wf.aecg_xml(SIGNALS * 1000, unit="mV"), "wrong_units", "mV"),
         (wf.aecg_xml(SIGNALS[:, :4000]), "record_too_short", "8.0 s"),
         (wf.aecg_xml(SIGNALS, fs=200), "unsupported_sample_rate", "200 Hz"),
-        (wf.philips_xml(), "unsupported_encoding", "XLI"),
+        (philips.philips_xml(SIGNALS, compression="Uncompressed"), "unsupported_encoding", "XLI"),
+        (philips.philips_xml(SIGNALS, resolution_tag=""), "wrong_units", "resolution"),
+        (philips.philips_xml(SIGNALS[:, :4000]), "record_too_short", "8.0 s"),
+        (philips.philips_xml(wf.resampled(SIGNALS, 200), fs=200), "unsupported_sample_rate", "200"),
+        (
+            philips.philips_xml(SIGNALS, labels=(*LEADS[:8], "Vx", *LEADS[9:])),
+            "missing_leads",
+            "V3",
+        ),
+        (
+            philips.philips_xml(SIGNALS, labels=("II", "I", *LEADS[2:])),
+            "unsupported_encoding",
+            "II I III",
+        ),
+        (wf.philips_truncated_xli(), "corrupt_file", "XLI"),
     ],
-    ids=["muse-no-v3", "limb-only", "mmhg", "uv-as-mv", "8s", "200hz", "philips-xli"],
+    ids=[
+        "muse-no-v3",
+        "limb-only",
+        "mmhg",
+        "uv-as-mv",
+        "8s",
+        "200hz",
+        "philips-uncompressed",
+        "philips-no-resolution",
+        "philips-8s",
+        "philips-200hz",
+        "philips-no-v3",
+        "philips-lead-order",
+        "philips-truncated",
+    ],
 )
 def test_refusals_name_what_is_wrong(data: bytes, code: str, named: str) -> None:
     refusal = _refusal(data)
     assert refusal.code.value == code
     assert named in refusal.message
+
+
+@pytest.mark.parametrize(("fs", "tag"), [(500, "resolution"), (1000, "signalresolution")])
+def test_philips_xli_gives_back_its_signals(fs: int, tag: str) -> None:
+    # Older files name the scale `resolution`; a 1000 Hz one is resampled to 500 Hz.
+    data = philips.philips_xml(wf.resampled(SIGNALS, fs), fs=fs, resolution_tag=tag)
+    corr, error = _worst(read_signals(data, "philips-xml"), SIGNALS)
+    assert corr >= 0.99 and error <= 0.05
+
+
+def test_philips_xli_encoder_round_trips_through_sierraecg() -> None:
+    # The test encoder against the library's decoder alone, exactly (counts, all 12 leads).
+    import io
+
+    import sierraecg
+
+    counts = np.round(SIGNALS * 200).astype(np.int64)
+    record = sierraecg.read_file(io.BytesIO(philips.philips_xml(SIGNALS)))  # type: ignore[arg-type]
+    assert [lead.label for lead in record.leads] == list(LEADS)
+    assert np.array_equal(np.stack([lead.samples for lead in record.leads]), counts)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_garbled_philips_xli_is_refused_not_crashed(seed: int) -> None:
+    assert _refusal(wf.philips_garbled_xli(seed)).code is RejectCode.CORRUPT_FILE
+
+
+def test_a_philips_xml_is_screened_end_to_end_in_the_sandbox() -> None:
+    data = philips.philips_xml(SIGNALS)
+    result = preprocess(data)
+    assert result.kind == "philips-xml" and result.signals is not None
+    assert sorted(panel.lead for panel in result.layout.panels) == sorted(LEADS)
+    assert result.layout.canonical.shape == (CANONICAL_H_PX, CANONICAL_W_PX, 3)
+    with Sandbox() as box:  # the worker loads sierraecg before its address-space cap
+        boxed = preprocess_in_sandbox(box, data)
+        assert boxed.summary() == result.summary()
+        with pytest.raises(Rejection) as caught:
+            preprocess_in_sandbox(box, wf.philips_truncated_xli())
+        assert caught.value.code is RejectCode.CORRUPT_FILE
 
 
 def test_a_flat_lead_is_missing() -> None:
@@ -144,7 +214,7 @@ def test_a_waveform_cannot_be_read_with_the_plain_profile() -> None:
 
 
 def test_exact_signals_refuses_a_picture() -> None:
-    import hostile
+    from support import hostile
 
     with pytest.raises(Rejection) as caught:
         exact_signals(hostile.image_bytes(hostile.ecg_like_rgb()))

@@ -1,7 +1,8 @@
 """Digital ECG files built in memory from known signals, for the waveform readers' tests.
 
 Each builder writes a format from its public description (GE MUSE XML, HL7 aECG, EDF via edfio,
-DICOM via pydicom, WFDB via wfdb in a ZIP), from a synthetic 12-lead record, so a test knows
+DICOM via pydicom, WFDB via wfdb in a ZIP;
+Philips XML with XLI in support.philips_xml), from a synthetic 12-lead record, so a test knows
 exactly which signals a reader must give back. Keyword arguments break one thing at a time
 (leads left out, units, duration, declared counts) for the refusal and hostile cases.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from support import philips_xml as philips
 
 from mtecg.geometry import LEADS
 from mtecg.ingest.archive import make_archive
@@ -99,15 +101,6 @@ def aecg_xml(
         + "".join(components)
         + "</sequenceSet></component></series></component></AnnotatedECG>"
     ).encode()
-
-
-def philips_xml() -> bytes:
-    """Philips PageWriter XML whose waveforms are XLI-compressed (not decoded)."""
-    return (
-        b'<?xml version="1.0" encoding="utf-8"?>\n<restingecgdata><waveforms>'
-        b'<parsedwaveforms dataencoding="Base64" compression="XLI" numberofleads="12">'
-        b"AAAA</parsedwaveforms></waveforms></restingecgdata>"
-    )
 
 
 def edf_file(signals: Signals, labels: Sequence[str] | None = None, unit: str = "uV") -> bytes:
@@ -229,6 +222,23 @@ def xml_external_entity() -> bytes:
     doctype = b'<!DOCTYPE RestingECG [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
     doc = doc.replace(b"<RestingECG>", doctype + b"<RestingECG>", 1)
     return doc.replace(b"<PatientID>SYNTHETIC</PatientID>", b"<PatientID>&x;</PatientID>")
+
+
+def philips_truncated_xli(keep: float = 0.5) -> bytes:
+    """A Philips XML whose XLI payload stops part-way (`keep` of its bytes)."""
+    signals = known_signals()
+    payload = philips.xli_payload(signals)
+    return philips.philips_xml(signals, payload=payload[: round(len(payload) * keep)])
+
+
+def philips_garbled_xli(seed: int = 0) -> bytes:
+    """A Philips XML with 20 bytes of its XLI payload (headers and LZW codes) flipped."""
+    signals = known_signals()
+    payload = bytearray(philips.xli_payload(signals))
+    rng = np.random.default_rng(seed)
+    for at in rng.integers(0, len(payload), 20):
+        payload[at] ^= int(rng.integers(1, 256))
+    return philips.philips_xml(signals, payload=bytes(payload))
 
 
 def muse_truncated_base64() -> bytes:

@@ -24,6 +24,7 @@ import waveform_files as wf
 from PIL import Image
 
 from mtecg.errors import RejectCode
+from support import philips_xml as philips
 
 # A little ECG-like drawing: a red 5 mm grid square and a black trace.
 DRAWING = (
@@ -547,7 +548,13 @@ CASES: tuple[Case, ...] = (
     Case("zip-ratio-bomb", _fixed(wf.zip_ratio_bomb), RejectCode.UNSAFE_ARCHIVE),
     Case("zip-path-traversal", _fixed(wf.zip_path_traversal), RejectCode.UNSAFE_ARCHIVE),
     Case("zip-many-entries", _fixed(wf.zip_many_entries), RejectCode.UNSAFE_ARCHIVE),
-    Case("philips-xli", _fixed(wf.philips_xml), RejectCode.UNSUPPORTED_ENCODING),
+    Case(
+        "philips-truncated-xli",
+        lambda s: wf.philips_truncated_xli(0.2 + s % 70 / 100),
+        RejectCode.CORRUPT_FILE,
+    ),
+    Case("philips-garbled-xli", wf.philips_garbled_xli, RejectCode.CORRUPT_FILE),
+    Case("philips-ok", _fixed(lambda: philips.philips_xml(wf.known_signals())), None),
     Case(
         "dicom-noise", lambda s: magic_then_noise(bytes(128) + b"DICM", s), RejectCode.CORRUPT_FILE
     ),

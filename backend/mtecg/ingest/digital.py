@@ -6,15 +6,13 @@ draws ECGs, and the page it makes is read by the layout stage exactly like an up
 The page keeps its signals (`SignalPage.signals`) for the signal exports.
 
 Formats (sniffed by `mtecg.ingest.sniff`): DICOM ECG waveforms, WFDB records in a ZIP, EDF/EDF+,
-GE MUSE XML and HL7 aECG. Philips XML is recognised and refused (its XLI-compressed waveforms
-are not decoded yet) with UNSUPPORTED_ENCODING.
+GE MUSE XML, HL7 aECG and Philips (SierraECG) XML with XLI-compressed waveforms.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest.limits import IngestLimits
 from mtecg.ingest.pdf import PdfPage
 from mtecg.synth.signals import Signals
@@ -64,11 +62,9 @@ def read_signals(data: bytes, kind: str) -> Signals:
         from mtecg.ingest.hl7_aecg import read_aecg
 
         return to_signals(read_aecg(root))
-    raise Rejection(
-        RejectCode.UNSUPPORTED_ENCODING,
-        "Philips XML waveforms (XLI-compressed) are not decoded yet; export the ECG as PDF, "
-        "DICOM or HL7 aECG instead.",
-    )
+    from mtecg.ingest.philips_xml import read_philips
+
+    return to_signals(read_philips(data, root))
 
 
 def open_waveform(data: bytes, kind: str, limits: IngestLimits) -> SignalPage:

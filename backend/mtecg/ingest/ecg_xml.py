@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from mtecg.errors import RejectCode, Rejection
 
-#: Root elements (local names) of the XML formats read or recognised.
+#: Root elements (local names) of the XML formats read.
 XML_ROOTS: Final = {
     "RestingECG": "muse-xml",
     "AnnotatedECG": "hl7-aecg",

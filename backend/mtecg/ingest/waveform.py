@@ -1,8 +1,8 @@
 """Channels read from a digital ECG file -> the twelve standard leads the printout renderer draws.
 
-Every waveform reader (DICOM, WFDB, EDF, GE MUSE XML, HL7 aECG) hands over `Channel`s as the
-file labels them, in the file's own units and sampling rate; this module is the one place that
-decides whether they make a screenable 12-lead ECG:
+Every waveform reader (DICOM, WFDB, EDF, GE MUSE XML, HL7 aECG, Philips XML) hands over
+`Channel`s as the file labels them, in the file's own units and sampling rate; this module is
+the one place that decides whether they make a screenable 12-lead ECG:
 
 - lead names are normalised (``Lead I (Einthoven)``, ``ECG V1``, ``MDC_ECG_LEAD_AVR``, ``C3``
   ...), channels that are not one of the twelve (Frank leads, respiration) are ignored;

@@ -82,6 +82,7 @@ def serve(conn: Connection, memory_bytes: int, cpu_seconds: float) -> None:
         import edfio  # noqa: F401
         import pydicom  # noqa: F401
         import pymupdf
+        import sierraecg  # noqa: F401
         import wfdb  # noqa: F401
 
         import mtecg.ingest

@@ -348,7 +348,7 @@ export const th = {
   "error.unsafe_archive.title": "ไฟล์ ZIP ไม่ปลอดภัยหรือใหญ่เกินไป",
   "error.unsafe_archive.action": "ZIP ต้องมีเพียงไฟล์ของระเบียน WFDB หนึ่งชุด (.hea และไฟล์สัญญาณ) ไม่มีโฟลเดอร์ และขยายแล้วไม่เกิน 64 MiB",
   "error.unsupported_encoding.title": "ยังไม่รองรับการเข้ารหัสสัญญาณในไฟล์นี้",
-  "error.unsupported_encoding.action": "ไฟล์ Philips XML (XLI) ยังอ่านไม่ได้ — ส่งออก ECG เป็น PDF, DICOM หรือ HL7 aECG แทน",
+  "error.unsupported_encoding.action": "ไฟล์นี้เก็บสัญญาณในรูปแบบที่ยังอ่านไม่ได้ (เช่น Philips XML ที่ไม่บีบอัดแบบ XLI หรือ WFDB หลายช่วง) — ส่งออก ECG ใหม่เป็น Philips XML (XLI), PDF, DICOM หรือ HL7 aECG",
   "error.missing_leads.title": "ไฟล์สัญญาณไม่มีครบ 12 ลีด",
   "error.missing_leads.action": "ต้องมีลีด I, II, III, aVR, aVL, aVF และ V1–V6 ที่มีสัญญาณ ดูลีดที่ขาดในรายละเอียด แล้วส่งออกไฟล์ใหม่",
   "error.wrong_units.title": "หน่วยของสัญญาณไม่ถูกต้อง",
