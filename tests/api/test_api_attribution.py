@@ -22,7 +22,7 @@ def keys(running: Running) -> dict[str, str]:
     return {
         "dana": running.user("dana", organisation="ward-a"),
         "eve": running.user("eve", organisation="ward-b"),
-        "boss": running.user("boss", role="admin", organisation="ward-c"),
+        "boss": running.user("boss", role="sysadmin", organisation="ward-c"),
     }
 
 

@@ -76,7 +76,7 @@ def test_lead_attribution_uses_the_screenings_clinical_inputs(
     import time
     import uuid
 
-    from api_client import bearer
+    from support.api_client import bearer
 
     from mtecg.api import attributions
     from mtecg.db.models import Screening

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pymupdf
 import pytest
-import waveform_files as wf
 from sqlalchemy import select
+from support import waveform_files as wf
 from support.api_client import Running, bearer
 from tests_paths import REPO
 

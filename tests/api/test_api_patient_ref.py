@@ -47,7 +47,7 @@ def test_hn_is_encrypted_at_rest_and_shown_only_to_its_organisation(
     ):
         alice, bob = running.user("alice"), running.user("bob")
         carol = running.user("carol", organisation="hospital-b")
-        root = running.user("root", role="admin", organisation="hospital-c")
+        root = running.user("root", role="sysadmin", organisation="hospital-c")
         created = running.upload(alice, ecg_pdf, patient_ref=HN)
         assert created.status_code == 201, created.text
         assert created.json()["patient_ref"] == HN
@@ -57,7 +57,7 @@ def test_hn_is_encrypted_at_rest_and_shown_only_to_its_organisation(
         assert detail["patient_ref"] == HN and len(detail["patient_ref_hash"]) == 12
         listed = running.client.get("/api/v1/screenings", headers=bearer(bob)).json()
         assert [item["patient_ref"] for item in listed["items"]] == [HN]
-        # An admin of another organisation finds the row but not the HN; another
+        # A system administrator (another organisation) finds the row but not the HN; another
         # organisation's clinician cannot open it at all.
         admin_view = running.client.get(f"/api/v1/screenings/{sid}", headers=bearer(root)).json()
         assert admin_view["patient_ref"] is None and admin_view["patient_ref_hash"]

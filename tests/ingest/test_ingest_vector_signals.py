@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import waveform_files as wf
+from support import waveform_files as wf
 from tests_paths import MTECG
 
 from mtecg.errors import RejectCode, Rejection

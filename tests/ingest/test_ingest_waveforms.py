@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import waveform_files as wf
 from support import philips_xml as philips
+from support import waveform_files as wf
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS

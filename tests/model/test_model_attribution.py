@@ -266,7 +266,7 @@ def test_maps_change_when_the_demo_models_weights_are_randomised_from_the_top(
 @pytest.mark.parametrize("clinical", [False, True])
 def test_attribute_under_a_served_model_matches_its_answer(clinical: bool) -> None:
     """Through the predictor: its input transform, its clinical inputs, its lock."""
-    from model_builders import manifest, network_spec, random_network
+    from support.model_builders import manifest, network_spec, random_network
 
     from mtecg.model.attribution import attribute
     from mtecg.model.package import ModelPackage

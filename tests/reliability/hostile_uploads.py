@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pymupdf
-import waveform_files as wf
 from PIL import Image
 from support import hostile
+from support import waveform_files as wf
 
 from mtecg.errors import RejectCode
 

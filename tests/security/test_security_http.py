@@ -35,7 +35,7 @@ def test_api_answers_carry_the_security_baseline(app: Running) -> None:
 def test_forwarded_headers_count_only_from_trusted_proxies(app: Running, package: object) -> None:
     from pathlib import Path
 
-    from api_client import started
+    from support.api_client import started
 
     folder = app.data_dir.parent / "untrusted"
     with started(app.url, folder / "data", Path(str(package)), trusted_proxies=[]) as other:

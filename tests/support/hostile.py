@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymupdf
-import waveform_files as wf
 from PIL import Image
 
 from mtecg.errors import RejectCode
 from support import philips_xml as philips
+from support import waveform_files as wf
 
 # A little ECG-like drawing: a red 5 mm grid square and a black trace.
 DRAWING = (

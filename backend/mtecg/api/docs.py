@@ -15,7 +15,6 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -46,7 +45,7 @@ _PUBLIC: Final = {
 
 
 def install_docs(app: FastAPI) -> None:
-    """Serves Swagger UI from the package's files and adds the security schemes to the schema."""
+    """Serves Swagger UI from the package's files (the schema itself: `api/openapi.py`)."""
     assets = files("fastapi_offline") / "static"
     app.mount(ASSETS_URL, StaticFiles(directory=str(assets)), name="docs-assets")
 
@@ -61,18 +60,14 @@ def install_docs(app: FastAPI) -> None:
             swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
         )
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, summary=app.summary, routes=app.routes
-            )
-            schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
-            for path, operations in schema.get("paths", {}).items():
-                if path in _PUBLIC:
-                    continue
-                for operation in operations.values():
-                    operation["security"] = [{"apiKey": []}, {"session": []}]
-            app.openapi_schema = schema
-        return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+def with_security(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declares the security schemes and which operations need them (all but `_PUBLIC`);
+    `api/openapi.py` applies it when it builds the schema."""
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for path, operations in schema.get("paths", {}).items():
+        if path in _PUBLIC:
+            continue
+        for operation in operations.values():
+            operation["security"] = [{"apiKey": []}, {"session": []}]
+    return schema

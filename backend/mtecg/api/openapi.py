@@ -14,6 +14,7 @@ from typing import Any, Final
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from mtecg.api.docs import with_security
 from mtecg.api.errors import PROBLEM_JSON
 
 PROBLEM_SCHEMA: Final[dict[str, Any]] = {
@@ -92,11 +93,13 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = problem_responses(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    routes=app.routes,
+                with_security(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        summary=app.summary,
+                        routes=app.routes,
+                    )
                 )
             )
         return app.openapi_schema

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from support import philips_xml as philips
 
 from mtecg.geometry import LEADS
 from mtecg.ingest.archive import make_archive
 from mtecg.synth.signals import FS_HZ, Expression, Signals, synthesize
+from support import philips_xml as philips
 
 MUSE_LEADS = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
 
