@@ -59,6 +59,8 @@ def container_env(database: str, tmp_path_factory: pytest.TempPathFactory) -> di
     env.update(
         MTECG_DATABASE_URL=database,  # compose: the `postgres` service
         MTECG_DATA_DIR=str(tmp_path_factory.mktemp("data")),  # compose: the mtecg-data volume
+        # compose: on the same volume (a path of the container's, not of this machine)
+        MTECG_AUDIT_CHECKPOINT_FILE=str(tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"),
         MTECG_MODEL_DIR=str(model),  # compose: ./models mounted read-only at /models
         MTECG_HOST="127.0.0.1",  # compose: 0.0.0.0 inside the container's own network
         MTECG_PORT=str(free_port()),
