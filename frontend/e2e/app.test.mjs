@@ -576,7 +576,9 @@ test("the questionnaire assessment answers four probabilities", async () => {
   await page.getByRole("link", { name: "แบบประเมินความเสี่ยง" }).click();
   await page.getByLabel("ปีเกิด (พ.ศ.)").fill("2500");
   await page.getByLabel("หญิง").check();
-  // The browser applies the API's own limits: 50 cm is refused before anything is sent.
+  // The browser applies the API's own limits: 50 cm is refused before anything is sent (once
+  // the limits have arrived from the API's schema, which the page reads after it renders).
+  await page.locator('input[name="height_cm"][min]').waitFor();
   await page.getByLabel("ส่วนสูง (ซม.)").fill("50");
   await page.getByRole("button", { name: "ประเมิน", exact: true }).click();
   assert.notEqual(await page.getByLabel("ส่วนสูง (ซม.)").evaluate((el) => el.validationMessage), "");

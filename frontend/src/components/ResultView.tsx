@@ -124,7 +124,9 @@ export function ResultView({
       </div>
 
       {typeof screening.timings_ms?.total === "number" && (
-        <p className="small muted">{t("result.timing", { value: Math.round(screening.timings_ms.total) })}</p>
+        <p className="small muted no-print">
+          {t("result.timing", { value: Math.round(screening.timings_ms.total) })}
+        </p>
       )}
 
       {detail && (
