@@ -11,9 +11,10 @@ from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from mtecg.api import attributions, storage
-from mtecg.api.deps import DbDep, PrincipalDep, ServiceDep
+from mtecg.api.deps import DbDep, Principal, PrincipalDep, ServiceDep
 from mtecg.api.deps import record as audit_row
 from mtecg.api.fhir import screening_bundle
 from mtecg.api.report_pdf import screening_report
@@ -22,6 +23,7 @@ from mtecg.api.routes.screenings import PROBLEMS, _visible
 from mtecg.api.schemas import ModelCard, ScreeningOut
 from mtecg.api.service import Service
 from mtecg.api.view import clear_patient_ref, screening_out
+from mtecg.db.models import Screening
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
 FHIR_JSON: Final = "application/fhir+json"
@@ -39,6 +41,15 @@ def _card_for(service: Service, screening: ScreeningOut) -> ModelCard | None:
     return card(manifest)
 
 
+def _viewed(
+    request: Request, db: Session, principal: Principal, service: Service, screening_id: uuid.UUID
+) -> tuple[Screening, ScreeningOut]:
+    """The row this principal may see, and its API body with the HN as this viewer may see it."""
+    row, username = _visible(request, db, principal, screening_id)
+    clear_ref = clear_patient_ref(service.secret_key, row, principal.organisation)
+    return row, screening_out(row, username, clear_ref)
+
+
 @router.get(
     "/{screening_id}/fhir",
     response_class=JSONResponse,
@@ -51,10 +62,7 @@ def get_fhir(
     principal: PrincipalDep,
     db: DbDep,
 ) -> JSONResponse:
-    row, username = _visible(request, db, principal, screening_id)
-    screening = screening_out(
-        row, username, clear_patient_ref(service.secret_key, row, principal.organisation)
-    )
+    _, screening = _viewed(request, db, principal, service, screening_id)
     base_url = str(request.base_url).rstrip("/")
     bundle: dict[str, Any] = screening_bundle(screening, _card_for(service, screening), base_url)
     audit_row(db, request, "screening.view_fhir", "success", principal.username, str(screening_id))
@@ -74,10 +82,7 @@ def get_report(
     principal: PrincipalDep,
     db: DbDep,
 ) -> Response:
-    row, username = _visible(request, db, principal, screening_id)
-    screening = screening_out(
-        row, username, clear_patient_ref(service.secret_key, row, principal.organisation)
-    )
+    row, screening = _viewed(request, db, principal, service, screening_id)
     data_dir = service.settings.data_dir
     images = {
         name: path
