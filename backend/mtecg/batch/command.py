@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
+from mtecg.cli.output import DEVICE_OPTION, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from mtecg.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:  # the rest is imported when `batch` runs: every `mtecg` command builds this
@@ -25,9 +26,6 @@ if TYPE_CHECKING:  # the rest is imported when `batch` runs: every `mtecg` comma
     from mtecg.batch.inputs import Item
     from mtecg.batch.journal import Journal
 
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
-EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
 #: A chunk is journalled after this many rows or seconds, whichever comes first: the most
 #: work a kill -9 can cost.
@@ -40,6 +38,7 @@ def register(sub: Any) -> None:
 
     bat = sub.add_parser(
         "batch",
+        parents=[DEVICE_OPTION],
         help="screen many printouts (files, folders, manifests) into one results table",
         description="Screens every input file with the sandboxed pipeline and one batching "
         "model, writing one row per file to RESULTS (.parquet or .csv). Resumable: run the "
@@ -58,7 +57,6 @@ def register(sub: Any) -> None:
         "--model", type=Path, default=None, help=f"model package folder (default {DEFAULT_MODEL})"
     )
     bat.add_argument("--profile", choices=PROFILE_NAMES, default=None, help="default: model's")
-    bat.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, ...")
     bat.add_argument("--workers", type=int, default=2, help="sandboxed parser processes")
     bat.add_argument("--batch-size", type=int, default=16, help="images per forward pass")
     bat.add_argument(

@@ -9,8 +9,10 @@ val) and the clinical features (female, diabetes, hypertension, smoking, dyslipi
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 CLINICAL_BINARY = ("female", "diabetes", "hypertension", "smoking", "dyslipidaemia")
 CLINICAL_COLUMNS = (*CLINICAL_BINARY, "age")
@@ -32,6 +34,21 @@ class Example:
     low_ef: int
     split: str | None
     clinical: tuple[float, ...] | None  # CLINICAL_COLUMNS order, age in years
+
+
+class HasClinical(Protocol):
+    """Anything carrying clinical inputs in CLINICAL_COLUMNS order (an Example, a training Item)."""
+
+    @property
+    def clinical(self) -> tuple[float, ...] | None: ...
+
+
+def clinical_records(rows: Sequence[HasClinical]) -> list[dict[str, float]] | None:
+    """Each row's clinical inputs by name, as a clinical model takes them; None when any row
+    lacks them (the model cannot score that set)."""
+    if any(row.clinical is None for row in rows):
+        return None
+    return [dict(zip(CLINICAL_COLUMNS, row.clinical or (), strict=True)) for row in rows]
 
 
 def _binary(value: str, column: str, line: int) -> int:

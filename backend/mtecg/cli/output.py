@@ -1,0 +1,74 @@
+"""What every `mtecg` command shares: exit statuses, the `--json`/`--device` options, output.
+
+Exit status: 0 done, 3 input rejected (the reason is printed), 2 wrong usage, 1 any other
+failure (unreadable input path, unwritable output). Machine-readable output with `--json` is one
+JSON object on stdout, so scripts can rely on it whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Final
+
+from mtecg.errors import Rejection
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_REJECTED: Final = 3
+
+
+class UsageError(Exception):
+    """Arguments that parse but cannot be used together (exit 2, the message on stderr)."""
+
+
+class CommandFailed(Exception):
+    """A failure that is said on stderr only (exit 1), before any result exists."""
+
+
+def _option_parent(*names: str, **options: Any) -> argparse.ArgumentParser:
+    """One option as an argparse parent, so each subcommand adds it without repeating it."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(*names, **options)
+    return parent
+
+
+#: `--json`: one JSON object on stdout instead of lines for a person.
+JSON_OPTION: Final = _option_parent("--json", action="store_true", help="print one JSON object")
+#: `--device`: where the network runs.
+DEVICE_OPTION: Final = _option_parent(
+    "--device", default="auto", help="auto (CUDA if present), cpu, cuda, ..."
+)
+
+
+def emit(payload: dict[str, Any], as_json: bool) -> None:
+    """Prints the result: one JSON object, or `key: value` lines (and the panels) for a person."""
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    for key, value in payload.items():
+        if key != "panels":
+            print(f"{key}: {value}")
+    for panel in payload.get("panels", []):
+        print(f"  {panel['lead']:>4}: {panel['box']}")
+
+
+def emit_failure(message: str, as_json: bool) -> int:
+    """Reports a failed command in its output format; returns its exit status."""
+    emit({"status": "failed", "message": message}, as_json)
+    return EXIT_FAILED
+
+
+def emit_rejection(rejection: Rejection, as_json: bool) -> int:
+    """Reports why an input was refused (its stable code and reason); returns exit status 3."""
+    emit(
+        {
+            "status": "rejected",
+            "code": rejection.code.value,
+            "reason": rejection.reason,
+            "message": rejection.message,
+        },
+        as_json,
+    )
+    return EXIT_REJECTED
