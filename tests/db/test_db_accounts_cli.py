@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.services import BACKENDS, database, migrated
-from test_db_audit_cli import run  # the one helper that runs `mtecg ... --json`
+from support.services import BACKENDS, cli_environment, database, migrated, run_cli
 
 from mtecg.cli import main
 from mtecg.db import accounts, migrate
@@ -25,13 +24,17 @@ def test_set_password_is_one_time_and_keys_are_listed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with database(backend, tmp_path) as url:
-        monkeypatch.setenv("MTECG_DATABASE_URL", migrated(url))
-        assert run(capsys, "users", "create", "nurse", "--password", "a fine passphrase")[0] == 0
-        status, reset = run(capsys, "users", "set-password", "nurse", "--generate-password")
+        cli_environment(monkeypatch, migrated(url), tmp_path)
+        assert (
+            run_cli(capsys, "users", "create", "nurse", "--password", "a fine passphrase")[0] == 0
+        )
+        status, reset = run_cli(capsys, "users", "set-password", "nurse", "--generate-password")
         assert status == 0 and reset["must_change_password"] is True
-        refused = run(capsys, "users", "set-password", "nurse", "--password", "nurse-nurse-1234")
+        refused = run_cli(
+            capsys, "users", "set-password", "nurse", "--password", "nurse-nurse-1234"
+        )
         assert refused[0] == 1 and "user name" in refused[1]["message"]
-        assert run(capsys, "users", "set-password", "nobody", "--password", "x1" * 8)[0] == 1
+        assert run_cli(capsys, "users", "set-password", "nobody", "--password", "x1" * 8)[0] == 1
         engine = make_engine(url)
         with session_factory(engine)() as db:
             user = accounts.find_user(db, "nurse")
@@ -39,10 +42,10 @@ def test_set_password_is_one_time_and_keys_are_listed(
             assert verify_password(user.password_hash, reset["password"])
         engine.dispose()
 
-        first = run(capsys, "api-keys", "create", "--user", "nurse", "--label", "lab PC")[1]
-        run(capsys, "api-keys", "create", "--user", "nurse")
-        run(capsys, "api-keys", "revoke", "--prefix", first["prefix"])
-        status, listed = run(capsys, "api-keys", "list")
+        first = run_cli(capsys, "api-keys", "create", "--user", "nurse", "--label", "lab PC")[1]
+        run_cli(capsys, "api-keys", "create", "--user", "nurse")
+        run_cli(capsys, "api-keys", "revoke", "--prefix", first["prefix"])
+        status, listed = run_cli(capsys, "api-keys", "list")
         assert status == 0 and len(listed["keys"]) == 2
         assert listed["keys"][0] | {"created_at": None} == {
             "prefix": first["prefix"],
@@ -52,7 +55,7 @@ def test_set_password_is_one_time_and_keys_are_listed(
             "created_at": None,
         }
         assert first["key"] not in json.dumps(listed)
-        assert run(capsys, "api-keys", "list", "--user", "someone-else")[1]["keys"] == []
+        assert run_cli(capsys, "api-keys", "list", "--user", "someone-else")[1]["keys"] == []
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -69,7 +72,7 @@ def test_commands_on_a_database_not_migrated_name_the_upgrade(
             engine = make_engine(url)
             migrate.upgrade(engine, revision)
             engine.dispose()
-        monkeypatch.setenv("MTECG_DATABASE_URL", url)
+        cli_environment(monkeypatch, url, tmp_path)
         for argv in (
             ["users", "list"],
             ["users", "create", "nurse", "--password", "a fine passphrase"],

@@ -3,24 +3,16 @@ chain stays linear when many writers append at once."""
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
-from support.services import BACKENDS, database, migrated
+from support.services import BACKENDS, cli_environment, database, migrated, run_cli
 
-from mtecg.cli import main
 from mtecg.db import audit
 from mtecg.db.engine import make_engine, session_factory
 from mtecg.db.models import AuditEvent
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    status = main([*argv, "--json"])
-    return status, json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -31,36 +23,34 @@ def test_accounts_and_audit_verify_from_the_command_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with database(backend, tmp_path) as url:
-        monkeypatch.setenv("MTECG_DATABASE_URL", migrated(url))
-        monkeypatch.setenv("MTECG_KEY_DIR", str(tmp_path / "keys"))
-        monkeypatch.setenv("MTECG_AUDIT_CHECKPOINT_FILE", str(tmp_path / "checkpoints.jsonl"))
-        status, created = run(
+        cli_environment(monkeypatch, migrated(url), tmp_path)
+        status, created = run_cli(
             capsys, "users", "create", "nurse", "--generate-password", "--organisation", "ward-7"
         )
         assert status == 0 and len(created["password"]) >= 12
-        assert run(capsys, "users", "create", "nurse", "--password", "x" * 12)[0] == 1
-        assert run(capsys, "users", "create", "weak", "--password", "short")[0] == 1
-        status, key = run(capsys, "api-keys", "create", "--user", "nurse")
+        assert run_cli(capsys, "users", "create", "nurse", "--password", "x" * 12)[0] == 1
+        assert run_cli(capsys, "users", "create", "weak", "--password", "short")[0] == 1
+        status, key = run_cli(capsys, "api-keys", "create", "--user", "nurse")
         assert status == 0 and key["key"].startswith(f"mtecg_{key['prefix']}_")
-        assert run(capsys, "api-keys", "revoke", "--prefix", key["prefix"])[0] == 0
-        assert run(capsys, "users", "disable", "nurse")[0] == 0
-        status, listed = run(capsys, "users", "list")
+        assert run_cli(capsys, "api-keys", "revoke", "--prefix", key["prefix"])[0] == 0
+        assert run_cli(capsys, "users", "disable", "nurse")[0] == 0
+        status, listed = run_cli(capsys, "users", "list")
         assert listed["users"] == [
             {"username": "nurse", "role": "clinician", "organisation": "ward-7", "disabled": True}
         ]
-        status, intact = run(capsys, "audit", "verify")
+        status, intact = run_cli(capsys, "audit", "verify")
         assert status == 0 and intact["status"] == "ok" and intact["rows"] == 4
         engine = make_engine(url)
         with session_factory(engine).begin() as db:
             db.execute(update(AuditEvent).where(AuditEvent.id == 2).values(actor="someone"))
-        status, broken = run(capsys, "audit", "verify")
+        status, broken = run_cli(capsys, "audit", "verify")
         assert status == 1 and broken["row_id"] == 2 and "edited" in broken["message"]
         with session_factory(engine).begin() as db:
             db.execute(update(AuditEvent).where(AuditEvent.id == 2).values(actor="cli"))
-        assert run(capsys, "audit", "verify")[0] == 0
+        assert run_cli(capsys, "audit", "verify")[0] == 0
         with session_factory(engine).begin() as db:
             db.execute(delete(AuditEvent).where(AuditEvent.id == 2))
-        status, broken = run(capsys, "audit", "verify")
+        status, broken = run_cli(capsys, "audit", "verify")
         assert status == 1 and broken["row_id"] == 3 and "missing" in broken["message"]
         engine.dispose()
 

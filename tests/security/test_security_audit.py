@@ -16,10 +16,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from support.services import BACKENDS, database
+from support.services import BACKENDS, cli_environment, database, run_cli
 
 from mtecg.api.audit_anchor import AuditAnchor
-from mtecg.cli import main
 from mtecg.db import audit, migrate
 from mtecg.db.engine import make_engine, session_factory
 from mtecg.db.models import AuditEvent, UTCDateTime, utcnow
@@ -31,8 +30,7 @@ NEW_ROWS = 80
 
 
 def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    status = main(["audit", "verify", "--json"])
-    return status, json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return run_cli(capsys, "audit", "verify")
 
 
 def rechain_without_key(db: Session, version: int | None = None) -> None:
@@ -54,14 +52,8 @@ def test_edits_deletions_truncation_and_forgeries_are_reported(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    checkpoints = tmp_path / "checkpoints.jsonl"
     with database(backend, tmp_path) as url:
-        for name, value in {
-            "MTECG_DATABASE_URL": url,
-            "MTECG_KEY_DIR": str(tmp_path / "keys"),
-            "MTECG_AUDIT_CHECKPOINT_FILE": str(checkpoints),
-        }.items():
-            monkeypatch.setenv(name, value)
+        checkpoints = cli_environment(monkeypatch, url, tmp_path)
         engine = make_engine(url)
         migrate.upgrade(engine, "0002")
         engine.dispose()

@@ -6,6 +6,7 @@ shared `test` database and dropped afterwards), and tiny random-weight model pac
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from mtecg.cli import main
 from mtecg.db import migrate
 from mtecg.db.engine import make_engine
 from mtecg.model.package import write_package
@@ -61,6 +63,22 @@ def migrated(url: str) -> str:
     migrate.upgrade(engine)
     engine.dispose()
     return url
+
+
+def cli_environment(monkeypatch: pytest.MonkeyPatch, url: str, folder: Path) -> Path:
+    """What `mtecg` service commands read, pointed at this database and at keys and audit
+    checkpoints in `folder` (never the machine's own); returns the checkpoint file."""
+    checkpoints = folder / "checkpoints.jsonl"
+    monkeypatch.setenv("MTECG_DATABASE_URL", url)
+    monkeypatch.setenv("MTECG_KEY_DIR", str(folder / "keys"))
+    monkeypatch.setenv("MTECG_AUDIT_CHECKPOINT_FILE", str(checkpoints))
+    return checkpoints
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    """`mtecg ARGV --json` in this process: its exit status and the JSON object it printed."""
+    status = main([*argv, "--json"])
+    return status, json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
 def tiny_package(folder: Path, clinical: bool = False) -> Path:

@@ -28,18 +28,19 @@ from mtecg.model.legacy_import import (
 from mtecg.model.manifest import (
     HEADS,
     ClinicalInputs,
+    InputSpec,
     ModelManifest,
     TaskSpec,
 )
-from mtecg.model.network import build_network
+from mtecg.model.network import MultiTaskClinicalNet, Network, build_network
 from mtecg.model.package import ModelPackage, write_package
 from mtecg.model.predictor import Predictor, pick_device
 from mtecg.training.cache import cache_canonical
 from mtecg.training.config import TrainConfig
 from mtecg.training.dataset import CanonicalDataset, Item
 from mtecg.training.evaluate import Scored, report, report_metrics, score
-from mtecg.training.loop import LoopConfig, fit, seed_everything
-from mtecg.training.manifest import CLINICAL_COLUMNS, Example, read_manifest
+from mtecg.training.loop import FitResult, LoopConfig, fit, seed_everything
+from mtecg.training.manifest import Example, clinical_records, read_manifest
 from mtecg.training.metrics import youden_threshold
 
 _GEOMETRY = {
@@ -80,27 +81,23 @@ def _class_weights(labels: list[int], mode: str) -> tuple[float, float]:
     return (n / (2 * negatives), n / (2 * positives))
 
 
-def _clinical_records(items: Sequence[Item]) -> list[dict[str, float]] | None:
-    if any(item.clinical is None for item in items):
-        return None
-    return [dict(zip(CLINICAL_COLUMNS, item.clinical or (), strict=True)) for item in items]
-
-
 def _scored(predictor: Predictor, items: Sequence[Item]) -> Scored:
     labels = {"scar": [i.scar for i in items], "lvef": [i.low_ef for i in items]}
-    records = _clinical_records(items) if predictor.needs_clinical else None
+    records = clinical_records(items) if predictor.needs_clinical else None
     return score(predictor, [i.image for i in items], labels, records)
 
 
-def train(
-    manifest_path: Path,
-    config: TrainConfig,
-    out: Path,
-    device: str = "auto",
-    cache_dir: Path | None = None,
-    overwrite: bool = False,
-) -> dict[str, Any]:
-    """Trains and writes the package at `out`; returns a summary (counts, metrics, path)."""
+@dataclass(frozen=True)
+class Readable:
+    """The manifest's examples and what preprocessing made of them."""
+
+    examples: list[Example]
+    splits: Splits
+    refused: Counter[str]
+
+
+def _read_examples(manifest_path: Path, config: TrainConfig, cache_dir: Path | None) -> Readable:
+    """Step 1: every printout preprocessed (cached), the readable ones split."""
     examples = read_manifest(manifest_path)
     cached = cache_canonical(
         [e.path for e in examples],
@@ -113,17 +110,30 @@ def train(
     splits = _split(pairs, config)
     if not splits.train or not splits.val:
         raise ValueError("training needs at least one readable training and validation example")
+    return Readable(examples, splits, refused)
+
+
+def _network_spec(config: TrainConfig) -> NetworkSpec:
+    """The architecture the config names (the clinical variant with the published encoder)."""
     clinical = config.variant == "multi-task-clinical"
-    spec = NetworkSpec(
+    return NetworkSpec(
         backbone=config.backbone,
         variant=config.variant,
         latent_dim=config.latent_dim,
         bias_head=True,
         clinical=ClinicalSpec(5, "lstm", 512, 1, 5, 1) if clinical else None,
     )
-    input_spec = imagenet_input(config.image_size, "area", _GEOMETRY[config.profile])
-    seed_everything(config.seed)
-    network = build_network(spec)
+
+
+def _fit(
+    network: Network,
+    splits: Splits,
+    input_spec: InputSpec,
+    config: TrainConfig,
+    device: str,
+) -> FitResult:
+    """Step 2: the two-task loss on the training split, early stopping on the validation."""
+    clinical = isinstance(network, MultiTaskClinicalNet)  # it takes the clinical inputs too
 
     def transform(image: np.ndarray) -> Any:
         return to_tensor(image, input_spec)
@@ -142,16 +152,18 @@ def train(
         patience=config.patience,
         seed=config.seed,
     )
-    torch_device = pick_device(device)
-    result = fit(
+    return fit(
         network,
         DataLoader(train_set, batch_size=config.batch_size, shuffle=True),
         DataLoader(val_set, batch_size=config.batch_size),
         loop,
-        torch_device,
+        pick_device(device),
     )
-    network.cpu().eval()
-    draft = ModelManifest(
+
+
+def _draft_manifest(spec: NetworkSpec, input_spec: InputSpec, config: TrainConfig) -> ModelManifest:
+    """The package's manifest before measurement: placeholder thresholds, no metrics."""
+    return ModelManifest(
         id=config.model_id,
         version=config.version,
         architecture=spec,
@@ -164,37 +176,75 @@ def train(
         clinical_inputs=ClinicalInputs(
             categorical=PUBLISHED_CATEGORICAL, numerical=PUBLISHED_NUMERICAL
         )
-        if clinical
+        if spec.clinical is not None
         else None,
     )
-    predictor = Predictor(ModelPackage(draft, network), device=device)
-    val_scored = _scored(predictor, splits.val)
-    tasks = {
+
+
+def _operating_points(val_scored: Scored) -> dict[str, TaskSpec]:
+    """Step 3: each task's threshold (Youden's J) and reference marker (mean probability),
+    both on the validation split."""
+    return {
         task: TaskSpec(
             threshold=round(youden_threshold(val_scored.labels[task], val_scored.scores[task]), 4),
             reference_marker=round(float(val_scored.scores[task].mean()), 4),
         )
         for task in HEADS
     }
-    thresholds = {task: spec_.threshold for task, spec_ in tasks.items()}
+
+
+def _reports(
+    predictor: Predictor,
+    splits: Splits,
+    val_scored: Scored,
+    tasks: dict[str, TaskSpec],
+    training_data: str,
+) -> dict[str, dict[str, Any]]:
+    """Step 4: the validation (and test, when there is one) report at those thresholds."""
+    thresholds = {task: spec.threshold for task, spec in tasks.items()}
     reports = {
         "validation": report(
             val_scored,
             thresholds,
-            f"validation split ({len(splits.val)} printouts of {config.training_data})",
+            f"validation split ({len(splits.val)} printouts of {training_data})",
         )
     }
     if splits.test:
         reports["test"] = report(
             _scored(predictor, splits.test),
             thresholds,
-            f"test split ({len(splits.test)} printouts of {config.training_data})",
+            f"test split ({len(splits.test)} printouts of {training_data})",
         )
+    return reports
+
+
+def train(
+    manifest_path: Path,
+    config: TrainConfig,
+    out: Path,
+    device: str = "auto",
+    cache_dir: Path | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Trains and writes the package at `out`; returns a summary (counts, metrics, path)."""
+    readable = _read_examples(manifest_path, config, cache_dir)
+    splits = readable.splits
+    spec = _network_spec(config)
+    input_spec = imagenet_input(config.image_size, "area", _GEOMETRY[config.profile])
+    seed_everything(config.seed)
+    network = build_network(spec)
+    result = _fit(network, splits, input_spec, config, device)
+    network.cpu().eval()
+    draft = _draft_manifest(spec, input_spec, config)
+    predictor = Predictor(ModelPackage(draft, network), device=device)
+    val_scored = _scored(predictor, splits.val)
+    tasks = _operating_points(val_scored)
+    reports = _reports(predictor, splits, val_scored, tasks, config.training_data)
     metrics = tuple(m for entry in reports.values() for m in report_metrics(entry))
     summary = {
         "counts": {
-            "manifest": len(examples),
-            "refused": dict(refused),
+            "manifest": len(readable.examples),
+            "refused": dict(readable.refused),
             "train": len(splits.train),
             "val": len(splits.val),
             "test": len(splits.test),
