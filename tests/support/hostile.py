@@ -124,36 +124,44 @@ def many_objects_pdf(count: int) -> bytes:
     return pdf.tobytes()
 
 
+#: A page-sized form XObject's dictionary entries.
+FORM = b" /Type /XObject /Subtype /Form /BBox [0 0 600 850]"
+
+
+def _form_drawing(pdf: PdfWriter, content: bytes, form: int) -> int:
+    """A form whose `content` draws object `form` (named /X): a form, or the form itself."""
+    return pdf.stream(content, FORM + b" /Resources << /XObject << /X %d 0 R >> >>" % form)
+
+
+def _drawing_page(pdf: PdfWriter, form: int) -> None:
+    """A page that draws object `form` (named /X)."""
+    pdf.page(b"/X Do", b"<< /XObject << /X %d 0 R >> >>" % form)
+
+
+def _form_chain(pdf: PdfWriter, depth: int, content: bytes) -> int:
+    """`depth` forms, each drawing the next with `content`; the last draws the ECG."""
+    child = pdf.stream(DRAWING, FORM)
+    for _ in range(depth - 1):
+        child = _form_drawing(pdf, content, child)
+    return child
+
+
 def nested_forms_pdf(depth: int) -> bytes:
     """A page drawing a form that draws a form ... `depth` forms deep."""
     pdf = PdfWriter()
-    child = pdf.stream(DRAWING, b" /Type /XObject /Subtype /Form /BBox [0 0 600 850]")
-    for _ in range(depth - 1):
-        child = pdf.stream(
-            b"q /X Do Q",
-            b" /Type /XObject /Subtype /Form /BBox [0 0 600 850]"
-            b" /Resources << /XObject << /X %d 0 R >> >>" % child,
-        )
-    pdf.page(b"/X Do", b"<< /XObject << /X %d 0 R >> >>" % child)
+    _drawing_page(pdf, _form_chain(pdf, depth, b"q /X Do Q"))
     return pdf.tobytes()
 
 
 def _fanout_form(pdf: PdfWriter, depth: int, fanout: int) -> int:
     """A form expanding to fanout**depth drawings (the PDF "billion laughs")."""
-    child = pdf.stream(DRAWING, b" /Type /XObject /Subtype /Form /BBox [0 0 600 850]")
-    for _ in range(depth - 1):
-        child = pdf.stream(
-            b"/X Do " * fanout,
-            b" /Type /XObject /Subtype /Form /BBox [0 0 600 850]"
-            b" /Resources << /XObject << /X %d 0 R >> >>" % child,
-        )
-    return child
+    return _form_chain(pdf, depth, b"/X Do " * fanout)
 
 
 def form_fanout_pdf(depth: int = 7, fanout: int = 10) -> bytes:
     """A page whose few forms expand to fanout**depth drawings."""
     pdf = PdfWriter()
-    pdf.page(b"/X Do", b"<< /XObject << /X %d 0 R >> >>" % _fanout_form(pdf, depth, fanout))
+    _drawing_page(pdf, _fanout_form(pdf, depth, fanout))
     return pdf.tobytes()
 
 
@@ -208,12 +216,7 @@ def self_drawing_form_pdf() -> bytes:
     """A form whose resources name itself (a cycle)."""
     pdf = PdfWriter()
     own = len(pdf.objects) + 1  # the number the form is about to get
-    form = pdf.stream(
-        b"/X Do",
-        b" /Type /XObject /Subtype /Form /BBox [0 0 600 850]"
-        b" /Resources << /XObject << /X %d 0 R >> >>" % own,
-    )
-    pdf.page(b"/X Do", b"<< /XObject << /X %d 0 R >> >>" % form)
+    _drawing_page(pdf, _form_drawing(pdf, b"/X Do", own))
     return pdf.tobytes()
 
 

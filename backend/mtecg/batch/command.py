@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
-from mtecg.cli.output import DEVICE_OPTION, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from mtecg.cli.output import DEVICE_OPTION, EXIT_FAILED, EXIT_OK, EXIT_USAGE, MODEL_OPTION
 from mtecg.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:  # the rest is imported when `batch` runs: every `mtecg` command builds this
@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
 
     bat = sub.add_parser(
         "batch",
-        parents=[DEVICE_OPTION],
+        parents=[MODEL_OPTION, DEVICE_OPTION],
         help="screen many printouts (files, folders, manifests) into one results table",
         description="Screens every input file with the sandboxed pipeline and one batching "
         "model, writing one row per file to RESULTS (.parquet or .csv). Resumable: run the "
@@ -53,9 +53,6 @@ def register(sub: Any) -> None:
         "(optional `patient_ref` and the model's clinical inputs)",
     )
     bat.add_argument("--out", type=Path, required=True, help="results: RESULTS.parquet or .csv")
-    bat.add_argument(
-        "--model", type=Path, default=None, help=f"model package folder (default {DEFAULT_MODEL})"
-    )
     bat.add_argument("--profile", choices=PROFILE_NAMES, default=None, help="default: model's")
     bat.add_argument("--workers", type=int, default=2, help="sandboxed parser processes")
     bat.add_argument("--batch-size", type=int, default=16, help="images per forward pass")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any, Final
 
 from mtecg.errors import Rejection
+from mtecg.settings import DEFAULT_MODEL
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -39,6 +41,10 @@ JSON_OPTION: Final = _option_parent("--json", action="store_true", help="print o
 #: `--device`: where the network runs.
 DEVICE_OPTION: Final = _option_parent(
     "--device", default="auto", help="auto (CUDA if present), cpu, cuda, ..."
+)
+#: `--model`: the package that screens (`predict`, `batch`); the demo package when omitted.
+MODEL_OPTION: Final = _option_parent(
+    "--model", type=Path, default=None, help=f"model package folder (default {DEFAULT_MODEL})"
 )
 
 

@@ -12,6 +12,7 @@ from mtecg.cli.output import (
     DEVICE_OPTION,
     EXIT_OK,
     JSON_OPTION,
+    MODEL_OPTION,
     CommandFailed,
     UsageError,
     emit,
@@ -73,15 +74,12 @@ def register(sub: Any) -> None:
 
     pred = sub.add_parser(
         "predict",
-        parents=[DEVICE_OPTION, JSON_OPTION],
+        parents=[MODEL_OPTION, DEVICE_OPTION, JSON_OPTION],
         help="screen one ECG printout: scar and LVEF < 50 %% probabilities",
         description="Reads the printout in a sandbox, then runs the model package on its "
         "canonical image. Exit status 3 when the file is not a readable 12-lead ECG.",
     )
     pred.add_argument("input", type=Path, help="PDF, PNG or JPEG file")
-    pred.add_argument(
-        "--model", type=Path, default=None, help=f"model package folder (default {DEFAULT_MODEL})"
-    )
     pred.add_argument(
         "--clinical",
         default=None,

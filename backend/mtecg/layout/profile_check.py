@@ -97,21 +97,36 @@ def check_detected_geometry(name: str, detected: LayoutResult, crop: Box, boxes:
                     name, f"lead {panel.lead} lies outside the profile's crop", Reason.PROFILE_ROWS
                 )
             continue
-        ex, ey = _centre(boxes[panel.lead])
-        if abs(fy - ey) > _ROW_TOLERANCE_MM * ppmm:
-            raise _mismatch(
-                name,
-                f"the trace row of lead {panel.lead} is {abs(fy - ey) / ppmm:.0f} mm from the "
-                "profile's panel row",
-                Reason.PROFILE_ROWS,
-            )
-        if abs(fx - ex) > _COLUMN_TOLERANCE_MM * ppmm:
-            raise _mismatch(
-                name,
-                f"the lead changes are {abs(fx - ex) / ppmm:.0f} mm from the profile's column "
-                f"boundaries (lead {panel.lead})",
-                Reason.PROFILE_COLUMNS,
-            )
+        _check_panel_position(name, panel.lead, (fx, fy), _centre(boxes[panel.lead]))
+
+
+#: Per axis of a panel's centre (x, y): how far it may lie from the profile's panel, what that
+#: offset means on the page, and the reason a larger one is given.
+_POSITION_CHECKS: Final = (
+    (
+        1,
+        _ROW_TOLERANCE_MM,
+        "the trace row of lead {lead} is {mm:.0f} mm from the profile's panel row",
+        Reason.PROFILE_ROWS,
+    ),
+    (
+        0,
+        _COLUMN_TOLERANCE_MM,
+        "the lead changes are {mm:.0f} mm from the profile's column boundaries (lead {lead})",
+        Reason.PROFILE_COLUMNS,
+    ),
+)
+
+
+def _check_panel_position(
+    name: str, lead: str, found: tuple[float, float], expected: tuple[float, float]
+) -> None:
+    """A detected panel's row, then its column, lies where the profile's panel of that lead is."""
+    ppmm = CANONICAL_PX_PER_MM
+    for axis, tolerance_mm, what, reason in _POSITION_CHECKS:
+        offset = abs(found[axis] - expected[axis])
+        if offset > tolerance_mm * ppmm:
+            raise _mismatch(name, what.format(lead=lead, mm=offset / ppmm), reason)
 
 
 def check_labels(name: str, source: PageSource, crop: Box, boxes: Boxes) -> None:
