@@ -73,3 +73,39 @@ def test_help_of_the_command_and_of_every_subcommand(capsys: pytest.CaptureFixtu
             main([name, "--help"])
         assert exited.value.code == 0, name
         assert f"usage: mtecg {name}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["users", "create"],
+        ["users", "disable"],
+        ["users", "set-password", "--generate-password"],
+        ["api-keys", "create", "--label", "lab PC"],
+        ["api-keys", "revoke"],
+        ["db"],
+        ["audit"],
+    ],
+)
+def test_an_action_without_what_it_needs_is_a_usage_error(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each action takes its own arguments: argparse refuses before any database is opened."""
+    from mtecg.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert "required" in capsys.readouterr().err
+
+
+def test_rekey_without_the_previous_key_is_a_reported_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from mtecg.cli import main
+
+    assert main(["db", "rekey-patient-refs", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out) == {
+        "status": "failed",
+        "message": "give --previous-key-file",
+    }

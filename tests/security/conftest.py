@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from support.api_client import Running, started
-from support.services import database, migrated, tiny_package
+from support.services import cli_database, database, migrated, tiny_package
 
 from mtecg.synth.dataset import make_record
+
+__all__ = ["cli_database"]  # the `mtecg audit verify` suite's database
 
 
 @pytest.fixture(scope="session")

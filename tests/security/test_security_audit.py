@@ -9,14 +9,13 @@ each; rows written before the chain was keyed (migration 0013) stay verifiable.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from support.services import BACKENDS, cli_environment, database, run_cli
+from support.services import CliDatabase, run_cli
 
 from mtecg.api.audit_anchor import AuditAnchor
 from mtecg.db import audit, migrate
@@ -45,78 +44,73 @@ def rechain_without_key(db: Session, version: int | None = None) -> None:
         previous = event.row_hash
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_edits_deletions_truncation_and_forgeries_are_reported(
-    backend: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    cli_database: CliDatabase, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with database(backend, tmp_path) as url:
-        checkpoints = cli_environment(monkeypatch, url, tmp_path)
-        engine = make_engine(url)
-        migrate.upgrade(engine, "0002")
-        engine.dispose()
-        _insert_legacy(url)
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        key = audit_key(Settings().resolve_secret_key())
-        sessions = session_factory(engine)
-        sessions.configure(info={audit.KEY_INFO: key})
-        for n in range(NEW_ROWS):
-            with sessions.begin() as db:
-                audit.record(db, "screening.view", "success", actor="alice", object_id=str(n))
-        status, report = verify(capsys)
-        assert status == 0, report
-        assert report["rows"] == LEGACY_ROWS + NEW_ROWS and report["legacy_rows"] == LEGACY_ROWS
-        anchor = AuditAnchor(sessions, key, checkpoints, 3600)
-        assert anchor.checkpoint() and not anchor.checkpoint()  # only when the head moved
-        assert oct(checkpoints.stat().st_mode & 0o777) == "0o600"
-        assert verify(capsys)[1]["checkpoints"] == 1
-
-        # 1. Edit row 10 and recompute every later hash without the key.
+    url, checkpoints = cli_database.url, cli_database.checkpoints
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0002")
+    engine.dispose()
+    _insert_legacy(url)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    key = audit_key(Settings().resolve_secret_key())
+    sessions = session_factory(engine)
+    sessions.configure(info={audit.KEY_INFO: key})
+    for n in range(NEW_ROWS):
         with sessions.begin() as db:
-            db.execute(update(AuditEvent).where(AuditEvent.id == 10).values(actor="mallory"))
-            rechain_without_key(db)
-        status, report = verify(capsys)
-        assert status == 1 and report["kind"] == "edited", report
-        assert report["row_id"] == LEGACY_ROWS + 1  # the first keyed row no longer verifies
-        # Put back the real chain (recomputed with the key, as the service would have).
-        _rechain_with_key(sessions, key, edit=("alice", 10))
-        assert verify(capsys)[0] == 0
+            audit.record(db, "screening.view", "success", actor="alice", object_id=str(n))
+    status, report = verify(capsys)
+    assert status == 0, report
+    assert report["rows"] == LEGACY_ROWS + NEW_ROWS and report["legacy_rows"] == LEGACY_ROWS
+    anchor = AuditAnchor(sessions, key, checkpoints, 3600)
+    assert anchor.checkpoint() and not anchor.checkpoint()  # only when the head moved
+    assert oct(checkpoints.stat().st_mode & 0o777) == "0o600"
+    assert verify(capsys)[1]["checkpoints"] == 1
 
-        # 2. Rewrite the whole chain as unkeyed "legacy" rows: consistent, but the checkpoint
-        # no longer matches the head it signed.
-        with sessions.begin() as db:
-            snapshot = [(e.id, e.prev_hash, e.row_hash, e.key_version) for e in _all(db)]
-            rechain_without_key(db, version=LEGACY)
-        status, report = verify(capsys)
-        assert status == 1 and {f["kind"] for f in report["findings"]} == {"edited"}, report
-        with sessions.begin() as db:
-            for row_id, prev, digest, version in snapshot:
-                db.execute(
-                    update(AuditEvent)
-                    .where(AuditEvent.id == row_id)
-                    .values(prev_hash=prev, row_hash=digest, key_version=version)
-                )
-        assert verify(capsys)[0] == 0
+    # 1. Edit row 10 and recompute every later hash without the key.
+    with sessions.begin() as db:
+        db.execute(update(AuditEvent).where(AuditEvent.id == 10).values(actor="mallory"))
+        rechain_without_key(db)
+    status, report = verify(capsys)
+    assert status == 1 and report["kind"] == "edited", report
+    assert report["row_id"] == LEGACY_ROWS + 1  # the first keyed row no longer verifies
+    # Put back the real chain (recomputed with the key, as the service would have).
+    _rechain_with_key(sessions, key, edit=("alice", 10))
+    assert verify(capsys)[0] == 0
 
-        # 3. Delete the newest 50 rows: what is left is a valid chain, but shorter than the
-        # checkpoint says.
-        newest = LEGACY_ROWS + NEW_ROWS
-        with sessions.begin() as db:
-            db.execute(delete(AuditEvent).where(AuditEvent.id > newest - 50))
-        status, report = verify(capsys)
-        assert status == 1 and report["kind"] == "truncated" and report["row_id"] == newest
-        assert f"ends at {newest - 50}" in report["message"]
+    # 2. Rewrite the whole chain as unkeyed "legacy" rows: consistent, but the checkpoint
+    # no longer matches the head it signed.
+    with sessions.begin() as db:
+        snapshot = [(e.id, e.prev_hash, e.row_hash, e.key_version) for e in _all(db)]
+        rechain_without_key(db, version=LEGACY)
+    status, report = verify(capsys)
+    assert status == 1 and {f["kind"] for f in report["findings"]} == {"edited"}, report
+    with sessions.begin() as db:
+        for row_id, prev, digest, version in snapshot:
+            db.execute(
+                update(AuditEvent)
+                .where(AuditEvent.id == row_id)
+                .values(prev_hash=prev, row_hash=digest, key_version=version)
+            )
+    assert verify(capsys)[0] == 0
 
-        # 4. A forged checkpoint line (no key) is reported too.
-        forged = {"at": utcnow().isoformat(), "row_id": 1, "row_hash": "0" * 64, "mac": "f" * 64}
-        with checkpoints.open("a") as handle:
-            handle.write(json.dumps(forged) + "\n")
-        kinds = {f["kind"] for f in verify(capsys)[1]["findings"]}
-        assert kinds == {"truncated", "checkpoint_invalid"}
-        engine.dispose()
+    # 3. Delete the newest 50 rows: what is left is a valid chain, but shorter than the
+    # checkpoint says.
+    newest = LEGACY_ROWS + NEW_ROWS
+    with sessions.begin() as db:
+        db.execute(delete(AuditEvent).where(AuditEvent.id > newest - 50))
+    status, report = verify(capsys)
+    assert status == 1 and report["kind"] == "truncated" and report["row_id"] == newest
+    assert f"ends at {newest - 50}" in report["message"]
+
+    # 4. A forged checkpoint line (no key) is reported too.
+    forged = {"at": utcnow().isoformat(), "row_id": 1, "row_hash": "0" * 64, "mac": "f" * 64}
+    with checkpoints.open("a") as handle:
+        handle.write(json.dumps(forged) + "\n")
+    kinds = {f["kind"] for f in verify(capsys)[1]["findings"]}
+    assert kinds == {"truncated", "checkpoint_invalid"}
+    engine.dispose()
 
 
 def _all(db: Session) -> list[AuditEvent]:

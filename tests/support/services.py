@@ -10,6 +10,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,27 @@ def migrated(url: str) -> str:
     return url
 
 
-def cli_environment(monkeypatch: pytest.MonkeyPatch, url: str, folder: Path) -> Path:
-    """What `mtecg` service commands read, pointed at this database and at keys and audit
-    checkpoints in `folder` (never the machine's own); returns the checkpoint file."""
-    checkpoints = folder / "checkpoints.jsonl"
-    monkeypatch.setenv("MTECG_DATABASE_URL", url)
-    monkeypatch.setenv("MTECG_KEY_DIR", str(folder / "keys"))
-    monkeypatch.setenv("MTECG_AUDIT_CHECKPOINT_FILE", str(checkpoints))
-    return checkpoints
+@dataclass(frozen=True)
+class CliDatabase:
+    """An empty database the `mtecg` service commands of a test use, and its checkpoint file."""
+
+    url: str
+    checkpoints: Path
+
+
+@pytest.fixture(params=BACKENDS)
+def cli_database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CliDatabase]:
+    """An empty database of each kind, with what `mtecg` service commands read pointed at it
+    and at keys and audit checkpoints in `tmp_path` (never the machine's own). A fixture that
+    conftest modules re-export: tests/db and tests/security."""
+    with database(request.param, tmp_path) as url:
+        checkpoints = tmp_path / "checkpoints.jsonl"
+        monkeypatch.setenv("MTECG_DATABASE_URL", url)
+        monkeypatch.setenv("MTECG_KEY_DIR", str(tmp_path / "keys"))
+        monkeypatch.setenv("MTECG_AUDIT_CHECKPOINT_FILE", str(checkpoints))
+        yield CliDatabase(url, checkpoints)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:

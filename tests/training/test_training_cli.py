@@ -13,6 +13,13 @@ from mtecg.model.package import load_package
 from mtecg.synth.dataset import write_dataset
 
 
+def _train(labels: Path, config: Path, out: Path) -> int:
+    """`mtecg train --json` in this process; its exit status."""
+    return main(
+        ["train", "--manifest", str(labels), "--config", str(config), "--out", str(out), "--json"]
+    )
+
+
 def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     labels = write_dataset(16, seed=8, out=tmp_path / "data", layout="siriraj-grid")
     config = tmp_path / "config.json"
@@ -32,21 +39,7 @@ def test_train_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         )
     )
     out = tmp_path / "model"
-    assert (
-        main(
-            [
-                "train",
-                "--manifest",
-                str(labels),
-                "--config",
-                str(config),
-                "--out",
-                str(out),
-                "--json",
-            ]
-        )
-        == 0
-    )
+    assert _train(labels, config, out) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["counts"]["train"] + summary["counts"]["val"] == 16
     package = load_package(out)
@@ -103,17 +96,5 @@ def test_bad_config_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str
     config.write_text(json.dumps({"epochz": 3}))
     labels = tmp_path / "m.csv"
     labels.write_text("file,scar,lvef\na.pdf,1,40\n")
-    code = main(
-        [
-            "train",
-            "--manifest",
-            str(labels),
-            "--config",
-            str(config),
-            "--out",
-            str(tmp_path / "o"),
-            "--json",
-        ]
-    )
-    assert code == 1
+    assert _train(labels, config, tmp_path / "o") == 1
     assert "unknown config key" in json.loads(capsys.readouterr().out)["message"]

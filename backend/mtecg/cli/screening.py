@@ -173,14 +173,20 @@ def _read_clinical(text: str | None) -> dict[str, Any] | None:
     return value
 
 
-def _open_model(folder: Path | None) -> ModelPackage:
-    """`--model`, else the demo package; a package that does not load fails the command."""
+def _model_folder(folder: Path | None) -> Path:
+    """`--model`, else the demo package where it is installed."""
+    if folder is not None:
+        return folder
+    if not DEFAULT_MODEL.is_dir():
+        raise UsageError(f"no model: give --model (no demo package at {DEFAULT_MODEL})")
+    return DEFAULT_MODEL
+
+
+def _open_model(model_dir: Path) -> ModelPackage:
+    """The package; one that does not load fails the command (exit 1), not its usage."""
     from mtecg.model.classifier import open_model
     from mtecg.model.package import ModelPackageError
 
-    model_dir = folder or (DEFAULT_MODEL if DEFAULT_MODEL.is_dir() else None)
-    if model_dir is None:
-        raise UsageError(f"no model: give --model (no demo package at {DEFAULT_MODEL})")
     try:
         return open_model(model_dir)
     except ModelPackageError as error:
@@ -201,8 +207,9 @@ def _profile_for(manifest: ModelManifest, profile: str | None) -> str:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from mtecg.model.predictor import Predictor
 
+    model_dir = _model_folder(args.model)
     clinical = _read_clinical(args.clinical)
-    package = _open_model(args.model)
+    package = _open_model(model_dir)
     manifest = package.manifest
     if manifest.clinical_inputs is not None and clinical is None:
         raise UsageError("this model needs --clinical")
