@@ -429,6 +429,16 @@ def _fixed(fn: Callable[[], bytes]) -> Callable[[int], bytes]:
     return lambda _seed: fn()
 
 
+def _waveform_kept(seed: int) -> float:
+    """How much of a waveform file a truncated case keeps: 20 % to 89 %, by the seed."""
+    return 0.2 + seed % 70 / 100
+
+
+def _cut(fn: Callable[[], bytes]) -> Callable[[int], bytes]:
+    """`fn`'s file cut short after `_waveform_kept(seed)` of it."""
+    return lambda seed: truncated(fn(), _waveform_kept(seed))
+
+
 CASES: tuple[Case, ...] = (
     Case("empty", _fixed(lambda: b""), RejectCode.EMPTY_FILE),
     Case(
@@ -538,22 +548,16 @@ CASES: tuple[Case, ...] = (
     Case("edf-huge-count", _fixed(wf.edf_huge_declared_records), RejectCode.CORRUPT_FILE),
     Case("wfdb-huge-count", _fixed(wf.wfdb_huge_declared_length), RejectCode.CORRUPT_FILE),
     Case(
-        "dicom-truncated",
-        lambda s: truncated(wf.dicom_ecg(wf.known_signals()), 0.2 + s % 70 / 100),
-        RejectCode.CORRUPT_FILE,
+        "dicom-truncated", _cut(lambda: wf.dicom_ecg(wf.known_signals())), RejectCode.CORRUPT_FILE
     ),
-    Case(
-        "aecg-truncated",
-        lambda s: truncated(wf.aecg_xml(wf.known_signals()), 0.2 + s % 70 / 100),
-        RejectCode.CORRUPT_FILE,
-    ),
+    Case("aecg-truncated", _cut(lambda: wf.aecg_xml(wf.known_signals())), RejectCode.CORRUPT_FILE),
     Case("zip-bomb", _fixed(wf.zip_bomb), RejectCode.UNSAFE_ARCHIVE),
     Case("zip-ratio-bomb", _fixed(wf.zip_ratio_bomb), RejectCode.UNSAFE_ARCHIVE),
     Case("zip-path-traversal", _fixed(wf.zip_path_traversal), RejectCode.UNSAFE_ARCHIVE),
     Case("zip-many-entries", _fixed(wf.zip_many_entries), RejectCode.UNSAFE_ARCHIVE),
     Case(
         "philips-truncated-xli",
-        lambda s: wf.philips_truncated_xli(0.2 + s % 70 / 100),
+        lambda s: wf.philips_truncated_xli(_waveform_kept(s)),
         RejectCode.CORRUPT_FILE,
     ),
     Case("philips-garbled-xli", wf.philips_garbled_xli, RejectCode.CORRUPT_FILE),
