@@ -60,7 +60,8 @@ def register(sub: Any) -> None:
 
 
 def register_audit(sub: Any) -> None:
-    """Adds `audit verify` to the `mtecg` parser."""
+    """Adds `audit verify` to the `mtecg` parser (after `users` and `api-keys`, as `--help`
+    has always listed them)."""
     aud = sub.add_parser(
         "audit",
         help="verify the audit trail's keyed chain and its checkpoints "
