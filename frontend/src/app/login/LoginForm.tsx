@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { useApp } from "@/components/AppContext";
+import { Field } from "@/components/Field";
 import { ErrorBox } from "@/components/Notices";
 import { t } from "@/i18n";
 import { login } from "@/lib/api";
@@ -71,30 +72,32 @@ export function LoginForm() {
         </p>
       )}
       <form onSubmit={onSubmit} noValidate={false}>
-        <div className="field">
-          <label htmlFor="username">{t("login.username")}</label>
-          <input
-            id="username"
-            name="username"
-            type="text"
-            autoComplete="username"
-            required
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="password">{t("login.password")}</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </div>
+        <Field id="username" label={t("login.username")}>
+          {(control) => (
+            <input
+              {...control}
+              name="username"
+              type="text"
+              autoComplete="username"
+              required
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field id="password" label={t("login.password")}>
+          {(control) => (
+            <input
+              {...control}
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
         {error !== null && <ErrorBox error={error} />}
         <button type="submit" className="button" disabled={busy}>
           {busy ? t("login.submitting") : t("login.submit")}
