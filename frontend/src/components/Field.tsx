@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import type { InputHTMLAttributes, ReactNode } from "react";
 
 /** What a field's control must carry to be tied to its label and hint. */
 export interface ControlProps {
@@ -35,4 +35,29 @@ export function Field({
       ) : null}
     </div>
   );
+}
+
+/** A `Field` whose control is a plain <input>: every other prop goes on the input. */
+export function InputField({
+  id,
+  label,
+  hint,
+  ...input
+}: { id: string; label: ReactNode; hint?: ReactNode } & Omit<InputHTMLAttributes<HTMLInputElement>, "id">) {
+  return (
+    <Field id={id} label={label} hint={hint}>
+      {(control) => <input {...control} {...input} />}
+    </Field>
+  );
+}
+
+/** A required password `InputField`; `onValue` gets what is typed. */
+export function PasswordField({
+  onValue,
+  ...props
+}: { id: string; label: ReactNode; hint?: ReactNode; onValue: (value: string) => void } & Pick<
+  InputHTMLAttributes<HTMLInputElement>,
+  "name" | "value" | "minLength" | "maxLength"
+> & { autoComplete: "current-password" | "new-password" }) {
+  return <InputField {...props} type="password" required onChange={(e) => onValue(e.target.value)} />;
 }

@@ -7,7 +7,7 @@ import { formatBytes } from "@/lib/format";
 import { MAX_PATIENT_REF } from "@/lib/limits";
 import { profileHelp, profileName } from "@/lib/labels";
 import type { ClinicalField, ModelCard } from "@/lib/types";
-import { Field } from "./Field";
+import { Field, InputField } from "./Field";
 import { ErrorBox } from "./Notices";
 
 export interface UploadRequest {
@@ -133,20 +133,18 @@ export function UploadForm({
       {fileError && fileError !== "no_file" && <ErrorBox code={fileError} />}
 
       <div className="two-col">
-        <Field id={`${id}-ref`} label={t("screen.patientRef")} hint={t("screen.patientRefHint")}>
-          {(control) => (
-            <input
-              {...control}
-              type="text"
-              name="patient_ref"
-              maxLength={MAX_PATIENT_REF}
-              autoComplete="off"
-              value={patientRef}
-              onChange={(event) => setPatientRef(event.target.value)}
-              disabled={busy}
-            />
-          )}
-        </Field>
+        <InputField
+          id={`${id}-ref`}
+          label={t("screen.patientRef")}
+          hint={t("screen.patientRefHint")}
+          type="text"
+          name="patient_ref"
+          maxLength={MAX_PATIENT_REF}
+          autoComplete="off"
+          value={patientRef}
+          onChange={(event) => setPatientRef(event.target.value)}
+          disabled={busy}
+        />
         {profiles.length > 0 && (
           <Field
             id={`${id}-profile`}

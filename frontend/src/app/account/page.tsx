@@ -2,7 +2,7 @@
 
 import { useId, useState } from "react";
 import { RequireAuth, useApp, useSignedInAnswer } from "@/components/AppContext";
-import { Field } from "@/components/Field";
+import { PasswordField } from "@/components/Field";
 import { ErrorBox } from "@/components/Notices";
 import { t } from "@/i18n";
 import { changePassword, listUsers, resetPassword } from "@/lib/api";
@@ -50,44 +50,30 @@ function ChangePassword() {
         </div>
       )}
       <form onSubmit={onSubmit}>
-        <Field id={`${id}-current`} label={t("account.current")}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="current-password"
-              required
-              value={current}
-              onChange={(e) => setCurrent(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field id={`${id}-new`} label={t("account.new")} hint={t("account.policy")}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={MIN_LENGTH}
-              maxLength={MAX_LENGTH}
-              value={next}
-              onChange={(e) => setNext(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field id={`${id}-confirm`} label={t("account.confirm")}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              required
-              value={confirm}
-              onChange={(e) => setConfirm(e.target.value)}
-            />
-          )}
-        </Field>
+        <PasswordField
+          id={`${id}-current`}
+          label={t("account.current")}
+          autoComplete="current-password"
+          value={current}
+          onValue={setCurrent}
+        />
+        <PasswordField
+          id={`${id}-new`}
+          label={t("account.new")}
+          hint={t("account.policy")}
+          autoComplete="new-password"
+          minLength={MIN_LENGTH}
+          maxLength={MAX_LENGTH}
+          value={next}
+          onValue={setNext}
+        />
+        <PasswordField
+          id={`${id}-confirm`}
+          label={t("account.confirm")}
+          autoComplete="new-password"
+          value={confirm}
+          onValue={setConfirm}
+        />
         {local && (
           <p className="error-box" role="alert">
             {local}

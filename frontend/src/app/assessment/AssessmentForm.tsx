@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { useApp } from "@/components/AppContext";
-import { Field, type ControlProps } from "@/components/Field";
+import { Field, InputField, type ControlProps } from "@/components/Field";
 import { ErrorBox, ScreeningAid } from "@/components/Notices";
 import { BandChip, RiskBar } from "@/components/RiskBar";
 import { t, type MessageKey } from "@/i18n";
@@ -110,21 +110,19 @@ export function AssessmentForm({ limits }: { limits: Record<string, Limit> }) {
       <p>{t("assess.intro")}</p>
       <form className="panel" onSubmit={onSubmit} data-testid="assessment-form">
         <div className="two-col">
-          <Field id="birth-year" label={t("assess.birthYear")} hint={t("assess.birthYearHint")}>
-            {(control) => (
-              <input
-                {...control}
-                name="birth_year_be"
-                type="number"
-                inputMode="numeric"
-                required
-                min={Math.max(THIS_YEAR_BE - 120, bounds(limits.birth_year_be).low ?? 0)}
-                max={Math.min(THIS_YEAR_BE, bounds(limits.birth_year_be).high ?? THIS_YEAR_BE)}
-                value={birthYear}
-                onChange={(e) => setBirthYear(e.target.value)}
-              />
-            )}
-          </Field>
+          <InputField
+            id="birth-year"
+            label={t("assess.birthYear")}
+            hint={t("assess.birthYearHint")}
+            name="birth_year_be"
+            type="number"
+            inputMode="numeric"
+            required
+            min={Math.max(THIS_YEAR_BE - 120, bounds(limits.birth_year_be).low ?? 0)}
+            max={Math.min(THIS_YEAR_BE, bounds(limits.birth_year_be).high ?? THIS_YEAR_BE)}
+            value={birthYear}
+            onChange={(e) => setBirthYear(e.target.value)}
+          />
           <fieldset>
             <legend>{t("assess.sex")}</legend>
             {(["female", "male"] as const).map((value) => (

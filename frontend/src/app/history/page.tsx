@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useCallback, useState } from "react";
 import { RequireAuth, useApp, useSignedInAnswer } from "@/components/AppContext";
-import { Field } from "@/components/Field";
+import { Field, InputField } from "@/components/Field";
 import { ErrorBox, SyntheticBadge } from "@/components/Notices";
 import { PatientRef } from "@/components/ResultView";
 import { BandChip, BandNote, Decision } from "@/components/RiskBar";
@@ -50,12 +50,8 @@ function HistoryPage() {
         }}
       >
         <div className="filters">
-          <Field id="date-from" label={t("history.dateFrom")}>
-            {(control) => <input {...control} type="date" value={draft.date_from} onChange={set("date_from")} />}
-          </Field>
-          <Field id="date-to" label={t("history.dateTo")}>
-            {(control) => <input {...control} type="date" value={draft.date_to} onChange={set("date_to")} />}
-          </Field>
+          <InputField id="date-from" label={t("history.dateFrom")} type="date" value={draft.date_from} onChange={set("date_from")} />
+          <InputField id="date-to" label={t("history.dateTo")} type="date" value={draft.date_to} onChange={set("date_to")} />
           <Field id="risk-band" label={t("history.riskBand")}>
             {(control) => (
               <select {...control} value={draft.risk_band} onChange={set("risk_band")}>
@@ -68,18 +64,15 @@ function HistoryPage() {
               </select>
             )}
           </Field>
-          <Field id="patient-ref" label={t("history.patientRef")}>
-            {(control) => (
-              <input
-                {...control}
-                type="search"
-                maxLength={MAX_PATIENT_REF}
-                autoComplete="off"
-                value={draft.patient_ref}
-                onChange={set("patient_ref")}
-              />
-            )}
-          </Field>
+          <InputField
+            id="patient-ref"
+            label={t("history.patientRef")}
+            type="search"
+            maxLength={MAX_PATIENT_REF}
+            autoComplete="off"
+            value={draft.patient_ref}
+            onChange={set("patient_ref")}
+          />
         </div>
         <div className="actions" style={{ marginTop: "0.75rem" }}>
           <button type="submit" className="button">

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { useApp } from "@/components/AppContext";
-import { Field } from "@/components/Field";
+import { InputField, PasswordField } from "@/components/Field";
 import { ErrorBox } from "@/components/Notices";
 import { t } from "@/i18n";
 import { login } from "@/lib/api";
@@ -72,32 +72,24 @@ export function LoginForm() {
         </p>
       )}
       <form onSubmit={onSubmit} noValidate={false}>
-        <Field id="username" label={t("login.username")}>
-          {(control) => (
-            <input
-              {...control}
-              name="username"
-              type="text"
-              autoComplete="username"
-              required
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field id="password" label={t("login.password")}>
-          {(control) => (
-            <input
-              {...control}
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <InputField
+          id="username"
+          label={t("login.username")}
+          name="username"
+          type="text"
+          autoComplete="username"
+          required
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+        />
+        <PasswordField
+          id="password"
+          label={t("login.password")}
+          name="password"
+          autoComplete="current-password"
+          value={password}
+          onValue={setPassword}
+        />
         {error !== null && <ErrorBox error={error} />}
         <button type="submit" className="button" disabled={busy}>
           {busy ? t("login.submitting") : t("login.submit")}
