@@ -11,8 +11,8 @@ import { t } from "@/i18n";
 interface AppState {
   /** null while loading or when signed out. */
   me: Me | null;
+  /** The loaded model's card, for the forms and results (null while loading or if it failed). */
   model: ModelCard | null;
-  modelError: ApiError | null;
   /** Reads /auth/me (and the model card) again, e.g. after signing in. */
   refresh: () => Promise<Me | null>;
   /** Forgets the user; the guard then sends the browser to sign-in (`why` picks the notice). */
@@ -37,15 +37,8 @@ export function AppProvider({ children }: { children: React.ReactNode }) {
   const [me, setMe] = useState<Me | null>(null);
   const [checked, setChecked] = useState(false);
   const [model, setModel] = useState<ModelCard | null>(null);
-  const [modelError, setModelError] = useState<ApiError | null>(null);
-
   const loadModel = useCallback(async () => {
-    try {
-      setModel(await getModel());
-      setModelError(null);
-    } catch (error) {
-      setModelError(error instanceof ApiError ? error : null);
-    }
+    setModel(await getModel().catch(() => null));
   }, []);
 
   const known = useCallback(
@@ -90,8 +83,8 @@ export function AppProvider({ children }: { children: React.ReactNode }) {
   }, [checked, me, isPublic, pathname, router]);
 
   const value = useMemo(
-    () => ({ me, model, modelError, refresh, signedOut }),
-    [me, model, modelError, refresh, signedOut],
+    () => ({ me, model, refresh, signedOut }),
+    [me, model, refresh, signedOut],
   );
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
 }
