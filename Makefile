@@ -13,7 +13,8 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/d
 export NEXT_TELEMETRY_DISABLED := 1
 
 .PHONY: install install-python install-frontend chromium poppler build run demo test lint typecheck \
-	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean test-long model-schema
+	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean test-long model-schema \
+	api-types api-types-check
 DEMO := var/demo
 
 install: install-python install-frontend chromium
@@ -72,13 +73,22 @@ frontend-typecheck: install-frontend
 frontend-unit: install-frontend
 	cd $(FRONTEND) && npm run --silent test:unit
 
+# frontend/src/api/schema.d.ts, the web app's API types, generated (openapi-typescript) from the
+# backend's OpenAPI document built without a server (scripts/openapi_schema.py); the check
+# fails when the checked-in file differs from what the backend now says.
+api-types: install-python install-frontend
+	cd $(FRONTEND) && node scripts/api-types.mjs
+
+api-types-check: install-python install-frontend
+	cd $(FRONTEND) && node scripts/api-types.mjs --check
+
 # The real backend (temp SQLite, models/demo or MTECG_E2E_MODEL_DIR) and the built web app in
 # Debian's Chromium; screenshots in frontend/test-results/e2e/.
 e2e: install $(STANDALONE)
 	cd $(FRONTEND) && npm run --silent test:e2e
 
 # The web app is built before pytest so that tests/deploy also checks the built server.
-test: lint typecheck $(STANDALONE) pytest frontend-lint frontend-typecheck frontend-unit e2e
+test: lint typecheck $(STANDALONE) pytest frontend-lint frontend-typecheck api-types-check frontend-unit e2e
 
 # Tests marked `long` (pytest.ini leaves them out of every other run): the repeated-SIGKILL
 # crash suite and the PostgreSQL outage, which stops this machine's PostgreSQL for a few seconds

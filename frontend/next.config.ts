@@ -10,7 +10,8 @@ const nextConfig: NextConfig = {
   // Pin the tracing root to this folder so the standalone output has server.js at its top.
   outputFileTracingRoot: __dirname,
   experimental: {
-    // Only used if a `proxy.ts` (middleware) is ever added: never cut a 20 MiB upload short.
+    // src/proxy.ts does not match /api/*; should a request body ever pass through it, a 20 MiB
+    // upload must not be cut short.
     proxyClientMaxBodySize: "25mb",
   },
   async headers() {

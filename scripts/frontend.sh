@@ -5,6 +5,8 @@
 #   HOSTNAME           address to bind (default 127.0.0.1; only an exported HOSTNAME counts,
 #                      not the shell's own variable; MTECG_FRONTEND_HOST overrides both)
 #   MTECG_BACKEND_URL  where /api/* is forwarded, read at request time (http://127.0.0.1:8000)
+#   MTECG_AUTH_ENABLED the backend's setting: `false` and pages no longer send visitors without
+#                      a session to sign-in (default true, frontend/src/lib/signin.ts)
 #   MTECG_TRUSTED_PROXY_HOPS  reverse proxies in front of the web app whose X-Forwarded-For and
 #                      -Proto are believed (default 0; 1 behind a TLS proxy), see
 #                      frontend/scripts/forwarded-headers.cjs

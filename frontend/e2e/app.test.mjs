@@ -612,6 +612,18 @@ test("the API documentation renders with the network blocked", async () => {
   await page.getByRole("heading", { name: "คัดกรองภาพคลื่นไฟฟ้าหัวใจ 12 ลีด" }).waitFor();
 });
 
+test("an address that is no page answers 404 with the Thai not-found page", async () => {
+  const { page, base } = state;
+  const response = await page.goto(`${base}/no-such-page`);
+  assert.equal(response.status(), 404);
+  const box = page.getByTestId("not-found");
+  await box.waitFor();
+  assert.match(await box.innerText(), THAI);
+  await shot("13-not-found");
+  await box.getByRole("link").click();
+  await page.getByRole("heading", { name: "คัดกรองภาพคลื่นไฟฟ้าหัวใจ 12 ลีด" }).waitFor();
+});
+
 test("signing out ends the session", async () => {
   const { page, base } = state;
   await page.getByRole("button", { name: "ออกจากระบบ" }).click();

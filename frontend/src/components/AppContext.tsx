@@ -3,14 +3,16 @@
 import { usePathname, useRouter } from "next/navigation";
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, getMe, getModel } from "@/lib/api";
+import { LOGIN_PATH, PUBLIC_PATHS } from "@/lib/signin";
 import type { Me, ModelCard } from "@/lib/types";
+import { useAnswer, type Answer } from "@/lib/useAnswer";
 import { t } from "@/i18n";
 
 interface AppState {
   /** null while loading or when signed out. */
   me: Me | null;
+  /** The loaded model's card, for the forms and results (null while loading or if it failed). */
   model: ModelCard | null;
-  modelError: ApiError | null;
   /** Reads /auth/me (and the model card) again, e.g. after signing in. */
   refresh: () => Promise<Me | null>;
   /** Forgets the user; the guard then sends the browser to sign-in (`why` picks the notice). */
@@ -21,7 +23,6 @@ type SignOutReason = "signed_out" | "expired" | "password_changed";
 
 const AppContext = createContext<AppState | null>(null);
 
-export const PUBLIC_PATHS = ["/login"];
 export const ACCOUNT_PATH = "/account";
 
 export function useApp(): AppState {
@@ -36,30 +37,24 @@ export function AppProvider({ children }: { children: React.ReactNode }) {
   const [me, setMe] = useState<Me | null>(null);
   const [checked, setChecked] = useState(false);
   const [model, setModel] = useState<ModelCard | null>(null);
-  const [modelError, setModelError] = useState<ApiError | null>(null);
-
   const loadModel = useCallback(async () => {
-    try {
-      setModel(await getModel());
-      setModelError(null);
-    } catch (error) {
-      setModelError(error instanceof ApiError ? error : null);
-    }
+    setModel(await getModel().catch(() => null));
   }, []);
 
-  const refresh = useCallback(async () => {
-    try {
-      const who = await getMe();
+  const known = useCallback(
+    (who: Me | null) => {
       setMe(who);
-      void loadModel();
-      return who;
-    } catch {
-      setMe(null);
-      return null;
-    } finally {
       setChecked(true);
-    }
-  }, [loadModel]);
+      if (who) void loadModel();
+    },
+    [loadModel],
+  );
+
+  const refresh = useCallback(async () => {
+    const who = await getMe().catch(() => null);
+    known(who);
+    return who;
+  }, [known]);
 
   const why = useRef<SignOutReason>("expired");
   const signedOut = useCallback((reason: SignOutReason = "expired") => {
@@ -68,28 +63,18 @@ export function AppProvider({ children }: { children: React.ReactNode }) {
     setModel(null);
   }, []);
 
+  // Who is signed in, asked once (the provider lives as long as the page).
   useEffect(() => {
-    let live = true;
-    getMe()
-      .then((who) => {
-        if (!live) return;
-        setMe(who);
-        void loadModel();
-      })
-      .catch(() => live && setMe(null))
-      .finally(() => live && setChecked(true));
-    return () => {
-      live = false;
-    };
-  }, [loadModel]);
+    getMe().then(known, () => known(null));
+  }, [known]);
 
   const isPublic = PUBLIC_PATHS.includes(pathname);
   useEffect(() => {
     if (checked && !me && !isPublic) {
       router.replace(
         why.current === "expired"
-          ? `/login?next=${encodeURIComponent(pathname)}`
-          : `/login?${why.current}=1`,
+          ? `${LOGIN_PATH}?next=${encodeURIComponent(pathname)}`
+          : `${LOGIN_PATH}?${why.current}=1`,
       );
       why.current = "expired";
     }
@@ -98,10 +83,24 @@ export function AppProvider({ children }: { children: React.ReactNode }) {
   }, [checked, me, isPublic, pathname, router]);
 
   const value = useMemo(
-    () => ({ me, model, modelError, refresh, signedOut }),
-    [me, model, modelError, refresh, signedOut],
+    () => ({ me, model, refresh, signedOut }),
+    [me, model, refresh, signedOut],
   );
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
+}
+
+/**
+ * `useAnswer` for a call that needs the session: a 401 (the session expired or was ended
+ * elsewhere) forgets the user, and the guard above then sends the browser to sign-in.
+ */
+export function useSignedInAnswer<T>(load: () => Promise<T>): Answer<T> {
+  const { signedOut } = useApp();
+  const answer = useAnswer(load);
+  const expired = answer.error instanceof ApiError && answer.error.code === "not_authenticated";
+  useEffect(() => {
+    if (expired) signedOut();
+  }, [expired, signedOut]);
+  return answer;
 }
 
 /** Renders children only once the user is known to be signed in (else a loading line). */

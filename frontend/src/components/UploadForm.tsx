@@ -4,8 +4,10 @@ import { useId, useRef, useState } from "react";
 import { hasMessage, t } from "@/i18n";
 import { ACCEPT, checkFile } from "@/lib/filecheck";
 import { formatBytes } from "@/lib/format";
+import { MAX_PATIENT_REF } from "@/lib/limits";
 import { profileHelp, profileName } from "@/lib/labels";
 import type { ClinicalField, ModelCard } from "@/lib/types";
+import { Field, InputField } from "./Field";
 import { ErrorBox } from "./Notices";
 
 export interface UploadRequest {
@@ -131,44 +133,41 @@ export function UploadForm({
       {fileError && fileError !== "no_file" && <ErrorBox code={fileError} />}
 
       <div className="two-col">
-        <div className="field">
-          <label htmlFor={`${id}-ref`}>{t("screen.patientRef")}</label>
-          <input
-            id={`${id}-ref`}
-            type="text"
-            name="patient_ref"
-            maxLength={64}
-            autoComplete="off"
-            value={patientRef}
-            onChange={(event) => setPatientRef(event.target.value)}
-            aria-describedby={`${id}-ref-hint`}
-            disabled={busy}
-          />
-          <span id={`${id}-ref-hint`} className="hint">
-            {t("screen.patientRefHint")}
-          </span>
-        </div>
+        <InputField
+          id={`${id}-ref`}
+          label={t("screen.patientRef")}
+          hint={t("screen.patientRefHint")}
+          type="text"
+          name="patient_ref"
+          maxLength={MAX_PATIENT_REF}
+          autoComplete="off"
+          value={patientRef}
+          onChange={(event) => setPatientRef(event.target.value)}
+          disabled={busy}
+        />
         {profiles.length > 0 && (
-          <div className="field">
-            <label htmlFor={`${id}-profile`}>{t("screen.profile")}</label>
-            <select
-              id={`${id}-profile`}
-              value={profile}
-              onChange={(event) => setProfile(event.target.value)}
-              aria-describedby={`${id}-profile-hint`}
-              disabled={busy}
-            >
-              <option value="auto">{t("screen.profile.auto")}</option>
-              {profiles.map((p) => (
-                <option key={p} value={p}>
-                  {profileName(p)}
-                </option>
-              ))}
-            </select>
-            <span id={`${id}-profile-hint`} className="hint" data-testid="profile-help">
-              {profileHelp(profile)}
-            </span>
-          </div>
+          <Field
+            id={`${id}-profile`}
+            label={t("screen.profile")}
+            hint={profileHelp(profile)}
+            hintTestId="profile-help"
+          >
+            {(control) => (
+              <select
+                {...control}
+                value={profile}
+                onChange={(event) => setProfile(event.target.value)}
+                disabled={busy}
+              >
+                <option value="auto">{t("screen.profile.auto")}</option>
+                {profiles.map((p) => (
+                  <option key={p} value={p}>
+                    {profileName(p)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
         )}
       </div>
 
@@ -191,32 +190,36 @@ export function UploadForm({
                   {fieldLabel(field)}
                 </label>
               ) : (
-                <div key={field.name} className="field">
-                  <label htmlFor={`${id}-${field.name}`}>{fieldLabel(field)}</label>
-                  <input
-                    id={`${id}-${field.name}`}
-                    type="number"
-                    name={field.name}
-                    required
-                    inputMode="numeric"
-                    min={field.min ?? undefined}
-                    max={field.max ?? undefined}
-                    value={clinical[field.name] === undefined ? "" : String(clinical[field.name])}
-                    onChange={(event) =>
-                      setClinical((c) => ({
-                        ...c,
-                        [field.name]: event.target.value === "" ? "" : Number(event.target.value),
-                      }))
-                    }
-                    aria-describedby={`${id}-${field.name}-hint`}
-                    disabled={busy}
-                  />
-                  {field.min != null && field.max != null && (
-                    <span id={`${id}-${field.name}-hint`} className="hint">
-                      {t("clinical.range", { min: field.min, max: field.max })}
-                    </span>
+                <Field
+                  key={field.name}
+                  id={`${id}-${field.name}`}
+                  label={fieldLabel(field)}
+                  hint={
+                    field.min != null && field.max != null
+                      ? t("clinical.range", { min: field.min, max: field.max })
+                      : undefined
+                  }
+                >
+                  {(control) => (
+                    <input
+                      {...control}
+                      type="number"
+                      name={field.name}
+                      required
+                      inputMode="numeric"
+                      min={field.min ?? undefined}
+                      max={field.max ?? undefined}
+                      value={clinical[field.name] === undefined ? "" : String(clinical[field.name])}
+                      onChange={(event) =>
+                        setClinical((c) => ({
+                          ...c,
+                          [field.name]: event.target.value === "" ? "" : Number(event.target.value),
+                        }))
+                      }
+                      disabled={busy}
+                    />
                   )}
-                </div>
+                </Field>
               ),
             )}
           </div>

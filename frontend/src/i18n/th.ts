@@ -7,6 +7,13 @@ export const th = {
   "app.skipToContent": "ข้ามไปยังเนื้อหาหลัก",
   "app.loading": "กำลังโหลด…",
   "app.checkingAuth": "กำลังตรวจสอบการเข้าสู่ระบบ…",
+  "app.pageError.title": "แสดงหน้านี้ไม่สำเร็จ",
+  "app.pageError.action": "ลองโหลดหน้านี้ใหม่ หากยังไม่ได้ ให้แจ้งผู้ดูแลระบบพร้อมรหัสอ้างอิงด้านล่าง",
+  "app.pageError.retry": "ลองอีกครั้ง",
+  "app.pageError.digest": "รหัสอ้างอิง: {id}",
+  "app.notFound.title": "ไม่พบหน้าที่ต้องการ",
+  "app.notFound.text": "ที่อยู่นี้ไม่มีในระบบ ตรวจสอบลิงก์อีกครั้ง หรือเลือกเมนูด้านบน",
+  "app.notFound.home": "ไปที่หน้าคัดกรอง",
 
   "nav.label": "เมนูหลัก",
   "nav.screening": "คัดกรอง ECG",

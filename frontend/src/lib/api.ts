@@ -7,6 +7,7 @@ import type {
   AssessmentResult,
   Me,
   ModelCard,
+  PasswordReset,
   Problem,
   Screening,
   ScreeningPage,
@@ -81,6 +82,11 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise
   } catch {
     throw new ApiError({ status: 0, code: "network_error" });
   }
+  return answerOf<T>(response);
+}
+
+/** The body of a successful answer; an ApiError (problem+json, Retry-After) for any other. */
+export async function answerOf<T>(response: Response): Promise<T> {
   if (!response.ok) {
     const text = await response.text().catch(() => "");
     throw new ApiError(
@@ -105,13 +111,11 @@ export const login = (username: string, password: string) =>
   apiFetch<Me>("/auth/login", jsonBody({ username, password }));
 export const logout = () => apiFetch<void>("/auth/logout", { method: "POST" });
 export const getModel = () => apiFetch<ModelCard>("/model");
-/** The OpenAPI schema, for form limits that must match the API's (src/lib/limits.ts). */
-export const getApiSchema = () => apiFetch<unknown>("/openapi.json");
 export const changePassword = (current_password: string, new_password: string) =>
   apiFetch<void>("/auth/password", jsonBody({ current_password, new_password }));
 export const listUsers = () => apiFetch<Account[]>("/users");
 export const resetPassword = (username: string) =>
-  apiFetch<{ username: string; one_time_password: string }>(
+  apiFetch<PasswordReset>(
     `/users/${encodeURIComponent(username)}/password-reset`,
     { method: "POST" },
   );

@@ -42,3 +42,7 @@ export function withinLimit(value: number, limit: Limit | undefined): boolean {
 export function bounds(limit: Limit | undefined): { low?: number; high?: number } {
   return { low: limit?.min ?? limit?.exclusiveMin, high: limit?.max ?? limit?.exclusiveMax };
 }
+
+/** The longest patient reference (HN) the API takes, in uploads and the history filter alike
+ * (`maxLength` of `patient_ref` in its OpenAPI schema). */
+export const MAX_PATIENT_REF = 64;

@@ -1,27 +1,18 @@
-"use client";
-
-import { RequireAuth, useApp } from "@/components/AppContext";
+import { RequireAuth } from "@/components/AppContext";
 import { ErrorBox, ScreeningAid } from "@/components/Notices";
 import { hasMessage, t } from "@/i18n";
 import Markdown from "react-markdown";
+import { modelCard } from "@/lib/backend";
 import { percent } from "@/lib/format";
 import { metricName, profileName } from "@/lib/labels";
-import { TASKS } from "@/lib/types";
+import { TASKS, type ModelCard } from "@/lib/types";
 
 function taskName(task: string): string {
   const key = `task.${task}`;
   return hasMessage(key) ? t(key) : task;
 }
 
-function About() {
-  const { model, modelError } = useApp();
-  if (modelError) return <ErrorBox error={modelError} />;
-  if (!model)
-    return (
-      <p role="status" className="muted">
-        {t("app.loading")}
-      </p>
-    );
+function About({ model }: { model: ModelCard }) {
   return (
     <>
       <h1>{t("about.title")}</h1>
@@ -169,10 +160,16 @@ function About() {
   );
 }
 
-export default function AboutPage() {
+/**
+ * The model card, read on the server at request time (it needs no session); the page's
+ * loading.tsx shows while it arrives.
+ */
+export default async function AboutPage() {
+  const answer = await modelCard().then(
+    (model) => ({ model, error: null }),
+    (error: unknown) => ({ model: null, error }),
+  );
   return (
-    <RequireAuth>
-      <About />
-    </RequireAuth>
+    <RequireAuth>{answer.model ? <About model={answer.model} /> : <ErrorBox error={answer.error} />}</RequireAuth>
   );
 }

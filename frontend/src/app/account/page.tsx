@@ -1,13 +1,17 @@
 "use client";
 
-import { useCallback, useEffect, useId, useState } from "react";
-import { RequireAuth, useApp } from "@/components/AppContext";
+import { useId, useState } from "react";
+import { RequireAuth, useApp, useSignedInAnswer } from "@/components/AppContext";
+import { PasswordField } from "@/components/Field";
 import { ErrorBox } from "@/components/Notices";
 import { t } from "@/i18n";
 import { changePassword, listUsers, resetPassword } from "@/lib/api";
-import type { Account } from "@/lib/types";
+import type { PasswordReset } from "@/lib/types";
 
+// The password policy (12 to 128 characters), which the backend applies to a new password and
+// refuses as `weak_password`; its OpenAPI schema only bounds the body (1 to 1024).
 const MIN_LENGTH = 12;
+const MAX_LENGTH = 128;
 
 /** The user's own password change; also the forced first change after a one-time password. */
 function ChangePassword() {
@@ -46,45 +50,30 @@ function ChangePassword() {
         </div>
       )}
       <form onSubmit={onSubmit}>
-        <div className="field">
-          <label htmlFor={`${id}-current`}>{t("account.current")}</label>
-          <input
-            id={`${id}-current`}
-            type="password"
-            autoComplete="current-password"
-            required
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-new`}>{t("account.new")}</label>
-          <input
-            id={`${id}-new`}
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={MIN_LENGTH}
-            maxLength={128}
-            aria-describedby={`${id}-policy`}
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-          />
-          <span id={`${id}-policy`} className="hint">
-            {t("account.policy")}
-          </span>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-confirm`}>{t("account.confirm")}</label>
-          <input
-            id={`${id}-confirm`}
-            type="password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-          />
-        </div>
+        <PasswordField
+          id={`${id}-current`}
+          label={t("account.current")}
+          autoComplete="current-password"
+          value={current}
+          onValue={setCurrent}
+        />
+        <PasswordField
+          id={`${id}-new`}
+          label={t("account.new")}
+          hint={t("account.policy")}
+          autoComplete="new-password"
+          minLength={MIN_LENGTH}
+          maxLength={MAX_LENGTH}
+          value={next}
+          onValue={setNext}
+        />
+        <PasswordField
+          id={`${id}-confirm`}
+          label={t("account.confirm")}
+          autoComplete="new-password"
+          value={confirm}
+          onValue={setConfirm}
+        />
         {local && (
           <p className="error-box" role="alert">
             {local}
@@ -101,22 +90,18 @@ function ChangePassword() {
 
 /** Administrators: every account, and a one-time password reset for each. */
 function Users() {
-  const [users, setUsers] = useState<Account[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [issued, setIssued] = useState<{ username: string; one_time_password: string } | null>(null);
-
-  const load = useCallback(() => {
-    listUsers().then(setUsers, setError);
-  }, []);
-  useEffect(load, [load]);
+  const { data: users, error: listError, reload } = useSignedInAnswer(listUsers);
+  const [resetError, setResetError] = useState<unknown>(null);
+  const [issued, setIssued] = useState<PasswordReset | null>(null);
+  const error = resetError ?? listError;
 
   async function onReset(username: string) {
-    setError(null);
+    setResetError(null);
     try {
       setIssued(await resetPassword(username));
-      load();
+      reload();
     } catch (caught) {
-      setError(caught);
+      setResetError(caught);
     }
   }
 

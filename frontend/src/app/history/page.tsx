@@ -1,50 +1,34 @@
 "use client";
 
 import Link from "next/link";
-import { useEffect, useState } from "react";
-import { RequireAuth, useApp } from "@/components/AppContext";
+import { useCallback, useState } from "react";
+import { RequireAuth, useApp, useSignedInAnswer } from "@/components/AppContext";
+import { Field, InputField } from "@/components/Field";
 import { ErrorBox, SyntheticBadge } from "@/components/Notices";
 import { PatientRef } from "@/components/ResultView";
 import { BandChip, BandNote, Decision } from "@/components/RiskBar";
 import { t } from "@/i18n";
-import { ApiError, exportUrl, listScreenings, type HistoryFilters } from "@/lib/api";
+import { exportUrl, listScreenings, type HistoryFilters } from "@/lib/api";
 import { bandAgreesWithDecision, formatDateTime, percent } from "@/lib/format";
-import { RISK_BANDS, TASKS, type ScreeningPage } from "@/lib/types";
+import { MAX_PATIENT_REF } from "@/lib/limits";
+import { RISK_BANDS, TASKS } from "@/lib/types";
 
 const PAGE_SIZE = 25;
 type Filters = Omit<HistoryFilters, "page" | "page_size">;
 const EMPTY: Filters = { date_from: "", date_to: "", risk_band: "", patient_ref: "" };
 
 function HistoryPage() {
-  const { signedOut, model } = useApp();
+  const { model } = useApp();
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [page, setPage] = useState(1);
-  const [data, setData] = useState<ScreeningPage | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
-
-  useEffect(() => {
-    let live = true;
-    listScreenings({ ...filters, page, page_size: PAGE_SIZE })
-      .then((result) => {
-        if (!live) return;
-        setData(result);
-        setError(null);
-      })
-      .catch((caught: unknown) => {
-        if (!live) return;
-        if (caught instanceof ApiError && caught.code === "not_authenticated") signedOut();
-        setError(caught);
-      })
-      .finally(() => live && setLoading(false));
-    return () => {
-      live = false;
-    };
-  }, [filters, page, signedOut]);
+  const load = useCallback(
+    () => listScreenings({ ...filters, page, page_size: PAGE_SIZE }),
+    [filters, page],
+  );
+  const { data, error, loading } = useSignedInAnswer(load);
 
   function go(nextFilters: Filters, nextPage: number) {
-    setLoading(true);
     setFilters(nextFilters);
     setPage(nextPage);
   }
@@ -66,36 +50,29 @@ function HistoryPage() {
         }}
       >
         <div className="filters">
-          <div className="field">
-            <label htmlFor="date-from">{t("history.dateFrom")}</label>
-            <input id="date-from" type="date" value={draft.date_from} onChange={set("date_from")} />
-          </div>
-          <div className="field">
-            <label htmlFor="date-to">{t("history.dateTo")}</label>
-            <input id="date-to" type="date" value={draft.date_to} onChange={set("date_to")} />
-          </div>
-          <div className="field">
-            <label htmlFor="risk-band">{t("history.riskBand")}</label>
-            <select id="risk-band" value={draft.risk_band} onChange={set("risk_band")}>
-              <option value="">{t("band.any")}</option>
-              {RISK_BANDS.map((band) => (
-                <option key={band} value={band}>
-                  {t(`band.${band}`)}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="patient-ref">{t("history.patientRef")}</label>
-            <input
-              id="patient-ref"
-              type="search"
-              maxLength={64}
-              autoComplete="off"
-              value={draft.patient_ref}
-              onChange={set("patient_ref")}
-            />
-          </div>
+          <InputField id="date-from" label={t("history.dateFrom")} type="date" value={draft.date_from} onChange={set("date_from")} />
+          <InputField id="date-to" label={t("history.dateTo")} type="date" value={draft.date_to} onChange={set("date_to")} />
+          <Field id="risk-band" label={t("history.riskBand")}>
+            {(control) => (
+              <select {...control} value={draft.risk_band} onChange={set("risk_band")}>
+                <option value="">{t("band.any")}</option>
+                {RISK_BANDS.map((band) => (
+                  <option key={band} value={band}>
+                    {t(`band.${band}`)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <InputField
+            id="patient-ref"
+            label={t("history.patientRef")}
+            type="search"
+            maxLength={MAX_PATIENT_REF}
+            autoComplete="off"
+            value={draft.patient_ref}
+            onChange={set("patient_ref")}
+          />
         </div>
         <div className="actions" style={{ marginTop: "0.75rem" }}>
           <button type="submit" className="button">

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { useApp } from "@/components/AppContext";
+import { InputField, PasswordField } from "@/components/Field";
 import { ErrorBox } from "@/components/Notices";
 import { t } from "@/i18n";
 import { login } from "@/lib/api";
@@ -71,30 +72,24 @@ export function LoginForm() {
         </p>
       )}
       <form onSubmit={onSubmit} noValidate={false}>
-        <div className="field">
-          <label htmlFor="username">{t("login.username")}</label>
-          <input
-            id="username"
-            name="username"
-            type="text"
-            autoComplete="username"
-            required
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="password">{t("login.password")}</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </div>
+        <InputField
+          id="username"
+          label={t("login.username")}
+          name="username"
+          type="text"
+          autoComplete="username"
+          required
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+        />
+        <PasswordField
+          id="password"
+          label={t("login.password")}
+          name="password"
+          autoComplete="current-password"
+          value={password}
+          onValue={setPassword}
+        />
         {error !== null && <ErrorBox error={error} />}
         <button type="submit" className="button" disabled={busy}>
           {busy ? t("login.submitting") : t("login.submit")}

@@ -2,34 +2,18 @@
 
 import Link from "next/link";
 import { useParams } from "next/navigation";
-import { useEffect, useState } from "react";
-import { RequireAuth, useApp } from "@/components/AppContext";
+import { useCallback } from "react";
+import { RequireAuth, useApp, useSignedInAnswer } from "@/components/AppContext";
 import { ErrorBox } from "@/components/Notices";
 import { ResultView } from "@/components/ResultView";
 import { t } from "@/i18n";
-import { ApiError, getScreening } from "@/lib/api";
-import type { Screening } from "@/lib/types";
+import { getScreening } from "@/lib/api";
 
 function Detail() {
-  const params = useParams<{ id: string }>();
-  const id = params.id;
-  const { model, signedOut } = useApp();
-  const [screening, setScreening] = useState<Screening | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  useEffect(() => {
-    let live = true;
-    getScreening(id)
-      .then((s) => live && setScreening(s))
-      .catch((caught: unknown) => {
-        if (!live) return;
-        if (caught instanceof ApiError && caught.code === "not_authenticated") signedOut();
-        setError(caught);
-      });
-    return () => {
-      live = false;
-    };
-  }, [id, signedOut]);
+  const { id } = useParams<{ id: string }>();
+  const { model } = useApp();
+  const load = useCallback(() => getScreening(id), [id]);
+  const { data: screening, error } = useSignedInAnswer(load);
 
   return (
     <>
