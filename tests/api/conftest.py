@@ -10,21 +10,12 @@ import pytest
 from support.api_client import Running, started
 from support.services import BACKENDS, database, migrated, tiny_package
 
-from mtecg.synth.dataset import make_record
-
 
 @pytest.fixture(scope="session")
-def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def packages(tmp_path_factory: pytest.TempPathFactory, package: Path) -> dict[str, Path]:
+    """The shared tiny package (`plain`) and one with clinical inputs."""
     root = tmp_path_factory.mktemp("packages")
-    return {
-        "plain": tiny_package(root / "plain"),
-        "clinical": tiny_package(root / "clinical", clinical=True),
-    }
-
-
-@pytest.fixture(scope="session")
-def ecg_pdf() -> bytes:
-    return make_record(3, "siriraj-grid", "pdf").data
+    return {"plain": package, "clinical": tiny_package(root / "clinical", clinical=True)}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.services import tiny_package
 
 
 @pytest.fixture(scope="session")
-def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_package(tmp_path_factory.mktemp("batch-model") / "plain")
+def model(package: Path) -> Path:
+    """The shared tiny package of tests/conftest.py (the batch engines only read it)."""
+    return package

@@ -1,6 +1,8 @@
-"""Overlay images as the app stores them (`write_explanation_images`, used by the service and
-`mtecg predict --explain`): canonical size, coloured where the map is hot, lead labels,
-reproducible files."""
+"""Overlay images the way the app serves them: `mtecg.api.storage.write_images` stores the
+canonical image and the model-resolution maps, and `image_file` renders (and caches) each
+overlay on its first request. Canonical size, coloured where the map is hot, lead labels,
+reproducible files; the CLI's and batch's writer (`write_explanation_images`) gives the same
+overlay."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mtecg.api import storage
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, PANEL_H_PX, PANEL_W_PX
 from mtecg.model.overlay import write_explanation_images
 
@@ -30,7 +33,11 @@ def hot_map() -> np.ndarray:
 
 
 def written(folder: Path, heatmaps: dict[str, np.ndarray]) -> dict[str, Path]:
-    return write_explanation_images(folder, page(), heatmaps)
+    """What the app serves for one stored screening: the canonical image and each overlay."""
+    images = storage.write_images(folder, Path("2026/12/screening"), page(), heatmaps)
+    served = {name: storage.image_file(folder, images, name) for name in images}
+    assert all(path is not None for path in served.values())
+    return {name: path for name, path in served.items() if path is not None}
 
 
 def read(path: Path) -> np.ndarray:
@@ -66,9 +73,20 @@ def test_overlay_labels_every_panel(tmp_path: Path) -> None:
             assert (corner < 50).any(), f"no label ink in panel row {row} column {col}"
 
 
-def test_stored_files_are_byte_for_byte_reproducible(tmp_path: Path) -> None:
+def test_stored_and_served_files_are_byte_for_byte_reproducible(tmp_path: Path) -> None:
     maps = {"scar": hot_map(), "lvef": hot_map()[::-1].copy()}
     first, second = written(tmp_path / "a", maps), written(tmp_path / "b", maps)
     for name in ("canonical", "scar", "lvef"):
         assert first[name].read_bytes() == second[name].read_bytes(), name
+        heatmap = first[name].with_name(f"{name}{storage.HEATMAP_SUFFIX}")
+        if name != "canonical":  # the stored map the overlay is rendered from
+            assert heatmap.read_bytes() == second[name].with_name(heatmap.name).read_bytes()
     assert first["scar"].read_bytes() != first["lvef"].read_bytes()
+
+
+def test_cli_writer_gives_the_apps_overlay(tmp_path: Path) -> None:
+    """A 0/1 map survives the app's 16-bit storage exactly, so both paths render one image."""
+    maps = {"scar": hot_map()}
+    app, cli = written(tmp_path / "app", maps), write_explanation_images(tmp_path, page(), maps)
+    np.testing.assert_array_equal(read(cli["scar"]), read(app["scar"]))
+    np.testing.assert_array_equal(read(cli["canonical"]), read(app["canonical"]))

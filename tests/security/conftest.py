@@ -1,5 +1,6 @@
-"""Fixtures for the attack reproductions: the API suites' app (in-process) and the reliability
-suites' real server, with a tiny real model package and a real synthetic printout."""
+"""Fixtures for the attack reproductions: the API suites' app (in-process) on SQLite, with the
+shared tiny real model package (`package`) and synthetic printout (`ecg_pdf`) of
+tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -8,21 +9,9 @@ from pathlib import Path
 
 import pytest
 from support.api_client import Running, started
-from support.services import cli_database, database, migrated, tiny_package
-
-from mtecg.synth.dataset import make_record
+from support.services import cli_database, database, migrated
 
 __all__ = ["cli_database"]  # the `mtecg audit verify` suite's database
-
-
-@pytest.fixture(scope="session")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_package(tmp_path_factory.mktemp("security-package") / "tiny")
-
-
-@pytest.fixture(scope="session")
-def ecg_pdf() -> bytes:
-    return make_record(3, "siriraj-grid", "pdf").data
 
 
 @pytest.fixture(scope="module")

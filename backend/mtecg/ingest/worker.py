@@ -77,13 +77,13 @@ def serve(conn: Connection, memory_bytes: int, cpu_seconds: float) -> None:
         # Parquet with it), and pyarrow reserves over 1 GB of address space, which would eat
         # the cap below: the worker reads no Parquet, so pandas is told pyarrow is absent.
         sys.modules["pyarrow"] = None  # type: ignore[assignment]
-        # Imported before the address-space cap so it is spent on jobs, not on libraries.
-        import defusedxml.ElementTree  # noqa: F401  (the waveform readers' libraries)
-        import edfio  # noqa: F401
-        import pydicom  # noqa: F401
+        # What every printout and image needs (PyMuPDF, OpenCV, the layout stage's SciPy) is
+        # imported before the address-space cap, so the cap is spent on jobs, not libraries.
+        # The waveform readers' libraries (wfdb with pandas, pydicom, edfio, sierraecg,
+        # defusedxml) are imported by the reader of the sniffed kind when such a file comes:
+        # they are a quarter of a worker's start-up CPU and about 60 MB of address space,
+        # well inside the cap, and most uploads are printouts.
         import pymupdf
-        import sierraecg  # noqa: F401
-        import wfdb  # noqa: F401
 
         import mtecg.ingest
         import mtecg.preprocess  # noqa: F401  (the layout stage: SciPy)

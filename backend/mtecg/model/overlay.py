@@ -82,7 +82,8 @@ def write_explanation_images(
 ) -> dict[str, Path]:
     """Writes canonical.png and one `<task>.png` overlay per heatmap, each atomically.
 
-    The one way the CLI (`mtecg predict --explain`) and the service store a screening's images.
+    How `mtecg predict --explain` and `mtecg batch` write a screening's images; the service
+    stores the maps instead and renders the same overlay on request (`mtecg.api.storage`).
     """
     paths = {"canonical": folder / "canonical.png"}
     write_png_atomically(canonical, paths["canonical"])
