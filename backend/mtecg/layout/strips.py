@@ -60,9 +60,9 @@ _ROW_START_MM = 3.0
 _LABEL_LEAD_IN_MM = 25.0
 _MAX_ROW_S = 10.4  # a recording is 10 s; longer at the printed speed means a wrong speed
 _WINDOW_S = PANEL_W_MM / PAPER_SPEED_MM_S  # 2.37 s: the time a canonical panel shows
-_EXACT_S = 0.05
+_EXACT_S = 0.05  # a window shifted less than this is the 3 x 4 window
 _DOT_INK = 200  # grey level below which a canonical pixel is ink
-_DOT_MM = 0.7  # specks smaller than this across are grid dots, not trace  # a window shifted less than this is the 3 x 4 window
+_DOT_MM = 0.7  # specks smaller than this across are grid dots, not trace
 
 
 @dataclass(frozen=True)
