@@ -42,11 +42,16 @@ class TraceRow:
     tall_columns: int
 
 
-def remove_straight_lines(trace: BoolMap, px_per_mm: float) -> BoolMap:
-    """Drops long straight horizontal or vertical strokes (frames, rules, markers)."""
+def remove_straight_lines(trace: BoolMap, px_per_mm: float, horizontal_mm: float = 25.0) -> BoolMap:
+    """Drops long straight horizontal or vertical strokes (frames, rules, markers).
+
+    Horizontal strokes count from `horizontal_mm`: a slow or low-gain trace has flat stretches
+    longer than 25 mm, so a caller that must keep them raises it past any trace row's length.
+    """
     length = max(3, round(25 * px_per_mm))
     mask = trace.astype(np.uint8)
-    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    long = max(3, round(horizontal_mm * px_per_mm))
+    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, long), np.uint8))
     vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
     lines = np.asarray(horizontal, dtype=bool) | np.asarray(vertical, dtype=bool)
     kept: BoolMap = np.asarray(mask, dtype=bool) & ~lines

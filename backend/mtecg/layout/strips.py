@@ -36,7 +36,7 @@ from mtecg.geometry import (
 from mtecg.ingest.page import PageSource
 from mtecg.ingest.pdf import PdfPage
 from mtecg.layout.canonical import stack_6x2
-from mtecg.layout.ink import TRACE_BINARY, ink_maps, trace_only
+from mtecg.layout.ink import TRACE_NONE, ink_maps, trace_only
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage, TimeWindows
 from mtecg.layout.rows import BoolMap, TraceRow, find_rows, remove_straight_lines
 from mtecg.layout.text_layer import Word, gains, lead_labels, paper_speeds
@@ -47,7 +47,8 @@ GAINS_MM_MV = (5.0, 10.0, 20.0)
 _OVERVIEW_DPI = 100
 _OVERVIEW_PPMM = _OVERVIEW_DPI / MM_PER_INCH
 _SEARCH_MM = 15.0  # how far from its label a row's baseline is looked for, at most
-_SAME_ROW_MM = 4.0  # labels closer than this in y name strips of one row (6 x 2)
+_SAME_ROW_MM = 4.0
+_RULE_MM = 255.0  # horizontal strokes longer than any 10 s row are rules and frames  # labels closer than this in y name strips of one row (6 x 2)
 # What a label may be from the row it names: printers put it just above or below the
 # baseline, never as far as the next row (rows are at least 12 mm apart on any printout).
 _LABEL_ROW_FRACTION = 0.5
@@ -114,9 +115,11 @@ def _trace_map(page: PageSource, words: list[Word]) -> tuple[BoolMap, float]:
 
     Lead labels are black like the trace and would lengthen the rows they touch; the text
     layer says exactly where they are. (Only labels: some exports draw their grid as text.)
+    Faint ink counts: a thin flat trace at 100 dpi is anti-aliased to light grey, and the rows
+    must not break up where a lead is flat.
     """
     scale = _OVERVIEW_DPI / (page.native_dpi or _OVERVIEW_DPI)
-    binary = ink_maps(page.render(scale)).trace > TRACE_BINARY
+    binary = ink_maps(page.render(scale)).trace > TRACE_NONE
     for x0, y0, x1, y1, text in words:
         if text.strip() not in LEADS:
             continue
@@ -124,7 +127,7 @@ def _trace_map(page: PageSource, words: list[Word]) -> tuple[BoolMap, float]:
             max(0, floor(y0 * scale)) : ceil(y1 * scale) + 1,
             max(0, floor(x0 * scale)) : ceil(x1 * scale) + 1,
         ] = False
-    return remove_straight_lines(binary, _OVERVIEW_PPMM), scale
+    return remove_straight_lines(binary, _OVERVIEW_PPMM, _RULE_MM), scale
 
 
 def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | None:
@@ -136,11 +139,19 @@ def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | N
     ppmm = _OVERVIEW_PPMM
     apart = [abs(o - y) for o in others if abs(o - y) > _SAME_ROW_MM * ppmm]
     half = min(_SEARCH_MM * ppmm, 0.5 * min(apart)) if apart else _SEARCH_MM * ppmm
-    y0 = max(0, round(y - half))
-    rows = find_rows(trace[y0 : round(y + half) + 1], ppmm, min_tall=0)
+    # First the baseline nearest the label, then the row's extent in a band centred on that
+    # baseline (a band centred on the label would cut off the trace's far side).
+    row = _nearest_row(trace, y, half)
+    return None if row is None else _nearest_row(trace, row.baseline, half)
+
+
+def _nearest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
+    """The row found within `at` +- `half` whose baseline is nearest `at` (page y)."""
+    y0 = max(0, round(at - half))
+    rows = find_rows(trace[y0 : round(at + half) + 1], _OVERVIEW_PPMM, min_tall=0)
     if not rows:
         return None
-    row = min(rows, key=lambda r: abs(r.baseline + y0 - y))
+    row = min(rows, key=lambda r: abs(r.baseline + y0 - at))
     return replace(row, baseline=row.baseline + y0)
 
 
@@ -165,19 +176,25 @@ def _page_spans(
         if not same:
             rows.append(row)
         on_row.setdefault(same[0] if same else len(rows) - 1, []).append(lead)
-    x_zero = float(np.median([r.start for r in rows])) / scale
+    # t = 0: where the rows begin. A row's detected pulse (`start` past `left`) is trusted only
+    # where no row shows a clean start: the pulse test, made for 25 mm/s, can take a QRS at a
+    # row's very start for a pulse.
+    clean = [r.left for r in rows if r.start == r.left]
+    x_zero = float(np.median(clean or [r.start for r in rows])) / scale
+    x_end = float(np.median([r.right for r in rows])) / scale
     baselines = [r.baseline / scale for r in rows]
     mm_per_s = speed * native_ppmm
     spans: dict[str, _Span] = {}
     for k, leads in on_row.items():
         row = rows[k]
-        if row.left / scale > x_zero + _ROW_START_MM * native_ppmm:
+        tolerance = _ROW_START_MM * native_ppmm
+        if row.left / scale > x_zero + tolerance or abs(row.right / scale - x_end) > tolerance:
             raise _refuse(
                 Reason.LEAD_LABELS_CONTRADICT,
-                "the labelled trace rows do not start at the same time; the leads cannot be "
-                "placed in time safely.",
+                "the labelled trace rows do not start and end at the same times; the leads "
+                "cannot be placed in time safely.",
             )
-        end_s = (row.right / scale - x_zero) / mm_per_s
+        end_s = (x_end - x_zero) / mm_per_s
         if end_s > _MAX_ROW_S:
             raise _refuse(
                 Reason.STRIPS_WRONG_LENGTH,
