@@ -47,8 +47,8 @@ GAINS_MM_MV = (5.0, 10.0, 20.0)
 _OVERVIEW_DPI = 100
 _OVERVIEW_PPMM = _OVERVIEW_DPI / MM_PER_INCH
 _SEARCH_MM = 15.0  # how far from its label a row's baseline is looked for, at most
-_SAME_ROW_MM = 4.0
-_RULE_MM = 255.0  # horizontal strokes longer than any 10 s row are rules and frames  # labels closer than this in y name strips of one row (6 x 2)
+_SAME_ROW_MM = 4.0  # labels closer than this in y name strips of one row (6 x 2)
+_RULE_MM = 255.0  # horizontal strokes longer than any 10 s row are rules and frames
 # What a label may be from the row it names: printers put it just above or below the
 # baseline, never as far as the next row (rows are at least 12 mm apart on any printout).
 _LABEL_ROW_FRACTION = 0.5

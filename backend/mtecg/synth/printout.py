@@ -241,7 +241,8 @@ def render_strip_pdf(layout: StripLayout, signals: Signals, header: Header) -> p
         _header_text(paper, page, header)
         if not strips:
             continue
-        ops = _grid_ops(paper) + [f"{_stroke(paper.trace_rgb, paper.trace_width_mm * _PX)} 1 J 1 j"]
+        pen = f"{_stroke(paper.trace_rgb, paper.trace_width_mm * _PX)} 1 J 1 j"
+        ops = [*_grid_ops(paper), pen]
         for strip in strips:
             baseline = layout.baseline_mm(strip.row)
             first = round(strip.start_s * FS_HZ)
