@@ -131,7 +131,7 @@ def _trace_map(page: PageSource, words: list[Word]) -> tuple[BoolMap, float]:
 
 
 def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | None:
-    """The trace row nearest a label at overview y, searched no nearer to another label's row.
+    """The trace row of a label at overview y, searched no nearer to another label's row.
 
     Labels sit just above or below their own row's baseline; half the distance to the next
     label up or down keeps the search off the neighbouring row.
@@ -141,17 +141,25 @@ def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | N
     half = min(_SEARCH_MM * ppmm, 0.5 * min(apart)) if apart else _SEARCH_MM * ppmm
     # First the baseline nearest the label, then the row's extent in a band centred on that
     # baseline (a band centred on the label would cut off the trace's far side).
-    row = _nearest_row(trace, y, half)
-    return None if row is None else _nearest_row(trace, row.baseline, half)
+    row = _strongest_row(trace, y, half)
+    return None if row is None else _strongest_row(trace, row.baseline, half)
 
 
-def _nearest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
-    """The row found within `at` +- `half` whose baseline is nearest `at` (page y)."""
+def _strongest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
+    """The row within `at` +- `half` (page y) whose baseline holds the most trace.
+
+    A baseline is where a trace spends most of its time; a clipped trace's flat tops or a
+    neighbour's excursions make weaker rows in the same band, even nearer the label.
+    """
     y0 = max(0, round(at - half))
-    rows = find_rows(trace[y0 : round(at + half) + 1], _OVERVIEW_PPMM, min_tall=0)
+    band = trace[y0 : round(at + half) + 1]
+    rows = find_rows(band, _OVERVIEW_PPMM, min_tall=0)
     if not rows:
         return None
-    row = min(rows, key=lambda r: abs(r.baseline + y0 - at))
+    counts = band.sum(axis=1)
+    row = max(
+        rows, key=lambda r: int(counts[max(0, round(r.baseline) - 1) : round(r.baseline) + 2].sum())
+    )
     return replace(row, baseline=row.baseline + y0)
 
 
