@@ -70,12 +70,16 @@ def _longest_run(occupied: npt.NDArray[np.bool_], max_gap: int) -> tuple[int, in
     return int(xs[starts[k]]), int(xs[ends[k]])
 
 
-def find_rows(trace: BoolMap, px_per_mm: float, min_tall: int = _MIN_TALL) -> list[TraceRow]:
+def find_rows(
+    trace: BoolMap, px_per_mm: float, min_tall: int = _MIN_TALL, text_filter: bool = True
+) -> list[TraceRow]:
     """Returns the trace rows of a straightened page, top to bottom.
 
-    `min_tall` complexes make a row; a caller that knows a row is there (a printed lead label
-    names it) may accept a flat one (a low-voltage aVL).
+    `min_tall` complexes make a row, and as many as a line of text has unmake it; a caller
+    that knows a row is there (a printed lead label names it) may accept a flat one (a
+    low-voltage aVL) or a busy one (a 20 mm/mV chest lead).
     """
+    max_tall = _MAX_TALL_PER_100MM if text_filter else np.inf
     h = trace.shape[0]
     profile = gaussian_filter1d(trace.sum(axis=1).astype(np.float64), 0.5 * px_per_mm)
     if profile.max() <= 0:
@@ -96,7 +100,7 @@ def find_rows(trace: BoolMap, px_per_mm: float, min_tall: int = _MIN_TALL) -> li
         top = np.where(occupied, strip.argmax(axis=0), 0)
         bottom = np.where(occupied, strip.shape[0] - 1 - strip[::-1].argmax(axis=0), 0)
         tall_columns = _count_events((bottom - top)[left : right + 1] >= tall)
-        if not min_tall <= tall_columns <= _MAX_TALL_PER_100MM * (right - left) / (100 * px_per_mm):
+        if not min_tall <= tall_columns <= max_tall * (right - left) / (100 * px_per_mm):
             continue
         height = (y - y0) - top[left : right + 1]
         start = left + _pulse_width(height, px_per_mm)

@@ -153,7 +153,7 @@ def _strongest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
     """
     y0 = max(0, round(at - half))
     band = trace[y0 : round(at + half) + 1]
-    rows = find_rows(band, _OVERVIEW_PPMM, min_tall=0)
+    rows = find_rows(band, _OVERVIEW_PPMM, min_tall=0, text_filter=False)
     if not rows:
         return None
     counts = band.sum(axis=1)
