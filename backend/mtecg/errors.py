@@ -76,6 +76,10 @@ class Reason(StrEnum):
     TOO_MANY_ROWS = "too_many_rows"
     ROWS_UNEVEN = "rows_uneven"
     NO_LEAD_CHANGES = "no_lead_changes"
+    GAIN = "gain"  # a gain other than 5, 10 or 20 mm/mV, or several
+    LEAD_LABELS_CONTRADICT = "lead_labels_contradict"  # labels off the rows they name
+    LEADS_MISSING = "leads_missing"  # the PDF's pages print fewer than the twelve leads
+    STRIPS_WRONG_LENGTH = "strips_wrong_length"  # at the printed speed, not 2.4-10 s
     # unreadable
     ROWS_NOT_10S = "rows_not_10s"
     ROWS_INCOMPLETE = "rows_incomplete"

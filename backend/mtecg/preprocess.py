@@ -49,6 +49,11 @@ class Preprocessed:
             "px_per_mm": self.layout.px_per_mm,
             "rotation_deg": self.layout.rotation_deg,
             "rhythm_strips": self.layout.rhythm_strips,
+            "layout_name": self.layout.layout_name,
+            "time_windows": self.layout.time_windows,
+            "paper_speed_mm_s": self.layout.paper_speed_mm_s,
+            "gain_mm_mv": self.layout.gain_mm_mv,
+            "pages": list(self.layout.pages) or [self.page],
             "panels": [panel.to_json() for panel in self.layout.panels],
         }
 
@@ -75,7 +80,8 @@ def preprocess(
             "read it.",
         )
     layout = find_layout(source, profile)
-    if signals is None and vector_traces and isinstance(source, PdfPage):
+    # Exact traces are read from a 25 mm/s 3 x 4 page only (its panels all on the opened page).
+    if signals is None and vector_traces and isinstance(source, PdfPage) and not layout.pages:
         signals = vector_signals(source.drawings(), layout)
     return Preprocessed(
         kind=source.kind,

@@ -75,8 +75,8 @@ def test_two_text_only_pages_give_page_one_for_layout_to_refuse() -> None:
 
 
 def test_page_count_cap() -> None:
-    assert _code(hostile.ecg_pdf(3)) is RejectCode.TOO_MANY_PAGES
-    assert open_document(hostile.ecg_pdf(3), IngestLimits(max_pdf_pages=3)).page_index == 0
+    assert _code(hostile.ecg_pdf(7)) is RejectCode.TOO_MANY_PAGES
+    assert open_document(hostile.ecg_pdf(7), IngestLimits(max_pdf_pages=7)).page_index == 0
 
 
 def test_zero_pages_is_corrupt() -> None:

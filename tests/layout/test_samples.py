@@ -21,11 +21,9 @@ from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
 # file -> (expected status or rejection code, approximate px/mm from SOURCES.md or None)
 EXPECTED: dict[str, tuple[str, float | None]] = {
     "pdf/dicomecgplot_anonymous_ecg_3x4_1.pdf": ("ok", 300 / 25.4),
-    "pdf/biomarker_schiller_1282423.pdf": ("unsupported_layout", None),  # 6 x 10 s rows
-    "pdf/biomarker_cardiosoft_testmann.pdf": (
-        "too_many_pages",
-        None,
-    ),  # 3 pages, 50 mm/s
+    # 6 x 1 over two pages, read from their lead labels (tests/layout/test_strips.py)
+    "pdf/biomarker_schiller_1282423.pdf": ("ok", 300 / 25.4),
+    "pdf/biomarker_cardiosoft_testmann.pdf": ("ok", 300 / 25.4),  # 3 pages, 50 mm/s
     "images/eik_ecg00001.png": ("ok", 12.4),
     "images/eik_ecg00003.png": ("ok", 6.35),
     "images/eik_ecg00012.jpg": ("ok", 14.0),
@@ -89,9 +87,13 @@ def test_sample_outcome(samples: Path, tmp_path: Path, name: str) -> None:
     assert [p["lead"] for p in panels] == list(LEADS)
     boxes = {p["lead"]: p["box"] for p in panels}
     # Standard 3 x 4 arrangement: columns left to right, rows top to bottom.
-    assert boxes["I"][0] < boxes["aVR"][0] < boxes["V1"][0] < boxes["V4"][0]
     assert boxes["I"][1] < boxes["II"][1] < boxes["III"][1]
-    assert abs(boxes["I"][1] - boxes["V4"][1]) < 0.02 * (boxes["III"][3] - boxes["I"][1]) + 3
+    if payload["layout_name"] == "3x4":
+        assert boxes["I"][0] < boxes["aVR"][0] < boxes["V1"][0] < boxes["V4"][0]
+        assert abs(boxes["I"][1] - boxes["V4"][1]) < 0.02 * (boxes["III"][3] - boxes["I"][1]) + 3
+    else:
+        # 6 x 1 over two pages: limb leads on the first ECG page, chest leads on the next.
+        assert {p["page"] for p in panels[:6]} == {1} and {p["page"] for p in panels[6:]} == {2}
     image = np.asarray(Image.open(out))
     assert image.shape == (CANONICAL_H_PX, CANONICAL_W_PX, 3)
     # Grid removed: the canonical image is white paper with a little dark trace, no colour.

@@ -500,7 +500,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case("pdf-encrypted", _fixed(encrypted_pdf), RejectCode.ENCRYPTED_PDF),
     Case("pdf-owner-password-only", _fixed(lambda: encrypted_pdf(False)), None),
-    Case("pdf-3-pages", _fixed(lambda: ecg_pdf(3)), RejectCode.TOO_MANY_PAGES),
+    Case("pdf-7-pages", _fixed(lambda: ecg_pdf(7)), RejectCode.TOO_MANY_PAGES),
     Case("pdf-zero-pages", _fixed(zero_page_pdf), RejectCode.CORRUPT_FILE),
     Case(
         "pdf-giant-page",

@@ -26,8 +26,9 @@ class IngestLimits:
     max_pixels: int = 40_000_000
     #: Longest side in pixels: keeps degenerate strips (1 x 40 M) out of OpenCV and layout.
     max_side: int = 20_000
-    #: Pages in a PDF. ECG exports are one page, sometimes with a second (report, rhythm).
-    max_pdf_pages: int = 2
+    #: Pages in a PDF. ECG exports are one page, or spread the leads over two or three (6 x 1
+    #: limb leads, then chest leads, then extra leads) with report pages around them.
+    max_pdf_pages: int = 6
     #: Entries in the PDF cross-reference table (the sample exports have fewer than 100).
     max_pdf_objects: int = 100_000
     #: Decoded content-stream bytes one page expands to, counting each form XObject or tiling

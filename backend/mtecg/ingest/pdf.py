@@ -121,6 +121,15 @@ class PdfPage:
         with _mupdf_errors():
             return list(self._page.get_cdrawings())
 
+    @property
+    def page_count(self) -> int:
+        """Pages in the document (a layout may spread its leads over several)."""
+        return int(self._doc.page_count)
+
+    def sibling(self, page_index: int) -> PdfPage:
+        """Another page of the same document, checked by `open_pdf` like this one."""
+        return PdfPage(self._doc, page_index, self._limits)
+
     def words(self) -> list[Word]:
         """The page's words with their boxes in native pixels (lead labels locate the panels).
 

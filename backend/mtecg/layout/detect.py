@@ -9,6 +9,8 @@ Anything that does not fit is refused with the reason that best tells the user w
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -21,6 +23,7 @@ from mtecg.geometry import (
     PANEL_H_PX,
     PANEL_W_MM,
     PANEL_W_PX,
+    PAPER_SPEED_MM_S,
     SEGMENT_MM,
     STRIP_MM,
 )
@@ -32,7 +35,14 @@ from mtecg.layout.ink import TRACE_BINARY, InkMaps, ink_maps, trace_only
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.layout.rows import find_rows, remove_straight_lines
 from mtecg.layout.scale import grid_periods
-from mtecg.layout.text_layer import Word, check_lead_labels, check_paper_speed
+from mtecg.layout.strips import read_strips
+from mtecg.layout.text_layer import (
+    Word,
+    check_lead_labels,
+    check_paper_speed,
+    lead_labels,
+    paper_speeds,
+)
 from mtecg.timing import Stopwatch
 
 MIN_PX_PER_MM = 4.0  # about 100 dpi: below it 1 mm grid squares and QRS notches blur away
@@ -160,6 +170,24 @@ def _canonical(
     return stack_6x2(tiles)
 
 
+def _printed_as_strips(text: str, words: list[Word], native_ppmm: float) -> bool:
+    """Whether a PDF's text layer says its leads are not a 25 mm/s 3 x 4 block.
+
+    Only a text layer can say so with proof (its lead labels); such a page goes to the strip
+    reader, which reads it or refuses it. A page without labels stays with the 3 x 4 fit.
+    """
+    if not words or not lead_labels(words):
+        return False
+    speeds = paper_speeds(text)
+    if speeds and PAPER_SPEED_MM_S not in speeds:
+        return True
+    try:
+        check_lead_labels(words, native_ppmm)
+    except Rejection:
+        return True
+    return False
+
+
 def detect_layout(source: PageSource) -> LayoutResult:
     """Finds the 3 x 4 block on a page and returns its panels and the canonical image."""
     clock = Stopwatch()
@@ -176,14 +204,19 @@ def detect_layout(source: PageSource) -> LayoutResult:
             Reason.NOT_A_PRINTOUT,
         )
     with clock.stage("text"):
-        check_paper_speed(source.text())
+        text = source.text()
         words: list[Word] = []
-        labels_confirmed = False
         if source.native_dpi is not None:
             words = source.words()
-            labels_confirmed = bool(words) and check_lead_labels(
-                words, source.native_dpi / MM_PER_INCH
-            )
+        strips = _printed_as_strips(text, words, (source.native_dpi or 0) / MM_PER_INCH)
+    if strips:
+        with clock.stage("strips"):
+            result = read_strips(source)
+        return replace(result, timings_ms=clock.ms)
+    check_paper_speed(text)
+    labels_confirmed = bool(words) and check_lead_labels(
+        words, (source.native_dpi or 0) / MM_PER_INCH
+    )
     # A PDF with a text layer was drawn, not scanned: it cannot be crooked.
     angle = 0.0
     if not words:

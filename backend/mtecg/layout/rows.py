@@ -42,11 +42,16 @@ class TraceRow:
     tall_columns: int
 
 
-def remove_straight_lines(trace: BoolMap, px_per_mm: float) -> BoolMap:
-    """Drops long straight horizontal or vertical strokes (frames, rules, markers)."""
+def remove_straight_lines(trace: BoolMap, px_per_mm: float, horizontal_mm: float = 25.0) -> BoolMap:
+    """Drops long straight horizontal or vertical strokes (frames, rules, markers).
+
+    Horizontal strokes count from `horizontal_mm`: a slow or low-gain trace has flat stretches
+    longer than 25 mm, so a caller that must keep them raises it past any trace row's length.
+    """
     length = max(3, round(25 * px_per_mm))
     mask = trace.astype(np.uint8)
-    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    long = max(3, round(horizontal_mm * px_per_mm))
+    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, long), np.uint8))
     vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
     lines = np.asarray(horizontal, dtype=bool) | np.asarray(vertical, dtype=bool)
     kept: BoolMap = np.asarray(mask, dtype=bool) & ~lines
@@ -65,8 +70,16 @@ def _longest_run(occupied: npt.NDArray[np.bool_], max_gap: int) -> tuple[int, in
     return int(xs[starts[k]]), int(xs[ends[k]])
 
 
-def find_rows(trace: BoolMap, px_per_mm: float) -> list[TraceRow]:
-    """Returns the trace rows of a straightened page, top to bottom."""
+def find_rows(
+    trace: BoolMap, px_per_mm: float, min_tall: int = _MIN_TALL, text_filter: bool = True
+) -> list[TraceRow]:
+    """Returns the trace rows of a straightened page, top to bottom.
+
+    `min_tall` complexes make a row, and as many as a line of text has unmake it; a caller
+    that knows a row is there (a printed lead label names it) may accept a flat one (a
+    low-voltage aVL) or a busy one (a 20 mm/mV chest lead).
+    """
+    max_tall = _MAX_TALL_PER_100MM if text_filter else np.inf
     h = trace.shape[0]
     profile = gaussian_filter1d(trace.sum(axis=1).astype(np.float64), 0.5 * px_per_mm)
     if profile.max() <= 0:
@@ -87,11 +100,7 @@ def find_rows(trace: BoolMap, px_per_mm: float) -> list[TraceRow]:
         top = np.where(occupied, strip.argmax(axis=0), 0)
         bottom = np.where(occupied, strip.shape[0] - 1 - strip[::-1].argmax(axis=0), 0)
         tall_columns = _count_events((bottom - top)[left : right + 1] >= tall)
-        if (
-            not _MIN_TALL
-            <= tall_columns
-            <= _MAX_TALL_PER_100MM * (right - left) / (100 * px_per_mm)
-        ):
+        if not min_tall <= tall_columns <= max_tall * (right - left) / (100 * px_per_mm):
             continue
         height = (y - y0) - top[left : right + 1]
         start = left + _pulse_width(height, px_per_mm)

@@ -13,10 +13,25 @@ from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import COLUMNS_3X4, LEADS, SEGMENT_MM
 
 _PAPER_SPEED = re.compile(r"(\d+(?:[.,]\d+)?)\s*mm\s*/\s*s(?:ec)?\b", re.IGNORECASE)
+_GAIN = re.compile(r"(\d+(?:[.,]\d+)?)\s*mm\s*/\s*mV\b", re.IGNORECASE)
+
+
+def _numbers(pattern: re.Pattern[str], text: str) -> set[float]:
+    return {float(m.replace(",", ".")) for m in pattern.findall(text)}
+
+
+def paper_speeds(text: str) -> set[float]:
+    """Paper speeds (mm/s) the page's text states, e.g. {25.0} or {50.0}; empty when none."""
+    return _numbers(_PAPER_SPEED, text)
+
+
+def gains(text: str) -> set[float]:
+    """Gains (mm/mV) the page's text states, e.g. {10.0}; empty when none."""
+    return _numbers(_GAIN, text)
 
 
 def check_paper_speed(text: str) -> None:
-    speeds = {float(m.replace(",", ".")) for m in _PAPER_SPEED.findall(text)}
+    speeds = paper_speeds(text)
     if speeds and 25.0 not in speeds:
         shown = ", ".join(f"{s:g} mm/s" for s in sorted(speeds))
         raise Rejection(
@@ -35,6 +50,16 @@ _ROW_NEIGHBOURS = tuple(
 )
 
 
+def lead_labels(words: list[Word]) -> dict[str, tuple[float, float, float]]:
+    """Each printed lead label's left x, centre x and centre y (its first by reading order)."""
+    first: dict[str, tuple[float, float, float]] = {}
+    for x0, y0, x1, y1, text in sorted(words, key=lambda w: (w[1], w[0])):
+        label = text.strip()
+        if label in LEADS and label not in first:
+            first[label] = (x0, (x0 + x1) / 2, (y0 + y1) / 2)
+    return first
+
+
 def check_lead_labels(words: list[Word], native_ppmm: float) -> bool:
     """Refuses a PDF whose printed lead labels are not arranged as in a 3 x 4 printout.
 
@@ -44,11 +69,7 @@ def check_lead_labels(words: list[Word], native_ppmm: float) -> bool:
     continuous strips (I, II, III, aVR, aVL, aVF stacked at one x) look much like a 3 x 4 block
     with three rhythm strips to the pixels, but not to their labels.
     """
-    first: dict[str, tuple[float, float]] = {}
-    for x0, y0, x1, y1, text in sorted(words, key=lambda w: (w[1], w[0])):
-        label = text.strip()
-        if label in LEADS and label not in first:
-            first[label] = ((x0 + x1) / 2, (y0 + y1) / 2)
+    first = {lead: (xc, yc) for lead, (_, xc, yc) in lead_labels(words).items()}
     column = SEGMENT_MM * native_ppmm
     confirmed = 0
     for a, b in _ROW_NEIGHBOURS:

@@ -20,12 +20,22 @@ import pymupdf
 from mtecg.geometry import CANONICAL_PX_PER_MM, RENDER_DPI
 from mtecg.synth.header import draw_header
 from mtecg.synth.labels import Labels, draw_expression, draw_labels
-from mtecg.synth.layouts import LAYOUTS, Layout, jitter
-from mtecg.synth.printout import pdf_bytes, render_pdf
+from mtecg.synth.layouts import (
+    LAYOUTS,
+    STRIP_LAYOUT_NAMES,
+    Layout,
+    StripLayout,
+    jitter,
+    strip_layout,
+)
+from mtecg.synth.printout import pdf_bytes, render_pdf, render_strip_pdf
 from mtecg.synth.scan import Scan, draw_scan, png_bytes, scan_page
 from mtecg.synth.signals import ECG, Expression, Signals, synthesize
 
-LAYOUT_NAMES: tuple[str, ...] = tuple(LAYOUTS)
+#: 3 x 4 printouts (what "mixed" draws from), then strip printouts (6 x 2, 12 x 1, 6 x 1 over
+#: two pages; PDF only, as only a text layer proves their leads).
+BLOCK_LAYOUT_NAMES: tuple[str, ...] = tuple(LAYOUTS)
+LAYOUT_NAMES: tuple[str, ...] = (*BLOCK_LAYOUT_NAMES, *STRIP_LAYOUT_NAMES)
 MIXED = "mixed"
 FORMATS = ("pdf", "png")
 LABELS_CSV = "labels.csv"
@@ -61,7 +71,9 @@ class SynthRecord:
     `data` is the file (PDF or PNG bytes). `panels` are the true boxes
     ({"lead", "box": [x0, y0, x1, y1]}) in pixels of the page at `px_per_mm`: for a PDF, the
     page rendered at 300 dpi; for a PNG, the image itself, in its unrotated frame (the image
-    is turned `rotation_deg` counter-clockwise about its centre).
+    is turned `rotation_deg` counter-clockwise about its centre). A strip printout's panels
+    also say their 1-based `page`, `start_s` and whether the window is the 3 x 4 one
+    (`exact`); `strips` is its layout (None for 3 x 4 printouts, whose `layout` says all).
     """
 
     data: bytes
@@ -74,6 +86,7 @@ class SynthRecord:
     px_per_mm: float
     rotation_deg: float
     size_px: tuple[int, int]
+    strips: StripLayout | None = None
 
     @property
     def signals(self) -> Signals:
@@ -112,16 +125,18 @@ class SynthRecord:
 
 
 def _check(layout: str, fmt: str) -> None:
-    if layout != MIXED and layout not in LAYOUTS:
+    if layout != MIXED and layout not in LAYOUT_NAMES:
         raise ValueError(f"unknown layout {layout!r}; known: {', '.join((*LAYOUT_NAMES, MIXED))}")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if layout in STRIP_LAYOUT_NAMES and fmt != "pdf":
+        raise ValueError(f"layout {layout} is rendered as PDF only (its labels prove its leads)")
 
 
 def _choose_layout(name: str, rng: np.random.Generator) -> Layout:
     """The named layout, or for "mixed" a random one, jittered."""
     if name == MIXED:
-        return jitter(LAYOUTS[str(rng.choice(LAYOUT_NAMES))], rng)
+        return jitter(LAYOUTS[str(rng.choice(BLOCK_LAYOUT_NAMES))], rng)
     return LAYOUTS[name]
 
 
@@ -141,6 +156,8 @@ def make_record(
     labels = draw_labels(label_rng)
     expression = draw_expression(labels, label_rng)
     ecg = synthesize(expression, signal_rng)
+    if layout in STRIP_LAYOUT_NAMES:
+        return _strip_record(strip_layout(layout), labels, expression, ecg, header_rng)
     chosen = _choose_layout(layout, layout_rng)
     header = draw_header(labels, ecg.measurements, chosen.gain_mm_per_mv, header_rng)
     settings = draw_scan(scan_rng) if scan is None else scan
@@ -169,6 +186,34 @@ def make_record(
         px_per_mm=px_per_mm,
         rotation_deg=rotation,
         size_px=size,
+    )
+
+
+def _strip_record(
+    strips: StripLayout, labels: Labels, expression: Expression, ecg: ECG, rng: np.random.Generator
+) -> SynthRecord:
+    """A strip printout as a multi-page vector PDF, with its true panels on their pages."""
+    paper = strips.paper
+    header = draw_header(labels, ecg.measurements, paper.gain_mm_per_mv, rng, strips.speed_mm_s)
+    doc = render_strip_pdf(strips, ecg.signals, header)
+    try:
+        data = pdf_bytes(doc)
+        zoom = RENDER_DPI / 72
+        rect = doc[0].rect.transform(pymupdf.Matrix(zoom, zoom)).irect
+    finally:
+        doc.close()
+    return SynthRecord(
+        data=data,
+        fmt="pdf",
+        layout=paper,
+        labels=labels,
+        expression=expression,
+        ecg=ecg,
+        panels=strips.panel_boxes(CANONICAL_PX_PER_MM),
+        px_per_mm=CANONICAL_PX_PER_MM,
+        rotation_deg=0.0,
+        size_px=(rect.width, rect.height),
+        strips=strips,
     )
 
 

@@ -33,7 +33,11 @@ def _fake_name(rng: np.random.Generator) -> str:
 
 
 def draw_header(
-    labels: Labels, m: Measurements, gain_mm_per_mv: float, rng: np.random.Generator
+    labels: Labels,
+    m: Measurements,
+    gain_mm_per_mv: float,
+    rng: np.random.Generator,
+    speed_mm_s: float = 25.0,
 ) -> Header:
     """Fake identity, date and measurements for one printout."""
     day = date(2017, 1, 1) + timedelta(days=int(rng.integers(0, 7 * 365)))
@@ -48,5 +52,5 @@ def draw_header(
         f"{m.t_axis_deg}",
         "Synthetic ECG for software testing - not a patient record - unconfirmed",
     )
-    settings = f"25 mm/s    {gain_mm_per_mv:g} mm/mV    0.05-150 Hz"
+    settings = f"{speed_mm_s:g} mm/s    {gain_mm_per_mv:g} mm/mV    0.05-150 Hz"
     return Header(lines=lines, settings=settings)

@@ -5,6 +5,9 @@ resolution, and its true panel boxes follow from it at any px/mm. The named layo
 printers (page size, offsets, grid colours, gain); `jitter` moves a layout's block, row pitch
 and colours within what still fits the page, for data sets that must not teach a detector one
 fixed position.
+
+Strip layouts (`StripLayout`: 6 x 2, 12 x 1, 6 x 1 over two pages, at 25 or 50 mm/s and 5, 10
+or 20 mm/mV) print each lead as one 2.5-10 s strip; `strip_layout(name)` builds them.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mtecg.geometry import (
+    CANONICAL_COLUMNS,
     CANONICAL_PX_PER_MM,
     COLUMNS_3X4,
+    LEADS,
     PANEL_H_MM,
     PANEL_W_MM,
+    PAPER_SPEED_MM_S,
     SEGMENT_MM,
+    SEGMENT_S,
     STRIP_MM,
 )
 
@@ -262,3 +269,135 @@ def jitter(layout: Layout, rng: np.random.Generator) -> Layout:
     )
     assert jittered.fits_page()
     return jittered
+
+
+@dataclass(frozen=True)
+class Strip:
+    """One lead printed as a strip: PDF page (0-based), row on that page, time range (s)."""
+
+    lead: str
+    page: int
+    row: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class StripLayout:
+    """A printout whose leads are strips (6 x 2, 12 x 1, 6 x 1 over pages), any speed and gain.
+
+    `paper` holds the page, grid, colours, x of t = 0 (`x0_mm`), first baseline, row pitch and
+    gain; every row starts at t = 0. `pages` counts the PDF's pages, report pages included
+    (pages no strip is on carry text only).
+    """
+
+    paper: Layout
+    strips: tuple[Strip, ...]
+    pages: int
+    speed_mm_s: float = PAPER_SPEED_MM_S
+
+    @property
+    def name(self) -> str:
+        return self.paper.name
+
+    def baseline_mm(self, row: int) -> float:
+        return self.paper.baseline0_mm + row * self.paper.row_pitch_mm
+
+    def strip_x_mm(self, strip: Strip) -> float:
+        return self.paper.x0_mm + strip.start_s * self.speed_mm_s
+
+    def panel_boxes(self, px_per_mm: float) -> list[dict[str, object]]:
+        """The panel the canonical image takes for each lead, as `Layout.panel_boxes` does.
+
+        Each lead's 3 x 4 window (or the nearest window its strip shows), PANEL_W_MM of paper
+        at 25 mm/s stretched by the speed, PANEL_H_MM at 10 mm/mV stretched by the gain; with
+        its 1-based `page`, `start_s` and whether the window is the 3 x 4 one (`exact`).
+        """
+        window_s = PANEL_W_MM / PAPER_SPEED_MM_S
+        gain = self.paper.gain_mm_per_mv / STANDARD_GAIN_MM_MV
+        panels: list[dict[str, object]] = []
+        for lead in LEADS:
+            strip = next(s for s in self.strips if s.lead == lead)
+            wanted = next(c for c, leads in enumerate(COLUMNS_3X4) if lead in leads) * SEGMENT_S
+            start = min(max(wanted, strip.start_s), strip.end_s - window_s)
+            x0 = self.paper.x0_mm + start * self.speed_mm_s
+            yc = self.baseline_mm(strip.row)
+            box = (
+                x0,
+                yc - PANEL_H_MM / 2 * gain,
+                x0 + PANEL_W_MM * self.speed_mm_s / PAPER_SPEED_MM_S,
+                yc + PANEL_H_MM / 2 * gain,
+            )
+            panels.append(
+                {
+                    "lead": lead,
+                    "box": [round(v * px_per_mm) for v in box],
+                    "page": strip.page + 1,
+                    "start_s": round(start, 2),
+                    "exact": abs(start - wanted) < 0.05,
+                }
+            )
+        return panels
+
+
+STANDARD_GAIN_MM_MV = 10.0
+_LIMB, _CHEST = CANONICAL_COLUMNS
+STRIP_BASES = ("6x2", "12x1", "6x1-2page")
+STRIP_SPEEDS = {"": PAPER_SPEED_MM_S, "-50mms": 50.0}
+STRIP_GAINS = {"": 10.0, "-5mm": 5.0, "-20mm": 20.0}
+
+
+def _strips(base: str, row_s: float) -> tuple[tuple[Strip, ...], int]:
+    """The strips of a base arrangement and the PDF's page count."""
+    if base == "6x2":
+        half = row_s / 2
+        pairs = zip(_LIMB, _CHEST, strict=True)
+        return tuple(
+            s
+            for r, (limb, chest) in enumerate(pairs)
+            for s in (Strip(limb, 0, r, 0.0, half), Strip(chest, 0, r, half, row_s))
+        ), 1
+    if base == "12x1":
+        return tuple(Strip(lead, 0, r, 0.0, row_s) for r, lead in enumerate(LEADS_12X1)), 1
+    # Schiller / CardioSoft: a report page first, limb leads on the next, chest on the third.
+    limbs = tuple(Strip(lead, 1, r, 0.0, row_s) for r, lead in enumerate(_LIMB))
+    return limbs + tuple(Strip(lead, 2, r, 0.0, row_s) for r, lead in enumerate(_CHEST)), 3
+
+
+LEADS_12X1 = (*_LIMB, *_CHEST)
+
+
+def strip_layout(name: str) -> StripLayout:
+    """The strip layout a name such as `6x2`, `12x1-50mms` or `6x1-2page-50mms-20mm` means.
+
+    12 x 1 rows are 14.5 mm apart, so their traces are clipped to that pitch (as printers
+    with channel clipping do); 20 mm/mV is not offered for them.
+    """
+    for base in STRIP_BASES:
+        for speed_tag, speed in STRIP_SPEEDS.items():
+            for gain_tag, gain in STRIP_GAINS.items():
+                if name != base + speed_tag + gain_tag or (base == "12x1" and gain > 10):
+                    continue
+                strips, pages = _strips(base, STRIP_MM / speed)
+                rows = 1 + max(s.row for s in strips)
+                pitch = (A4_MM[1] - HEADER_MM - MARGIN_MM - 8.0) / rows
+                paper = Layout(
+                    name=name,
+                    page_mm=A4_MM,
+                    x0_mm=26.0,
+                    baseline0_mm=HEADER_MM + 4.0 + pitch / 2,
+                    row_pitch_mm=pitch,
+                    grid=Grid(fine=(255, 205, 215), bold=(240, 130, 160)),
+                    gain_mm_per_mv=gain,
+                )
+                return StripLayout(paper, strips, pages, speed)
+    raise KeyError(name)
+
+
+STRIP_LAYOUT_NAMES = tuple(
+    base + s + g
+    for base in STRIP_BASES
+    for s in STRIP_SPEEDS
+    for g in STRIP_GAINS
+    if not (base == "12x1" and STRIP_GAINS[g] > 10)
+)

@@ -29,7 +29,7 @@ from mtecg.geometry import (
     SEGMENT_S,
 )
 from mtecg.synth.header import Header
-from mtecg.synth.layouts import RGB, Layout
+from mtecg.synth.layouts import RGB, Layout, StripLayout
 from mtecg.synth.signals import FS_HZ, N_SAMPLES, FloatArray, Signals
 
 PT_PER_MM = 72.0 / 25.4
@@ -121,13 +121,20 @@ def _calibration_pulse(layout: Layout, baseline: float) -> str:
     return _polyline(xs, ys)
 
 
-def _trace(layout: Layout, signal: FloatArray, x_start: float, baseline: float) -> str:
-    """One lead's samples as a polyline at 25 mm/s, clipped to its panel's height.
+def _trace(
+    layout: Layout,
+    signal: FloatArray,
+    x_start: float,
+    baseline: float,
+    speed_mm_s: float = PAPER_SPEED_MM_S,
+    height_mm: float = PANEL_H_MM,
+) -> str:
+    """One lead's samples as a polyline, clipped to `height_mm` (its panel's height).
 
     Clipping (as printers with channel clipping do) keeps every lead inside its own panel.
     """
-    xs = x_start + np.arange(len(signal)) * (PAPER_SPEED_MM_S / FS_HZ)
-    limit = PANEL_H_MM / 2 - layout.trace_width_mm / 2 - 0.15
+    xs = x_start + np.arange(len(signal)) * (speed_mm_s / FS_HZ)
+    limit = height_mm / 2 - layout.trace_width_mm / 2 - 0.15
     ys = baseline - np.clip(signal * layout.gain_mm_per_mv, -limit, limit)
     return _polyline(xs, ys)
 
@@ -179,6 +186,28 @@ def _text(layout: Layout, page: pymupdf.Page, header: Header) -> None:
     for lead, baseline in zip(layout.rhythm_leads, layout.rhythm_baselines_mm(), strict=True):
         at = ((layout.x0_mm + 1.0) * PT_PER_MM, (baseline - raise_mm) * PT_PER_MM)
         page.insert_text(at, lead, fontsize=_LABEL_PT, fontname="helv", color=colour)
+    _header_text(layout, page, header)
+
+
+def _new_page(doc: pymupdf.Document, layout: Layout) -> pymupdf.Page:
+    w, h = layout.page_mm
+    # Page size rounded to 0.01 pt so a 300-dpi rendering has a well-defined pixel size.
+    return doc.new_page(width=round(w * PT_PER_MM, 2), height=round(h * PT_PER_MM, 2))
+
+
+def _put_graphics(doc: pymupdf.Document, page: pymupdf.Page, ops: list[str]) -> None:
+    """Writes `ops` (300-dpi pixel units, y down) as the page's first content stream."""
+    stream = [f"q {_PT_PER_PX} 0 0 {-_PT_PER_PX} 0 {page.rect.height:.4f} cm", *ops, "Q"]
+    xref = doc.get_new_xref()
+    doc.update_object(xref, "<<>>")
+    # Left uncompressed here: a scan never needs it, and `pdf_bytes` deflates the file once.
+    doc.update_stream(xref, "\n".join(stream).encode("ascii"), compress=0)
+    # Graphics go under the text: their stream is put first in the page's content array.
+    contents = " ".join(f"{x} 0 R" for x in (xref, *page.get_contents()))
+    doc.xref_set_key(page.xref, "Contents", f"[{contents}]")
+
+
+def _header_text(layout: Layout, page: pymupdf.Page, header: Header) -> None:
     left = 8.0 * PT_PER_MM
     for i, line in enumerate(header.lines):
         at = (left, (layout.header_top_mm + 4.5 * i) * PT_PER_MM)
@@ -188,25 +217,56 @@ def _text(layout: Layout, page: pymupdf.Page, header: Header) -> None:
     page.insert_text(at, header.settings, fontsize=_HEADER_PT, fontname="helv", color=(0, 0, 0))
 
 
+def _separate_pulse(layout: Layout, baseline: float, speed_mm_s: float) -> str:
+    """A 1 mV x 0.2 s step left of the row, apart from it (as Schiller and GE draw it)."""
+    width, h = 0.2 * speed_mm_s, layout.gain_mm_per_mv
+    x1 = layout.x0_mm - 5.0
+    x0 = x1 - width - 1.0
+    xs = np.array([x0, x0 + 0.5, x0 + 0.5, x1 - 0.5, x1 - 0.5, x1])
+    ys = baseline - np.array([0.0, 0.0, h, h, 0.0, 0.0])
+    return _polyline(xs, ys)
+
+
+def render_strip_pdf(layout: StripLayout, signals: Signals, header: Header) -> pymupdf.Document:
+    """A vector PDF of a strip printout: every page with strips gets grid, labels, header.
+
+    Pages without strips are report pages (header text only), which readers must skip.
+    """
+    doc = pymupdf.open()
+    paper = layout.paper
+    colour = tuple(c / 255 for c in paper.trace_rgb)
+    for index in range(layout.pages):
+        page = _new_page(doc, paper)
+        strips = [s for s in layout.strips if s.page == index]
+        _header_text(paper, page, header)
+        if not strips:
+            continue
+        pen = f"{_stroke(paper.trace_rgb, paper.trace_width_mm * _PX)} 1 J 1 j"
+        ops = [*_grid_ops(paper), pen]
+        for strip in strips:
+            baseline = layout.baseline_mm(strip.row)
+            first = round(strip.start_s * FS_HZ)
+            samples = signals[LEADS.index(strip.lead), first : round(strip.end_s * FS_HZ) + 1]
+            x = layout.strip_x_mm(strip)
+            height = min(PANEL_H_MM, paper.row_pitch_mm)
+            ops.append(_trace(paper, samples, x, baseline, layout.speed_mm_s, height))
+            if strip.start_s == 0:
+                ops.append(_separate_pulse(paper, baseline, layout.speed_mm_s))
+            at = ((x + 1.0) * PT_PER_MM, (baseline - 0.3 * paper.row_pitch_mm) * PT_PER_MM)
+            page.insert_text(at, strip.lead, fontsize=_LABEL_PT, fontname="helv", color=colour)
+        _put_graphics(doc, page, ops)
+    doc.set_metadata({})
+    return doc
+
+
 def render_pdf(layout: Layout, signals: Signals, header: Header) -> pymupdf.Document:
     """A one-page vector PDF of the printout (kept open so a scan can render it directly)."""
     doc = pymupdf.open()
-    w, h = layout.page_mm
-    # Page size rounded to 0.01 pt so a 300-dpi rendering has a well-defined pixel size.
-    page = doc.new_page(width=round(w * PT_PER_MM, 2), height=round(h * PT_PER_MM, 2))
+    page = _new_page(doc, layout)
     # Text first, while the page is still empty: each insert_text call re-reads the whole
     # content stream, which would cost ~0.2 s a page once the graphics are in it.
     _text(layout, page, header)
-    ops = [f"q {_PT_PER_PX} 0 0 {-_PT_PER_PX} 0 {page.rect.height:.4f} cm"]
-    ops += _grid_ops(layout) + _marker_ops(layout) + _trace_ops(layout, signals)
-    ops.append("Q")
-    xref = doc.get_new_xref()
-    doc.update_object(xref, "<<>>")
-    # Left uncompressed here: a scan never needs it, and `pdf_bytes` deflates the file once.
-    doc.update_stream(xref, "\n".join(ops).encode("ascii"), compress=0)
-    # Graphics go under the text: their stream is put first in the page's content array.
-    contents = " ".join(f"{x} 0 R" for x in (xref, *page.get_contents()))
-    doc.xref_set_key(page.xref, "Contents", f"[{contents}]")
+    _put_graphics(doc, page, _grid_ops(layout) + _marker_ops(layout) + _trace_ops(layout, signals))
     doc.set_metadata({})
     return doc
 

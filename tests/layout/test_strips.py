@@ -1,0 +1,161 @@
+"""PDFs printed as strips (6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV).
+
+Every synthetic strip layout is read with each lead in its own panel, on the right page, its
+box where the generator drew it; pages whose labels contradict the traces are refused; the two
+real European multi-page exports are read with the right leads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pymupdf
+import pytest
+
+from mtecg.errors import Reason, RejectCode, Rejection
+from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS, PANEL_H_PX, PANEL_W_PX
+from mtecg.ingest import open_document
+from mtecg.layout import LayoutResult, find_layout
+from mtecg.synth.dataset import SynthRecord, make_record
+from mtecg.synth.header import Header
+from mtecg.synth.layouts import STRIP_LAYOUT_NAMES, Strip, StripLayout, strip_layout
+from mtecg.synth.printout import pdf_bytes, render_strip_pdf
+
+BOX_TOLERANCE_MM = 1.5
+HEADER = Header(lines=("Synthetic ECG for software testing",), settings="")
+
+
+def _canonical_error_mm(record: SynthRecord, result: LayoutResult) -> float:
+    """Worst box-edge error in mm of the canonical image (25 mm/s, 10 mm/mV).
+
+    A 50 mm/s page draws a second twice as wide, a 20 mm/mV page a millivolt twice as tall:
+    the same misplacement on paper is half as large once resampled, which is what the model
+    sees. (On paper the boxes are within 1.2 mm on every layout at 25 mm/s and 10 mm/mV.)
+    """
+    assert record.strips is not None
+    sx = 25.0 / record.strips.speed_mm_s
+    sy = 10.0 / record.layout.gain_mm_per_mv
+    truth = {p["lead"]: np.array(p["box"], dtype=float) for p in record.panels}
+    errors = [
+        max(np.abs(d[[0, 2]]).max() * sx, np.abs(d[[1, 3]]).max() * sy)
+        for p in result.panels
+        for d in [np.array(p.box) - truth[p.lead]]
+    ]
+    return float(max(errors)) / record.px_per_mm
+
+
+@pytest.mark.parametrize("name", STRIP_LAYOUT_NAMES)
+def test_every_strip_layout_is_read_where_it_was_drawn(name: str) -> None:
+    record = make_record(21, name, "pdf")
+    result = find_layout(open_document(record.data))
+    truth = {p["lead"]: p for p in record.panels}
+    assert [p.lead for p in result.panels] == list(LEADS)
+    assert all(p.page == truth[p.lead]["page"] for p in result.panels)
+    assert all(abs(p.start_s - truth[p.lead]["start_s"]) < 0.05 for p in result.panels)  # type: ignore[operator]
+    exact = all(p["exact"] for p in record.panels)
+    assert result.time_windows == ("exact" if exact else "approximate")
+    assert exact == (record.strips is not None and record.strips.speed_mm_s == 25.0)
+    assert result.paper_speed_mm_s == record.strips.speed_mm_s  # type: ignore[union-attr]
+    assert result.gain_mm_mv == record.layout.gain_mm_per_mv
+    assert result.layout_name == name.split("-50mms")[0].removesuffix("-5mm").removesuffix("-20mm")
+    assert _canonical_error_mm(record, result) <= BOX_TOLERANCE_MM
+    assert result.canonical.shape == (CANONICAL_H_PX, CANONICAL_W_PX, 3)
+    for row in range(6):
+        for col in range(2):
+            tile = result.canonical[row * PANEL_H_PX : (row + 1) * PANEL_H_PX]
+            assert (tile[:, col * PANEL_W_PX : (col + 1) * PANEL_W_PX] < 128).mean() > 0.002
+
+
+def _pdf(layout: StripLayout) -> bytes:
+    record = make_record(4, "12x1", "pdf")
+    return pdf_bytes(render_strip_pdf(layout, record.signals, HEADER))
+
+
+def _refusal(data: bytes) -> Rejection:
+    with pytest.raises(Rejection) as caught:
+        find_layout(open_document(data))
+    assert caught.value.code is RejectCode.UNSUPPORTED_LAYOUT
+    return caught.value
+
+
+def test_the_same_layout_drawn_directly_is_read() -> None:
+    """The refusals below come from what they change, not from the way the PDF is drawn."""
+    result = find_layout(open_document(_pdf(strip_layout("6x2"))))
+    assert result.layout_name == "6x2"
+
+
+def test_labels_away_from_the_strip_boundaries_are_refused() -> None:
+    """Chest labels at 3.7 s: no 2.5 s boundary there, so no lead can be timed or trusted."""
+    layout = strip_layout("6x2")
+    moved = tuple(
+        replace(s, start_s=3.7) if s.start_s > 0 else replace(s, end_s=3.7) for s in layout.strips
+    )
+    rejection = _refusal(_pdf(replace(layout, strips=moved)))
+    assert rejection.reason == Reason.LEAD_LABELS_CONTRADICT
+
+
+def test_a_missing_chest_page_is_refused() -> None:
+    doc = pymupdf.open(stream=make_record(4, "6x1-2page", "pdf").data)
+    doc.delete_page(2)
+    rejection = _refusal(pdf_bytes(doc))
+    assert rejection.reason == Reason.LEADS_MISSING
+    assert "V1" in rejection.message
+
+
+def test_a_lead_printed_on_two_pages_is_refused() -> None:
+    """Limb leads again on the page after them: which copy the model should see is unknown.
+
+    (Pages after all twelve leads are found, such as extra leads or a rhythm page, are not
+    read at all.)
+    """
+    layout = strip_layout("6x1-2page")
+    limbs = [s for s in layout.strips if s.page == 1]
+    again = tuple(Strip(s.lead, 2, s.row, s.start_s, s.end_s) for s in limbs)
+    chest = tuple(replace(s, page=3) for s in layout.strips if s.page == 2)
+    rejection = _refusal(_pdf(replace(layout, strips=(*limbs, *again, *chest), pages=4)))
+    assert rejection.reason == Reason.LEAD_LABELS_CONTRADICT
+
+
+def test_a_label_far_from_any_trace_row_is_refused() -> None:
+    """A second, earlier "I" printed in the header: the first label of a lead is its witness."""
+    doc = pymupdf.open(stream=make_record(4, "12x1", "pdf").data)
+    doc[0].insert_text((400, 40), "I", fontsize=9, fontname="helv")
+    rejection = _refusal(pdf_bytes(doc))
+    assert rejection.reason == Reason.LEAD_LABELS_CONTRADICT
+
+
+def test_an_unreadable_stated_speed_is_refused() -> None:
+    doc = pymupdf.open(stream=make_record(4, "6x2", "pdf").data)
+    doc[0].insert_text((400, 40), "12.5 mm/s", fontsize=9, fontname="helv")
+    assert _refusal(pdf_bytes(doc)).reason == Reason.PAPER_SPEED
+
+
+# Real exports: (layout, pages, windows, speed). Checked by eye: the canonical images show
+# I, II, III upright, aVR inverted, a small aVL, aVF upright; V1 with a deep S, R growing to V6.
+REAL = {
+    "biomarker_schiller_1282423.pdf": ("6x1-2page", (1, 2), "exact", 25.0),
+    "biomarker_cardiosoft_testmann.pdf": ("6x1-2page", (1, 2), "approximate", 50.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_multi_page_exports_are_read_with_their_leads(samples: Path, name: str) -> None:
+    source = open_document((samples / "pdf" / name).read_bytes())
+    result = find_layout(source)
+    layout, pages, windows, speed = REAL[name]
+    assert (result.layout_name, result.pages, result.time_windows) == (layout, pages, windows)
+    assert (result.paper_speed_mm_s, result.gain_mm_mv) == (speed, 10.0)
+    assert [p.lead for p in result.panels] == list(LEADS)
+    # Each panel is centred on the row its printed label names (labels sit within 8 mm of
+    # their baseline on both exports), and limb leads come from page 1, chest leads from 2.
+    ppmm = 300 / 25.4
+    for index, page in enumerate(pages):
+        words = (source if index == 0 else source.sibling(page - 1)).words()  # type: ignore[attr-defined]
+        labels = {w[4]: (w[1] + w[3]) / 2 for w in words if w[4] in LEADS}
+        for panel in result.panels:
+            if panel.page == page:
+                centre = (panel.box[1] + panel.box[3]) / 2
+                assert abs(centre - labels[panel.lead]) < 8 * ppmm, panel
+    assert {p.page for p in result.panels if p.lead in LEADS[6:]} == {pages[1]}
