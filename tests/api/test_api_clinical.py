@@ -102,3 +102,17 @@ def test_lead_attribution_uses_the_screenings_clinical_inputs(
         canonical = db.get_one(Screening, uuid.UUID(created["id"])).images["canonical"]
     (clinical.data_dir / canonical).parent.joinpath(attributions.FILE_NAME).unlink()
     assert ready()["tasks"] == first["tasks"]
+
+
+def test_the_upload_schema_lists_the_model_cards_fields_with_their_limits(
+    clinical: Running,
+) -> None:
+    card = clinical.client.get("/api/v1/model").json()["clinical_inputs"]["fields"]
+    schema = clinical.client.get("/api/v1/openapi.json").json()
+    properties = schema["components"]["schemas"]["ScreeningUpload"]["properties"]
+    for field in card:
+        shown = properties[field["name"]]
+        if field["type"] == "number":
+            assert (shown["minimum"], shown["maximum"]) == (field["min"], field["max"])
+        else:
+            assert set(shown["enum"]) == {"true", "false", "1", "0"}

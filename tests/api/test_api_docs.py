@@ -30,3 +30,19 @@ def test_the_schema_declares_both_ways_to_authenticate(running: Running) -> None
     for public in ("/api/v1/auth/login", "/api/v1/assessment"):
         assert "security" not in paths[public]["post"]
     assert "security" not in paths["/api/v1/model"]["get"]
+
+
+def test_the_schema_describes_the_upload_form_by_name(running: Running) -> None:
+    schema = running.client.get("/api/v1/openapi.json").json()
+    body = schema["paths"]["/api/v1/screenings"]["post"]["requestBody"]
+    ref = body["content"]["multipart/form-data"]["schema"]["$ref"]
+    form = schema["components"]["schemas"][ref.removeprefix("#/components/schemas/")]
+    assert body["required"] is True
+    assert (form["required"], form["additionalProperties"]) == (["file"], False)
+    assert form["properties"]["file"] == {**form["properties"]["file"], "format": "binary"}
+
+
+def test_the_upload_schema_shows_the_patient_refs_limit(running: Running) -> None:
+    schema = running.client.get("/api/v1/openapi.json").json()
+    patient_ref = schema["components"]["schemas"]["ScreeningUpload"]["properties"]["patient_ref"]
+    assert patient_ref["maxLength"] == 64 and "default" not in patient_ref

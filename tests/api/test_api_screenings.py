@@ -69,7 +69,7 @@ def url(created: dict[str, Any]) -> str:
     return f"{SCREENINGS}/{created['id']}"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def get(running: Running, keys: dict[str, str]) -> Callable[..., Any]:
     """GET as one of the users (`as_=None`: anonymous)."""
 
@@ -91,24 +91,42 @@ def test_upload_answers_the_files_sha256(created: dict[str, Any], ecg_pdf: bytes
     assert created["upload_sha256"] == hashlib.sha256(ecg_pdf).hexdigest()
 
 
-def test_upload_answers_a_short_hash_and_the_hn_to_its_organisation(
-    created: dict[str, Any],
-) -> None:
+def test_upload_answers_a_short_hash_of_the_hn(created: dict[str, Any]) -> None:
     assert isinstance(created["patient_ref_hash"], str) and len(created["patient_ref_hash"]) == 12
-    assert created["patient_ref"] == "HN-0042"  # the uploader's own organisation
 
 
-def test_upload_answers_both_tasks_with_band_and_prediction(created: dict[str, Any]) -> None:
+def test_upload_answers_the_hn_to_its_own_organisation(created: dict[str, Any]) -> None:
+    assert created["patient_ref"] == "HN-0042"
+
+
+def test_upload_answers_both_tasks(created: dict[str, Any]) -> None:
     assert set(created["tasks"]) == {"scar", "lvef"}
-    for task in created["tasks"].values():
-        assert 0 <= task["probability"] <= 1
-        assert task["risk_band"] in ("low", "moderate", "high")
-        assert task["prediction"] == (task["probability"] >= task["threshold"])
 
 
-def test_upload_answers_layout_utc_time_and_timings(created: dict[str, Any]) -> None:
+@pytest.mark.parametrize("task", ["scar", "lvef"])
+def test_each_task_has_a_probability_and_a_band(created: dict[str, Any], task: str) -> None:
+    answer = created["tasks"][task]
+    assert 0 <= answer["probability"] <= 1
+    assert answer["risk_band"] in ("low", "moderate", "high")
+
+
+@pytest.mark.parametrize("task", ["scar", "lvef"])
+def test_each_prediction_is_the_probability_at_the_threshold(
+    created: dict[str, Any], task: str
+) -> None:
+    answer = created["tasks"][task]
+    assert answer["prediction"] == (answer["probability"] >= answer["threshold"])
+
+
+def test_upload_answers_the_layout_kind(created: dict[str, Any]) -> None:
     assert created["layout"]["kind"] == "pdf"
+
+
+def test_upload_answers_its_time_in_utc(created: dict[str, Any]) -> None:
     assert str(created["created_at"]).endswith("Z")
+
+
+def test_upload_answers_its_timings(created: dict[str, Any]) -> None:
     timings = created["timings_ms"]
     assert timings["total"] >= timings["predict"] > 0
 
@@ -138,19 +156,38 @@ def test_upload_leaves_one_create_audit_row(running: Running, created: dict[str,
 # -- reading one -------------------------------------------------------------------------------
 
 
-def test_same_organisation_reads_it_uncached(
-    get: Callable[..., Any], url: str, created: dict[str, Any]
-) -> None:
-    own = get(url, "bob")
-    assert own.status_code == 200 and own.json()["id"] == created["id"]
-    assert own.headers["Cache-Control"] == "no-store"
-    assert own.headers["X-Request-ID"]
+@pytest.fixture(scope="module")
+def read_by_colleague(get: Callable[..., Any], url: str) -> Any:
+    """The screening read by bob, of the uploader's organisation."""
+    return get(url, "bob")
 
 
-def test_other_organisation_is_forbidden_as_problem_json(get: Callable[..., Any], url: str) -> None:
-    other = get(url, "carol")
-    assert other.status_code == 403 and other.json()["code"] == "forbidden"
-    assert other.headers["content-type"].startswith("application/problem+json")
+@pytest.fixture(scope="module")
+def read_by_other_organisation(get: Callable[..., Any], url: str) -> Any:
+    return get(url, "carol")
+
+
+def test_same_organisation_reads_it(read_by_colleague: Any, created: dict[str, Any]) -> None:
+    assert read_by_colleague.status_code == 200
+    assert read_by_colleague.json()["id"] == created["id"]
+
+
+def test_a_read_is_not_cached(read_by_colleague: Any) -> None:
+    assert read_by_colleague.headers["Cache-Control"] == "no-store"
+
+
+def test_a_read_answers_its_request_id(read_by_colleague: Any) -> None:
+    assert read_by_colleague.headers["X-Request-ID"]
+
+
+def test_other_organisation_is_forbidden(read_by_other_organisation: Any) -> None:
+    assert read_by_other_organisation.status_code == 403
+    assert read_by_other_organisation.json()["code"] == "forbidden"
+
+
+def test_a_refusal_is_problem_json(read_by_other_organisation: Any) -> None:
+    content_type = read_by_other_organisation.headers["content-type"]
+    assert content_type.startswith("application/problem+json")
 
 
 def test_admin_reads_any_organisation(get: Callable[..., Any], url: str) -> None:
@@ -167,27 +204,41 @@ def test_unknown_id_is_not_found(get: Callable[..., Any]) -> None:
 
 
 @pytest.mark.parametrize("name", ["canonical", "scar", "lvef"])
-def test_images_are_served_as_uncached_png(get: Callable[..., Any], url: str, name: str) -> None:
+def test_images_are_served_as_png(get: Callable[..., Any], url: str, name: str) -> None:
     image = get(f"{url}/images/{name}.png", "bob")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
-    assert image.headers["Cache-Control"] == "no-store"
+
+
+def test_images_are_not_cached(get: Callable[..., Any], url: str) -> None:
+    assert get(f"{url}/images/scar.png", "bob").headers["Cache-Control"] == "no-store"
 
 
 def test_images_of_another_organisation_are_forbidden(get: Callable[..., Any], url: str) -> None:
     assert get(f"{url}/images/scar.png", "carol").status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("user", "suffix", "action", "outcome"),
+    [
+        ("bob", "", "screening.view", "success"),
+        ("root", "", "screening.view", "success"),
+        ("bob", "/images/scar.png", "screening.view_image", "success"),
+        ("carol", "", None, "denied:forbidden"),  # a refusal is audited under its request
+    ],
+)
 def test_reads_are_audited_with_their_outcome(
-    running: Running, get: Callable[..., Any], url: str, created: dict[str, Any]
+    running: Running,
+    get: Callable[..., Any],
+    url: str,
+    created: dict[str, Any],
+    user: str,
+    suffix: str,
+    action: str | None,
+    outcome: str,
 ) -> None:
-    for user in ("bob", "root", "carol"):
-        get(url, user)
-    get(f"{url}/images/scar.png", "bob")
-    outcomes = {(r.action, r.actor, r.outcome) for r in audit_rows(running)}
-    assert ("screening.view", "bob", "success") in outcomes
-    assert ("screening.view", "root", "success") in outcomes
-    assert ("screening.view_image", "bob", "success") in outcomes
-    assert any(actor == "carol" and outcome == "denied:forbidden" for _, actor, outcome in outcomes)
+    get(url + suffix, user)
+    rows = [r for r in audit_rows(running, action) if r.object_id == created["id"]]
+    assert (user, outcome) in {(r.actor, r.outcome) for r in rows}
 
 
 def test_anonymous_reads_are_audited(running: Running, get: Callable[..., Any], url: str) -> None:
@@ -221,7 +272,13 @@ def test_list_shows_only_the_own_organisation(
 ) -> None:
     mine = listing(get, "bob")
     assert {item["organisation"] for item in mine["items"]} == {"hospital-a"}
-    assert mine["page"] == 1 and mine["page_size"] == 25 and mine["total"] >= 1
+
+
+def test_list_answers_the_first_page_of_25_and_the_total(
+    get: Callable[..., Any], created: dict[str, Any]
+) -> None:
+    mine = listing(get, "bob")
+    assert (mine["page"], mine["page_size"]) == (1, 25) and mine["total"] >= 1
 
 
 def test_admin_lists_every_organisation(
@@ -243,8 +300,13 @@ def test_list_filters_by_risk_band(get: Callable[..., Any], created: dict[str, A
     assert created["id"] in [item["id"] for item in banded["items"]]
 
 
-def test_list_filters_by_date(get: Callable[..., Any], created: dict[str, Any]) -> None:
+def test_list_from_a_future_date_is_empty(get: Callable[..., Any], created: dict[str, Any]) -> None:
     assert listing(get, "bob", date_from="2999-01-01")["total"] == 0
+
+
+def test_list_of_the_upload_day_has_every_screening(
+    get: Callable[..., Any], created: dict[str, Any]
+) -> None:
     today = str(created["created_at"])[:10]
     dated = listing(get, "bob", date_from=today, date_to=today)
     assert dated["total"] == listing(get, "bob")["total"]
@@ -255,24 +317,49 @@ def test_page_size_above_the_limit_is_refused(get: Callable[..., Any]) -> None:
     assert too_big.status_code == 422 and too_big.json()["field"] == "page_size"
 
 
-def test_export_is_a_csv_of_the_own_organisation(
-    get: Callable[..., Any], created: dict[str, Any], elsewhere: dict[str, Any]
-) -> None:
-    export = get(f"{SCREENINGS}/export.csv", "bob")
+@pytest.fixture(scope="module")
+def export(get: Callable[..., Any], created: dict[str, Any], elsewhere: dict[str, Any]) -> Any:
+    """bob's export, with a screening of his organisation and one of another stored."""
+    return get(f"{SCREENINGS}/export.csv", "bob")
+
+
+@pytest.fixture(scope="module")
+def export_rows(export: Any) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(export.text.removeprefix(BOM))))
+
+
+def test_export_is_a_csv(export: Any) -> None:
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+
+
+def test_export_starts_with_a_byte_order_mark(export: Any) -> None:
     assert export.content.startswith(BOM.encode())
-    rows = list(csv.DictReader(io.StringIO(export.text.removeprefix(BOM))))
-    assert {row["ผู้ตรวจ"] for row in rows} == {"alice"}
-    assert created["id"] in {row["เลขที่การคัดกรอง"] for row in rows}
-    # Times in the hospital's zone (Asia/Bangkok by default) with their offset.
-    assert all(row["วันเวลา"].endswith("+07:00") for row in rows)
 
 
-def test_list_and_export_are_audited(running: Running, get: Callable[..., Any]) -> None:
-    get(SCREENINGS, "bob")
-    get(f"{SCREENINGS}/export.csv", "bob")
-    actions = {(r.action, r.actor) for r in audit_rows(running)}
-    assert ("screening.list", "bob") in actions and ("screening.export", "bob") in actions
+def test_export_has_only_the_own_organisation(export_rows: list[dict[str, str]]) -> None:
+    assert {row["ผู้ตรวจ"] for row in export_rows} == {"alice"}
+
+
+def test_export_has_the_upload(export_rows: list[dict[str, str]], created: dict[str, Any]) -> None:
+    assert created["id"] in {row["เลขที่การคัดกรอง"] for row in export_rows}
+
+
+def test_export_times_are_in_the_hospitals_zone(export_rows: list[dict[str, str]]) -> None:
+    # Asia/Bangkok by default, with its offset.
+    assert all(row["วันเวลา"].endswith("+07:00") for row in export_rows)
+
+
+@pytest.mark.parametrize(
+    ("path", "action"),
+    [(SCREENINGS, "screening.list"), (f"{SCREENINGS}/export.csv", "screening.export")],
+)
+def test_list_and_export_are_audited(
+    running: Running, get: Callable[..., Any], path: str, action: str
+) -> None:
+    before = len(audit_rows(running, action))
+    get(path, "bob")
+    after = audit_rows(running, action)
+    assert [(r.actor, r.outcome) for r in after[before:]] == [("bob", "success")]
 
 
 # -- deleting ----------------------------------------------------------------------------------
@@ -304,8 +391,11 @@ def test_clinicians_may_not_delete(deletion: Deletion) -> None:
     assert deletion.by_clinician.status_code == 403
 
 
-def test_admin_delete_removes_the_screening(deletion: Deletion, get: Callable[..., Any]) -> None:
+def test_admin_delete_answers_no_content(deletion: Deletion) -> None:
     assert deletion.by_admin.status_code == 204
+
+
+def test_a_deleted_screening_is_not_found(deletion: Deletion, get: Callable[..., Any]) -> None:
     assert get(f"{SCREENINGS}/{deletion.id}", "root").status_code == 404
 
 

@@ -1,4 +1,5 @@
-"""Request-scoped dependencies: the service, a database session, who is asking, and guards.
+"""Request-scoped dependencies: the service, a database session, who is asking, the loaded
+model, the screening asked for, the audit trail, and guards.
 
 Authentication and the Origin check are dependencies (not middleware) because a refusal is an
 auditable event and needs the database session of the request.
@@ -15,10 +16,12 @@ from typing import Annotated, Final
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from mtecg.api.errors import ApiError, request_id
-from mtecg.api.service import Service
+from mtecg.api.errors import ApiError, not_ready, request_id
+from mtecg.api.service import LoadedModel, Service
 from mtecg.db import accounts, audit
-from mtecg.db.models import User, utcnow
+from mtecg.db import screenings as screening_rows
+from mtecg.db.models import Screening, User, utcnow
+from mtecg.ingest.sandbox import Sandbox
 
 SESSION_COOKIE: Final = "mtecg_session"
 _UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -75,7 +78,27 @@ def get_db(service: ServiceDep) -> Iterator[Session]:
 DbDep = Annotated[Session, Depends(get_db)]
 
 
-def record(
+def get_model(service: ServiceDep) -> LoadedModel:
+    """The loaded model, or 503 `not_ready` saying why not (still loading, package unusable)."""
+    if service.model is None:
+        raise not_ready(service.model_problem)
+    return service.model
+
+
+ModelDep = Annotated[LoadedModel, Depends(get_model)]
+
+
+def get_sandbox(service: ServiceDep) -> Sandbox:
+    """The sandbox that parses uploads; it exists once the service has started."""
+    if service.sandbox is None:
+        raise not_ready("The service is starting.")
+    return service.sandbox
+
+
+SandboxDep = Annotated[Sandbox, Depends(get_sandbox)]
+
+
+def _record(
     db: Session,
     request: Request,
     action: str,
@@ -89,6 +112,44 @@ def record(
     )
 
 
+@dataclass(frozen=True)
+class Audit:
+    """The request's audit trail, bound to its database session.
+
+    `commit` stores the audit row and the request's own changes in one transaction, so an
+    action is never stored without its audit row, nor audited without having happened.
+    """
+
+    db: Session
+    request: Request
+
+    def commit(
+        self,
+        action: str,
+        actor: str | None,
+        object_id: str | None = None,
+        outcome: str = "success",
+    ) -> None:
+        _record(self.db, self.request, action, outcome, actor, object_id)
+        self.db.commit()
+
+
+def get_audit(request: Request, db: DbDep) -> Audit:
+    return Audit(db, request)
+
+
+AuditDep = Annotated[Audit, Depends(get_audit)]
+
+
+def record_apart(
+    service: Service, request: Request, action: str, outcome: str, actor: str | None
+) -> None:
+    """An audit row in a transaction of its own, for work that holds no request session (an
+    upload runs in worker threads; its refusal is audited there)."""
+    with service.sessions.begin() as db:
+        _record(db, request, action, outcome, actor)
+
+
 def deny(
     db: Session,
     request: Request,
@@ -98,10 +159,8 @@ def deny(
 ) -> ApiError:
     """Audits a refusal in its own transaction and returns the error to raise."""
     db.rollback()
-    record(
-        db, request, f"{request.method} {_route(request)}", f"denied:{error.code}", actor, object_id
-    )
-    db.commit()
+    action = f"{request.method} {_route(request)}"
+    Audit(db, request).commit(action, actor, object_id, outcome=f"denied:{error.code}")
     return error
 
 
@@ -179,7 +238,7 @@ def get_signed_in(request: Request, service: ServiceDep, db: DbDep) -> Principal
     if not service.settings.auth_enabled:
         local = accounts.find_user(db, accounts.LOCAL_USER)
         if local is None:
-            raise ApiError(503, "not_ready", "The service is starting.")
+            raise not_ready("The service is starting.")
         return Principal.of(local)
     user = _user_from_request(request, service, db)
     if user is None:
@@ -224,3 +283,25 @@ def require_admin(request: Request, principal: PrincipalDep, db: DbDep) -> Princ
 
 
 AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+def get_visible_screening(
+    screening_id: uuid.UUID, request: Request, db: DbDep, principal: PrincipalDep
+) -> tuple[Screening, str]:
+    """The screening and its uploader's name if this principal may see it: 404 when absent,
+    403 (audited) when it belongs to another organisation and the principal is no sysadmin."""
+    found = screening_rows.one(db, screening_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No such screening.")
+    if not principal.is_sysadmin and found[0].organisation != principal.organisation:
+        raise deny(
+            db,
+            request,
+            ApiError(403, "forbidden", "This screening belongs to another organisation."),
+            principal.username,
+            str(screening_id),
+        )
+    return found
+
+
+VisibleScreeningDep = Annotated[tuple[Screening, str], Depends(get_visible_screening)]

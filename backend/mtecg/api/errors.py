@@ -60,6 +60,11 @@ def overloaded(detail: str) -> ApiError:
     return ApiError(503, "overloaded", detail, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+def not_ready(detail: str) -> ApiError:
+    """503 `not_ready`: the model (or the service) is not there yet; `detail` says why."""
+    return ApiError(503, "not_ready", detail, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", ""))
 

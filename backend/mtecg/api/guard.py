@@ -23,13 +23,13 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mtecg.api.errors import ApiError, problem
+from mtecg.api.view import API_PREFIX, SCREENINGS_PATH, SIGNALS_PATH
 
 log = logging.getLogger("mtecg.api.access")
 
-UPLOAD_PATH: Final = "/api/v1/screenings"
 #: Routes that take a file: screening uploads and signal exports.
-UPLOAD_PATHS: Final = (UPLOAD_PATH, "/api/v1/signals")
-DOCS_PATH: Final = "/api/v1/docs"
+UPLOAD_PATHS: Final = (SCREENINGS_PATH, SIGNALS_PATH)
+DOCS_PATH: Final = f"{API_PREFIX}/docs"
 #: Multipart framing and the small form fields travel with the file.
 UPLOAD_OVERHEAD_BYTES: Final = 64 * 1024
 #: Every other request carries at most a small JSON object.

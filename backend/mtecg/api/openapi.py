@@ -16,6 +16,8 @@ from fastapi.openapi.utils import get_openapi
 
 from mtecg.api.docs import with_security
 from mtecg.api.errors import PROBLEM_JSON
+from mtecg.api.upload_form import COMPONENT_REF, ScreeningUpload
+from mtecg.api.view import SCREENINGS_PATH, screening_url
 
 PROBLEM_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
@@ -39,15 +41,15 @@ _METHODS: Final = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 #: Where a screening id found in one answer can be used next (OpenAPI links): clients, and the
 #: stateful tests, follow them from a list or an upload to the record, its images, its deletion.
-_SCREENING = "/api/v1/screenings/{screening_id}"
+_SCREENING = screening_url("{screening_id}")
 _LINK_TARGETS: Final = {
     "GetScreening": (_SCREENING, "get"),
     "GetScarImage": (_SCREENING + "/images/{name}.png", "get"),
     "DeleteScreening": (_SCREENING, "delete"),
 }
 _LINK_SOURCES: Final = {
-    ("/api/v1/screenings", "get", "200"): "$response.body#/items/0/id",
-    ("/api/v1/screenings", "post", "201"): "$response.body#/id",
+    (SCREENINGS_PATH, "get", "200"): "$response.body#/items/0/id",
+    (SCREENINGS_PATH, "post", "201"): "$response.body#/id",
 }
 
 
@@ -68,6 +70,18 @@ def screening_links(schema: dict[str, Any]) -> None:
             }
             for name, (target, verb) in _LINK_TARGETS.items()
         }
+
+
+#: Forms that routes read themselves (upload_form.py); their `openapi_extra` names the model.
+FORM_MODELS: Final = (ScreeningUpload,)
+
+
+def form_schemas(schema: dict[str, Any]) -> dict[str, Any]:
+    """Adds each form's pydantic model to the components its request body refers to."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in FORM_MODELS:
+        components[model.__name__] = model.model_json_schema(ref_template=COMPONENT_REF)
+    return schema
 
 
 def problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
@@ -92,16 +106,10 @@ def problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problem_responses(
-                with_security(
-                    get_openapi(
-                        title=app.title,
-                        version=app.version,
-                        summary=app.summary,
-                        routes=app.routes,
-                    )
-                )
+            generated = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
             )
+            app.openapi_schema = problem_responses(form_schemas(with_security(generated)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -1,22 +1,28 @@
 """Reading and checking the multipart upload: one file part, a few small fields, nothing else.
 
 The form is parsed here rather than by FastAPI's parameter binding so that the limits are
-ours (one file part, a dozen fields, 1 KiB per field) and so that unknown fields, which may
-be a client's misspelt clinical input, are refused by name instead of silently ignored.
+ours (one file part, a dozen fields, 1 KiB per field), so that the body is read only once the
+upload holds a receiving place (see admission.py), and so that unknown fields, which may be a
+client's misspelt clinical input, are refused by name instead of silently ignored. Which
+clinical fields are required is the loaded model's to say (its manifest); `ScreeningUpload`
+describes the form for the OpenAPI schema, built from the same limits the parser applies.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.config import JsonDict
 from starlette.datastructures import UploadFile
 
 from mtecg.api.errors import ApiError
 from mtecg.layout import PROFILE_NAMES
 from mtecg.model.manifest import ModelManifest
+from mtecg.training.manifest import CLINICAL_BINARY
 
 FILE_FIELD: Final = "file"
 MAX_FIELDS: Final = 12
@@ -24,8 +30,53 @@ MAX_FIELD_BYTES: Final = 1024
 MAX_PATIENT_REF: Final = 64
 #: Accepted ranges and units of numerical clinical inputs the API knows.
 NUMERIC_RANGES: Final = {"age": (18.0, 120.0, "years")}
+#: How a yes/no clinical field is written in the form (case and surrounding blanks ignored).
+FormFlag = Literal["true", "false", "1", "0"]
 _TRUE: Final = frozenset({"true", "1"})
-_FALSE: Final = frozenset({"false", "0"})
+_FALSE: Final = frozenset(get_args(FormFlag)) - _TRUE
+
+
+def _no_default(schema: JsonDict) -> None:
+    schema.pop("default", None)
+
+
+def _optional(**constraints: Any) -> Any:
+    """An optional form field whose schema shows no `default: null` (a form has no null)."""
+    return Field(None, json_schema_extra=_no_default, **constraints)
+
+
+_CLINICAL_FIELDS: Final[dict[str, Any]] = {
+    **{name: (FormFlag, _optional()) for name in CLINICAL_BINARY},
+    **{
+        name: (float, _optional(ge=low, le=high, description=unit))
+        for name, (low, high, unit) in NUMERIC_RANGES.items()
+    },
+}
+
+
+#: The upload's fields and limits as the OpenAPI schema shows them (clients and the web app
+#: read it); the clinical fields are those of the published model, each optional here because
+#: a model without clinical inputs refuses them.
+ScreeningUpload: type[BaseModel] = create_model(
+    "ScreeningUpload",
+    __config__=ConfigDict(extra="forbid"),
+    file=(bytes, Field(description="the printout or waveform file; one file part only")),
+    patient_ref=(str, _optional(max_length=MAX_PATIENT_REF)),
+    profile=(str, _optional(description="auto (default) or a named layout profile")),
+    **_CLINICAL_FIELDS,
+)
+COMPONENT_REF: Final = "#/components/schemas/{model}"
+#: The upload route's request body in the OpenAPI schema (openapi.py adds the component).
+UPLOAD_OPENAPI: Final = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {"$ref": COMPONENT_REF.format(model=ScreeningUpload.__name__)}
+            }
+        },
+    }
+}
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ from mtecg.security import patient_ref
 #: What each head of the network answers, for people (the model's heads are fixed, HEADS).
 TASK_LABELS: Final = {"scar": "Myocardial scar", "lvef": "LVEF < 50 %"}
 API_PREFIX: Final = "/api/v1"
+SCREENINGS_PATH: Final = f"{API_PREFIX}/screenings"
+SIGNALS_PATH: Final = f"{API_PREFIX}/signals"
 
 
 def screening_url(screening_id: object) -> str:
-    return f"{API_PREFIX}/screenings/{screening_id}"
+    return f"{SCREENINGS_PATH}/{screening_id}"
 
 
 def clear_patient_ref(secret_key: bytes, row: Screening, viewer_organisation: str) -> str | None:
@@ -52,3 +54,10 @@ def screening_out(row: Screening, username: str, clear_ref: str | None) -> Scree
             "screening_aid": SCREENING_AID,
         }
     )
+
+
+def viewed_screening(
+    row: Screening, username: str, secret_key: bytes, viewer_organisation: str
+) -> ScreeningOut:
+    """The API body of a row as this viewer may see it (the HN only for its organisation)."""
+    return screening_out(row, username, clear_patient_ref(secret_key, row, viewer_organisation))

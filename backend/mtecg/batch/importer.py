@@ -19,13 +19,13 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from mtecg.api import storage
-from mtecg.api.routes.screenings import PAPER_SPEED_MM_S
 from mtecg.api.view import TASK_LABELS
 from mtecg.batch.inputs import Item
 from mtecg.batch.schema import STATUS_OK
 from mtecg.db import accounts, audit, migrate
 from mtecg.db.engine import make_engine, session_factory
 from mtecg.db.models import AuditEvent, Screening, utcnow
+from mtecg.geometry import PAPER_SPEED_MM_S
 from mtecg.imageio import copy_atomically
 from mtecg.ingest import WAVEFORM_KINDS
 from mtecg.model.manifest import HEADS, ModelManifest
@@ -172,7 +172,7 @@ class Importer:
 
 
 def _input_kind(input_type: str) -> str:
-    """The layout `kind` the service stores for this input type (see routes/screenings.py)."""
+    """The layout `kind` the service stores for this input type (see api/screening_store.py)."""
     if input_type in WAVEFORM_KINDS:
         return "waveform"
     return "pdf" if input_type == "pdf" else "image"

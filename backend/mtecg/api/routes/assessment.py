@@ -21,19 +21,7 @@ def assess(body: AssessmentIn) -> AssessmentOut:
     age = questionnaire.age_years(body.birth_year_be, year)
     if not 0 <= age <= MAX_AGE:
         raise invalid("birth_year_be", f"gives an age of {age}; expected 0 to {MAX_AGE}")
-    answers = questionnaire.Answers(
-        birth_year_be=body.birth_year_be,
-        female=body.sex == "female",
-        height_cm=body.height_cm,
-        weight_kg=body.weight_kg,
-        diabetes=body.diabetes,
-        prior_mi=body.prior_mi,
-        prior_ptca_cabg=body.prior_ptca_cabg,
-        cad=body.cad,
-        heart_failure=body.heart_failure,
-        hypertension=body.hypertension,
-        ckd=body.ckd,
-    )
+    answers = questionnaire.Answers(**body.model_dump(exclude={"sex"}), female=body.sex == "female")
     probabilities = questionnaire.assess(answers, year)
     return AssessmentOut(
         age_years=age,

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Request, Response
 
 from mtecg.api.deps import (
     SESSION_COOKIE,
+    Audit,
+    AuditDep,
     DbDep,
     Guarded,
     PasswordChangerDep,
     Principal,
     ServiceDep,
-    record,
 )
 from mtecg.api.errors import ApiError
 from mtecg.api.schemas import LoginIn, Me, PasswordChangeIn, UserOut
@@ -60,14 +61,14 @@ def cookie_secure(request: Request, settings: Settings) -> bool:
     },
 )
 async def login(
-    body: LoginIn, request: Request, response: Response, service: ServiceDep, db: DbDep
+    body: LoginIn, request: Request, response: Response, service: ServiceDep, audit: AuditDep
 ) -> Me:
     """Async only to wait without holding a thread; the work runs in the thread pool."""
     client = request.client.host if request.client else "unknown"
     delay = service.throttle.delay_s(body.username)
     if delay:
         await asyncio.sleep(delay)
-    return await anyio.to_thread.run_sync(_login, body, request, response, service, db, client)
+    return await anyio.to_thread.run_sync(_login, body, request, response, service, audit, client)
 
 
 def _login(
@@ -75,14 +76,14 @@ def _login(
     request: Request,
     response: Response,
     service: ServiceDep,
-    db: DbDep,
+    audit: Audit,
     client: str,
 ) -> Me:
+    db = audit.db
     wait = service.throttle.retry_after(body.username, client)
     if wait is not None:
         log.warning("login throttled for a user name from %s", client)
-        record(db, request, "auth.login", "throttled", body.username)
-        db.commit()
+        audit.commit("auth.login", body.username, outcome="throttled")
         raise ApiError(
             429,
             "too_many_attempts",
@@ -95,8 +96,7 @@ def _login(
     if not verify_password(user.password_hash if usable and user else None, body.password):
         service.throttle.failed(body.username, client)
         log.info("failed sign-in from %s", client)
-        record(db, request, "auth.login", "failure", body.username)
-        db.commit()
+        audit.commit("auth.login", body.username, outcome="failure")
         raise ApiError(401, "invalid_credentials", "Wrong user name or password.")
     assert user is not None and user.password_hash is not None
     service.throttle.succeeded(body.username, client)
@@ -111,8 +111,7 @@ def _login(
         timedelta(minutes=settings.session_idle_minutes),
         timedelta(hours=settings.session_absolute_hours),
     )
-    record(db, request, "auth.login", "success", user.username, str(user.id))
-    db.commit()
+    audit.commit("auth.login", user.username, str(user.id))
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -126,15 +125,13 @@ def _login(
 
 
 @router.post("/logout", status_code=204, dependencies=Guarded)
-def logout(request: Request, service: ServiceDep, db: DbDep) -> Response:
+def logout(request: Request, service: ServiceDep, db: DbDep, audit: AuditDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        stored = accounts.find_session(db, token)
-        if stored is not None:
-            user = accounts.get_user(db, stored.user_id)
-            accounts.end_session(db, token)
-            record(db, request, "auth.logout", "success", user.username if user else None)
-        db.commit()
+    stored = accounts.find_session(db, token) if token else None
+    if token and stored is not None:
+        user = accounts.get_user(db, stored.user_id)
+        accounts.end_session(db, token)
+        audit.commit("auth.logout", user.username if user else None)
     response = Response(status_code=204)
     response.delete_cookie(
         SESSION_COOKIE,
@@ -162,13 +159,12 @@ def get_me(principal: PasswordChangerDep, service: ServiceDep) -> Me:
     },
 )
 def change_password(
-    body: PasswordChangeIn, request: Request, principal: PasswordChangerDep, db: DbDep
+    body: PasswordChangeIn, principal: PasswordChangerDep, db: DbDep, audit: AuditDep
 ) -> Response:
     """The signed-in user replaces their own password (also the forced first change)."""
     user = accounts.get_user(db, principal.user_id)
     if user is None or not verify_password(user.password_hash, body.current_password):
-        record(db, request, "auth.password_change", "denied:wrong_password", principal.username)
-        db.commit()
+        audit.commit("auth.password_change", principal.username, outcome="denied:wrong_password")
         raise ApiError(403, "wrong_password", "The current password is not right.")
     if body.new_password == body.current_password:
         raise ApiError(
@@ -181,7 +177,6 @@ def change_password(
         accounts.set_password(db, user.username, body.new_password, one_time=False)
     except WeakPasswordError as error:
         raise ApiError(422, "weak_password", str(error), field="new_password") from None
-    record(db, request, "auth.password_change", "success", user.username, str(user.id))
-    db.commit()
+    audit.commit("auth.password_change", user.username, str(user.id))
     # set_password ended every session, this one too: the browser signs in again.
     return Response(status_code=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from mtecg.api.deps import ServiceDep
-from mtecg.api.errors import RETRY_AFTER_S, ApiError
+from mtecg.api.errors import not_ready
 from mtecg.api.schemas import Live, ModelRef, Ready
 
 router = APIRouter(tags=["health"])
@@ -20,11 +20,6 @@ async def livez() -> Live:
 def readyz(service: ServiceDep) -> Ready:
     reason = service.readiness_problem()
     if reason is not None or service.model is None:
-        raise ApiError(
-            503,
-            "not_ready",
-            reason or "the model is loading",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-        )
+        raise not_ready(reason or "the model is loading")
     manifest = service.model.manifest
     return Ready(status="ready", model=ModelRef(id=manifest.id, version=manifest.version))

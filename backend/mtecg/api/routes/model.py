@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mtecg.api.deps import ServiceDep
-from mtecg.api.errors import RETRY_AFTER_S, ApiError
+from mtecg.api.deps import ModelDep
 from mtecg.api.schemas import SCREENING_AID, ModelCard
 from mtecg.api.upload_form import NUMERIC_RANGES
 from mtecg.api.view import TASK_LABELS
@@ -60,9 +59,5 @@ def card(manifest: ModelManifest) -> ModelCard:
 
 
 @router.get("/model", responses={503: {"description": "not_ready"}})
-def get_model(service: ServiceDep) -> ModelCard:
-    if service.model is None:
-        raise ApiError(
-            503, "not_ready", service.model_problem, headers={"Retry-After": str(RETRY_AFTER_S)}
-        )
-    return card(service.model.manifest)
+def get_model(model: ModelDep) -> ModelCard:
+    return card(model.manifest)

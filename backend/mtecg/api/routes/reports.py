@@ -6,28 +6,23 @@ users (the screening's organisation, or an admin) and are audited like any other
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from mtecg.api import attributions, storage
-from mtecg.api.deps import DbDep, Principal, PrincipalDep, ServiceDep
-from mtecg.api.deps import record as audit_row
+from mtecg.api.deps import AuditDep, PrincipalDep, ServiceDep, VisibleScreeningDep
 from mtecg.api.fhir import screening_bundle
 from mtecg.api.report_pdf import screening_report
 from mtecg.api.routes.model import card
-from mtecg.api.routes.screenings import PROBLEMS, _visible
+from mtecg.api.routes.screenings import PROBLEMS
 from mtecg.api.schemas import ModelCard, ScreeningOut
 from mtecg.api.service import Service
-from mtecg.api.view import clear_patient_ref, screening_out
-from mtecg.db.models import Screening
+from mtecg.api.view import viewed_screening
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
 FHIR_JSON: Final = "application/fhir+json"
-IMAGE_NAMES: Final = ("canonical", "scar", "lvef")
 
 
 def _card_for(service: Service, screening: ScreeningOut) -> ModelCard | None:
@@ -41,32 +36,22 @@ def _card_for(service: Service, screening: ScreeningOut) -> ModelCard | None:
     return card(manifest)
 
 
-def _viewed(
-    request: Request, db: Session, principal: Principal, service: Service, screening_id: uuid.UUID
-) -> tuple[Screening, ScreeningOut]:
-    """The row this principal may see, and its API body with the HN as this viewer may see it."""
-    row, username = _visible(request, db, principal, screening_id)
-    clear_ref = clear_patient_ref(service.secret_key, row, principal.organisation)
-    return row, screening_out(row, username, clear_ref)
-
-
 @router.get(
     "/{screening_id}/fhir",
     response_class=JSONResponse,
     responses={**PROBLEMS, 200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}},
 )
 def get_fhir(
-    screening_id: uuid.UUID,
+    visible: VisibleScreeningDep,
     request: Request,
     service: ServiceDep,
     principal: PrincipalDep,
-    db: DbDep,
+    audit: AuditDep,
 ) -> JSONResponse:
-    _, screening = _viewed(request, db, principal, service, screening_id)
+    screening = viewed_screening(*visible, service.secret_key, principal.organisation)
     base_url = str(request.base_url).rstrip("/")
     bundle: dict[str, Any] = screening_bundle(screening, _card_for(service, screening), base_url)
-    audit_row(db, request, "screening.view_fhir", "success", principal.username, str(screening_id))
-    db.commit()
+    audit.commit("screening.view_fhir", principal.username, str(screening.id))
     return JSONResponse(bundle, media_type=FHIR_JSON)
 
 
@@ -76,29 +61,26 @@ def get_fhir(
     responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
 )
 def get_report(
-    screening_id: uuid.UUID,
-    request: Request,
+    visible: VisibleScreeningDep,
     service: ServiceDep,
     principal: PrincipalDep,
-    db: DbDep,
+    audit: AuditDep,
 ) -> Response:
-    row, screening = _viewed(request, db, principal, service, screening_id)
+    row = visible[0]
+    screening = viewed_screening(*visible, service.secret_key, principal.organisation)
     data_dir = service.settings.data_dir
     images = {
         name: path
-        for name in IMAGE_NAMES
+        for name in storage.IMAGE_NAMES
         if (path := storage.image_file(data_dir, row.images, name)) is not None
     }
     canonical = images.get("canonical")
     pdf = screening_report(
         screening, images, None if canonical is None else attributions.read(canonical)
     )
-    audit_row(
-        db, request, "screening.view_report", "success", principal.username, str(screening_id)
-    )
-    db.commit()
+    audit.commit("screening.view_report", principal.username, str(row.id))
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="screening-{screening_id}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="screening-{row.id}.pdf"'},
     )

@@ -12,10 +12,8 @@ from typing import Annotated, Literal
 import anyio
 from fastapi import APIRouter, Query, Request, Response
 
-from mtecg.api.deps import Guarded, PrincipalDep, ServiceDep
-from mtecg.api.deps import record as audit_row
-from mtecg.api.errors import RETRY_AFTER_S, ApiError, overloaded
-from mtecg.api.service import Service
+from mtecg.api.deps import Guarded, PrincipalDep, SandboxDep, ServiceDep, record_apart
+from mtecg.api.errors import overloaded
 from mtecg.api.upload_form import invalid, read_file_and_fields
 from mtecg.errors import Rejection
 from mtecg.ingest.limits import IngestLimits
@@ -26,6 +24,7 @@ from mtecg.synth.signals import Signals
 
 router = APIRouter(prefix="/signals", tags=["signals"])
 Format = Literal["csv", "wfdb"]
+ACTION = "signals.export"
 
 
 def _export(sandbox: Sandbox, data: bytes, limits: IngestLimits, fmt: Format) -> bytes:
@@ -50,16 +49,9 @@ async def export_signals(
     request: Request,
     service: ServiceDep,
     principal: PrincipalDep,
+    sandbox: SandboxDep,
     fmt: Annotated[Format, Query(alias="format")] = "csv",
 ) -> Response:
-    sandbox = service.sandbox
-    if sandbox is None:
-        raise ApiError(
-            503,
-            "not_ready",
-            "The service is starting.",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-        )
     if not service.admission.try_enter():
         raise overloaded("Too many uploads in progress; try again shortly.")
     try:
@@ -74,13 +66,16 @@ async def export_signals(
         except TimeoutError:
             raise overloaded("The export did not finish in time; try again.") from None
         except Rejection as rejection:
+            outcome = f"rejected:{rejection.code.value}"
             await anyio.to_thread.run_sync(
-                _audit, service, request, principal.username, f"rejected:{rejection.code.value}"
+                record_apart, service, request, ACTION, outcome, principal.username
             )
             raise
     finally:
         service.admission.leave()
-    await anyio.to_thread.run_sync(_audit, service, request, principal.username, "success")
+    await anyio.to_thread.run_sync(
+        record_apart, service, request, ACTION, "success", principal.username
+    )
     if fmt == "csv":
         name, media = f"{RECORD_NAME}.csv", "text/csv; charset=utf-8"
     else:
@@ -88,8 +83,3 @@ async def export_signals(
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
-
-
-def _audit(service: Service, request: Request, username: str, outcome: str) -> None:
-    with service.sessions.begin() as db:
-        audit_row(db, request, "signals.export", outcome, username)

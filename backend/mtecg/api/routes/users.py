@@ -13,9 +13,9 @@ from __future__ import annotations
 import secrets
 from typing import Any, Final
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from mtecg.api.deps import AdminDep, DbDep, Guarded, Principal, record
+from mtecg.api.deps import AdminDep, AuditDep, DbDep, Guarded, Principal
 from mtecg.api.errors import ApiError
 from mtecg.api.schemas import AccountOut, PasswordResetOut
 from mtecg.db import accounts
@@ -29,7 +29,7 @@ _ADMIN_ONLY: Final[dict[int | str, dict[str, Any]]] = {
 
 
 @router.get("", responses=_ADMIN_ONLY)
-def list_users(request: Request, admin: AdminDep, db: DbDep) -> list[AccountOut]:
+def list_users(admin: AdminDep, db: DbDep, audit: AuditDep) -> list[AccountOut]:
     users = [
         AccountOut(
             username=u.username,
@@ -43,8 +43,7 @@ def list_users(request: Request, admin: AdminDep, db: DbDep) -> list[AccountOut]
         # the built-in local user has no password to reset
         if u.password_hash is not None and _manages(admin, u)
     ]
-    record(db, request, "user.list", "success", admin.username)
-    db.commit()
+    audit.commit("user.list", admin.username)
     return users
 
 
@@ -53,14 +52,13 @@ def list_users(request: Request, admin: AdminDep, db: DbDep) -> list[AccountOut]
     dependencies=Guarded,
     responses={**_ADMIN_ONLY, 404: {"description": "not_found"}},
 )
-def reset_password(username: str, request: Request, admin: AdminDep, db: DbDep) -> PasswordResetOut:
+def reset_password(username: str, admin: AdminDep, db: DbDep, audit: AuditDep) -> PasswordResetOut:
     user = accounts.find_user(db, username)
     if user is None or user.password_hash is None or not _manages(admin, user):
         raise ApiError(404, "not_found", "No such user.")
     password = secrets.token_urlsafe(18)
     accounts.set_password(db, username, password, one_time=True)
-    record(db, request, "user.password_reset", "success", admin.username, str(user.id))
-    db.commit()
+    audit.commit("user.password_reset", admin.username, str(user.id))
     return PasswordResetOut(username=username, one_time_password=password)
 
 
