@@ -30,6 +30,7 @@ PROBLEM_SCHEMA: Final[dict[str, Any]] = {
         "detail": {"type": "string"},
         "request_id": {"type": "string"},
         "field": {"type": "string"},
+        "reason": {"type": "string"},
     },
 }
 _ALWAYS: Final = {

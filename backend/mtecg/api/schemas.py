@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mtecg.security import passwords
+
 Band = Literal["low", "moderate", "high"]
 Role = Literal["clinician", "admin", "sysadmin"]
 SCREENING_AID = (
@@ -44,7 +46,13 @@ class LoginIn(Strict):
 
 class PasswordChangeIn(Strict):
     current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Field(min_length=1, max_length=1024)
+    # The policy (security/passwords.py) refuses it with `weak_password`, not `validation_error`;
+    # the schema states the policy's lengths so that clients check the same limits.
+    new_password: str = Field(
+        min_length=1,
+        max_length=1024,
+        json_schema_extra={"minLength": passwords.MIN_LENGTH, "maxLength": passwords.MAX_LENGTH},
+    )
 
 
 class AccountOut(BaseModel):

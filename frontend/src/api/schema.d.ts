@@ -120,7 +120,10 @@ export interface paths {
         /** List Screenings */
         get: operations["list_screenings_api_v1_screenings_get"];
         put?: never;
-        /** Create Screening */
+        /**
+         * Create Screening
+         * @description Screens the uploaded file (`ScreeningUpload`); 201 only once it is stored.
+         */
         post: operations["create_screening_api_v1_screenings_post"];
         delete?: never;
         options?: never;
@@ -607,6 +610,7 @@ export interface components {
             code: string;
             detail: string;
             field?: string;
+            reason?: string;
             request_id: string;
             status: number;
             title: string;
@@ -685,6 +689,52 @@ export interface components {
             page_size: number;
             /** Total */
             total: number;
+        };
+        /** ScreeningUpload */
+        ScreeningUpload: {
+            /**
+             * Age
+             * @description years
+             */
+            age?: number;
+            /**
+             * Diabetes
+             * @enum {string}
+             */
+            diabetes?: "true" | "false" | "1" | "0";
+            /**
+             * Dyslipidaemia
+             * @enum {string}
+             */
+            dyslipidaemia?: "true" | "false" | "1" | "0";
+            /**
+             * Female
+             * @enum {string}
+             */
+            female?: "true" | "false" | "1" | "0";
+            /**
+             * File
+             * Format: binary
+             * @description the printout or waveform file; one file part only
+             */
+            file: string;
+            /**
+             * Hypertension
+             * @enum {string}
+             */
+            hypertension?: "true" | "false" | "1" | "0";
+            /** Patient Ref */
+            patient_ref?: string;
+            /**
+             * Profile
+             * @description auto (default) or a named layout profile
+             */
+            profile?: string;
+            /**
+             * Smoking
+             * @enum {string}
+             */
+            smoking?: "true" | "false" | "1" | "0";
         };
         /** Task */
         Task: {
@@ -1134,23 +1184,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": {
-                    age?: number;
-                    /** @enum {string} */
-                    diabetes?: "true" | "false" | "1" | "0";
-                    /** @enum {string} */
-                    dyslipidaemia?: "true" | "false" | "1" | "0";
-                    /** @enum {string} */
-                    female?: "true" | "false" | "1" | "0";
-                    /** Format: binary */
-                    file: string;
-                    /** @enum {string} */
-                    hypertension?: "true" | "false" | "1" | "0";
-                    patient_ref?: string;
-                    profile?: string;
-                    /** @enum {string} */
-                    smoking?: "true" | "false" | "1" | "0";
-                };
+                "multipart/form-data": components["schemas"]["ScreeningUpload"];
             };
         };
         responses: {
@@ -1608,8 +1642,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                screening_id: string;
                 name: "canonical" | "scar" | "lvef";
+                screening_id: string;
             };
             cookie?: never;
         };
