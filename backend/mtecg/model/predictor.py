@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from mtecg.model.explain import Explainer, HeatMap, to_canonical
 from mtecg.model.input_transform import to_batch
 from mtecg.model.manifest import HEADS, ModelManifest
 from mtecg.model.package import ModelPackage
+from mtecg.model.runtime import Runtime
 from mtecg.timing import Stopwatch
 
 Clinical = Mapping[str, float]
@@ -45,13 +47,31 @@ def pick_device(device: str) -> torch.device:
 class Predictor:
     """Serves one model package; safe to call from several threads."""
 
-    def __init__(self, package: ModelPackage, device: str = "auto") -> None:
+    def __init__(
+        self,
+        package: ModelPackage,
+        device: str = "auto",
+        runtime: Runtime = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
+        """`runtime` moves the backbone of a CPU model onto ONNX Runtime (`mtecg.model.runtime`;
+        a CUDA model stays PyTorch); `cache_dir` keeps its exported graph between loads."""
         self.manifest: ModelManifest = package.manifest
         self.device = pick_device(device)
         self.network = package.network.to(self.device).eval()
         self.lock = threading.RLock()
         # Grad-CAM++ hooks go on the same network, so the explainer shares the forward lock.
         self.explainer = Explainer(self.network, lock=self.lock)
+        self.runtime: Runtime = runtime if self.device.type == "cpu" else "torch"
+        if self.runtime != "torch":
+            from mtecg.model.onnx_backbone import accelerate, maps_from_features
+
+            fast = accelerate(package, self.network, self.runtime, cache_dir)
+            if maps_from_features(self.network, package):
+                self.explainer = Explainer(
+                    fast, target_layer=fast.model.feature_map, lock=self.lock
+                )
+            self.network = fast
 
     @property
     def needs_clinical(self) -> bool:
