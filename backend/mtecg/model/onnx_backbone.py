@@ -85,7 +85,9 @@ class OnnxNetwork(nn.Module):
         self.model = OnnxBackbone(network.model, session)
         self.runtime = runtime
 
-    def forward(self, x: torch.Tensor, *clinical: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, *clinical: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return self.from_features(self.model.forward_features(x), *clinical)
 
     def from_features(
@@ -129,14 +131,17 @@ def accelerate(
         except Exception as error:  # the exporter's and quantizer's errors have no common base
             raise RuntimeRefused(f"{runtime}: cannot export the network ({error})") from error
     threads = torch.get_num_threads()
-    session = ort.InferenceSession(graph, session_options(threads), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        graph, session_options(threads), providers=["CPUExecutionProvider"]
+    )
     fast = OnnxNetwork(network, session, runtime)
     if fresh:
         gap = probability_gap(package, network, fast, check_images())
         if gap > PROBABILITY_TOLERANCE:
             raise RuntimeRefused(
                 f"{runtime}: probabilities differ from PyTorch by {gap:.4f} on synthetic "
-                f"canonical images (at most {PROBABILITY_TOLERANCE} allowed); use MTECG_RUNTIME=torch"
+                f"canonical images (at most {PROBABILITY_TOLERANCE} allowed); "
+                "use MTECG_RUNTIME=torch"
             )
         if cache_dir is not None:
             _store(cache_dir, key, graph, weights.sha256.lower())
@@ -188,8 +193,7 @@ def quantize_int8(graph: bytes, package: ModelPackage) -> bytes:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     batches = [
-        {"image": to_batch([image], package.manifest.input).numpy()}
-        for image in check_images()
+        {"image": to_batch([image], package.manifest.input).numpy()} for image in check_images()
     ]
 
     class Calibration(CalibrationDataReader):  # type: ignore[misc]
@@ -310,4 +314,8 @@ def _store(cache_dir: Path, key: str, graph: bytes, weights_sha256: str) -> None
             temporary.write_bytes(data)
             os.replace(temporary, path)
     except OSError as error:
-        log.warning("runtime cache %s not written (%s): the graph is exported at every start", cache_dir, error)
+        log.warning(
+            "runtime cache %s not written (%s): the graph is exported at every start",
+            cache_dir,
+            error,
+        )

@@ -9,6 +9,7 @@ combinations the network has not seen as a whole.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -28,10 +29,8 @@ def read_canonicals(count: int, seed: int) -> list[np.ndarray]:
     images: list[np.ndarray] = []
     index = 0
     while len(images) < count:
-        try:
+        with contextlib.suppress(Rejection):
             images.append(preprocess(make_record((seed, index)).data).layout.canonical)
-        except Rejection:
-            pass
         index += 1
         if index > 4 * count + 10:
             raise RuntimeError("synthetic printouts keep being refused; the pipeline is broken")
