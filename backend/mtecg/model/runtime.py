@@ -15,5 +15,7 @@ from typing import Final, Literal, get_args
 
 Runtime = Literal["torch", "onnx", "onnx-int8"]
 RUNTIMES: Final[tuple[str, ...]] = get_args(Runtime)
+#: The service's default: the fastest runtime that meets the bar below (int8 does not).
+DEFAULT_RUNTIME: Final[Runtime] = "onnx"
 #: The largest probability difference from PyTorch FP32 that a faster runtime may show.
 PROBABILITY_TOLERANCE: Final = 0.005
