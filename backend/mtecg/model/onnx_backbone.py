@@ -159,7 +159,7 @@ def export(network: Network, package: ModelPackage, runtime: Runtime) -> bytes:
         torch.onnx.export(
             _Features(network.model).eval(),
             (sample,),
-            buffer,
+            cast(Any, buffer),  # a file object works; the stubs name paths only
             input_names=["image"],
             output_names=["features"],
             dynamic_axes={"image": {0: "batch"}, "features": {0: "batch"}},
@@ -274,8 +274,8 @@ def maps_from_features(network: Network, package: ModelPackage) -> bool:
     """
     spec = package.manifest.input
     probe = torch.zeros(1, 3, spec.height, spec.width)
-    clinical = _zero_clinical(package, 1)
-    return Explainer(network).forward_explained(probe, *clinical) is not None
+    categorical, numerical = _zero_clinical(package, 1) or (None, None)
+    return Explainer(network).forward_explained(probe, categorical, numerical) is not None
 
 
 def _paths(cache_dir: Path, key: str) -> tuple[Path, Path]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from mtecg.model.explain import Explainer, HeatMap, to_canonical
 from mtecg.model.input_transform import to_batch
@@ -58,7 +59,7 @@ class Predictor:
         a CUDA model stays PyTorch); `cache_dir` keeps its exported graph between loads."""
         self.manifest: ModelManifest = package.manifest
         self.device = pick_device(device)
-        self.network = package.network.to(self.device).eval()
+        self.network: nn.Module = package.network.to(self.device).eval()
         self.lock = threading.RLock()
         # Grad-CAM++ hooks go on the same network, so the explainer shares the forward lock.
         self.explainer = Explainer(self.network, lock=self.lock)
@@ -66,8 +67,8 @@ class Predictor:
         if self.runtime != "torch":
             from mtecg.model.onnx_backbone import accelerate, maps_from_features
 
-            fast = accelerate(package, self.network, self.runtime, cache_dir)
-            if maps_from_features(self.network, package):
+            fast = accelerate(package, package.network, self.runtime, cache_dir)
+            if maps_from_features(package.network, package):
                 self.explainer = Explainer(
                     fast, target_layer=fast.model.feature_map, lock=self.lock
                 )
