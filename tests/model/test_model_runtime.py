@@ -117,8 +117,9 @@ def test_cached_graph_is_reused_and_a_damaged_one_replaced(tmp_path: Path) -> No
     weights_sha256 = load_package(DEMO).manifest.weights
     assert weights_sha256 is not None and graph.name.startswith(weights_sha256.sha256.lower())
     exported = graph.read_bytes()
-    Predictor(load_package(DEMO), "cpu", "onnx", cache)
+    cached = Predictor(load_package(DEMO), "cpu", "onnx", cache)
     assert graph.read_bytes() == exported
+    assert cached.explainer.network is cached.network  # the maps' answer came from the record
     graph.write_bytes(exported[: len(exported) // 2])  # truncated: its sha256 no longer matches
     fast = Predictor(load_package(DEMO), "cpu", "onnx", cache)
     assert graph.read_bytes() == exported

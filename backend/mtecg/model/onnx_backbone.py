@@ -79,11 +79,19 @@ class OnnxBackbone(nn.Module):
 class OnnxNetwork(nn.Module):
     """A package's network whose backbone runs on ONNX Runtime; same calls as `Network`."""
 
-    def __init__(self, network: Network, session: ort.InferenceSession, runtime: Runtime) -> None:
+    def __init__(
+        self,
+        network: Network,
+        session: ort.InferenceSession,
+        runtime: Runtime,
+        maps_from_features: bool,
+    ) -> None:
         super().__init__()
         self.torch_network = network
         self.model = OnnxBackbone(network.model, session)
         self.runtime = runtime
+        #: Whether Grad-CAM++ may be taken from this backbone's feature map (`maps_from_features`).
+        self.maps_from_features = maps_from_features
 
     def forward(
         self, x: torch.Tensor, *clinical: torch.Tensor
@@ -123,19 +131,21 @@ def accelerate(
     if weights is None:
         raise RuntimeRefused("the package has no weights entry to key an exported graph by")
     key = f"{weights.sha256.lower()}-{runtime}-f{EXPORT_FORMAT}"
-    graph = _cached(cache_dir, key) if cache_dir is not None else None
-    fresh = graph is None
-    if graph is None:
+    cached = _cached(cache_dir, key) if cache_dir is not None else None
+    if cached is None:
         try:
             graph = export(network, package, runtime)
         except Exception as error:  # the exporter's and quantizer's errors have no common base
             raise RuntimeRefused(f"{runtime}: cannot export the network ({error})") from error
+        maps = maps_from_features(network, package)
+    else:
+        graph, maps = cached
     threads = torch.get_num_threads()
     session = ort.InferenceSession(
         graph, session_options(threads), providers=["CPUExecutionProvider"]
     )
-    fast = OnnxNetwork(network, session, runtime)
-    if fresh:
+    fast = OnnxNetwork(network, session, runtime, maps)
+    if cached is None:
         gap = probability_gap(package, network, fast, check_images())
         if gap > PROBABILITY_TOLERANCE:
             raise RuntimeRefused(
@@ -144,7 +154,7 @@ def accelerate(
                 "use MTECG_RUNTIME=torch"
             )
         if cache_dir is not None:
-            _store(cache_dir, key, graph, weights.sha256.lower())
+            _store(cache_dir, key, graph, weights.sha256.lower(), maps)
     return fast
 
 
@@ -268,7 +278,8 @@ def _zero_clinical(package: ModelPackage, count: int) -> tuple[torch.Tensor, ...
 
 
 def maps_from_features(network: Network, package: ModelPackage) -> bool:
-    """Whether the network's Grad-CAM++ layer is its last feature map (one probe pass).
+    """Whether the network's Grad-CAM++ layer is its last feature map (one probe pass, at
+    export; the cache keeps the answer).
 
     Only then may the maps be taken from the ONNX feature map; otherwise they stay on PyTorch.
     """
@@ -282,8 +293,9 @@ def _paths(cache_dir: Path, key: str) -> tuple[Path, Path]:
     return cache_dir / f"{key}.onnx", cache_dir / f"{key}.json"
 
 
-def _cached(cache_dir: Path, key: str) -> bytes | None:
-    """The cached graph for `key` if its record vouches for these exact bytes, else None."""
+def _cached(cache_dir: Path, key: str) -> tuple[bytes, bool] | None:
+    """The cached graph for `key` and its `maps_from_features`, if its record vouches for these
+    exact bytes; else None."""
     graph_path, record_path = _paths(cache_dir, key)
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -294,16 +306,19 @@ def _cached(cache_dir: Path, key: str) -> bytes | None:
         return None
     weights_ok = record.get("weights_sha256") == key.split("-", 1)[0]
     graph_ok = record.get("graph_sha256") == hashlib.sha256(graph).hexdigest()
-    return graph if weights_ok and graph_ok and record.get("format") == EXPORT_FORMAT else None
+    maps = record.get("maps_from_features")
+    valid = weights_ok and graph_ok and record.get("format") == EXPORT_FORMAT
+    return (graph, maps) if valid and isinstance(maps, bool) else None
 
 
-def _store(cache_dir: Path, key: str, graph: bytes, weights_sha256: str) -> None:
+def _store(cache_dir: Path, key: str, graph: bytes, weights_sha256: str, maps: bool) -> None:
     """Writes graph then record, each atomically; a cache that cannot be written is skipped."""
     graph_path, record_path = _paths(cache_dir, key)
     record = {
         "weights_sha256": weights_sha256,
         "graph_sha256": hashlib.sha256(graph).hexdigest(),
         "format": EXPORT_FORMAT,
+        "maps_from_features": maps,
         "torch": torch.__version__,
         "onnxruntime": ort.__version__,
     }

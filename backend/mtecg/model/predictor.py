@@ -65,10 +65,10 @@ class Predictor:
         self.explainer = Explainer(self.network, lock=self.lock)
         self.runtime: Runtime = runtime if self.device.type == "cpu" else "torch"
         if self.runtime != "torch":
-            from mtecg.model.onnx_backbone import accelerate, maps_from_features
+            from mtecg.model.onnx_backbone import accelerate
 
             fast = accelerate(package, package.network, self.runtime, cache_dir)
-            if maps_from_features(package.network, package):
+            if fast.maps_from_features:
                 self.explainer = Explainer(
                     fast, target_layer=fast.model.feature_map, lock=self.lock
                 )
