@@ -33,6 +33,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from mtecg.errors import Rejection
 from mtecg.model.explain import Explainer
 from mtecg.model.input_transform import to_batch
 from mtecg.model.network import Network
@@ -146,7 +147,11 @@ def accelerate(
     )
     fast = OnnxNetwork(network, session, runtime, maps)
     if cached is None:
-        gap = probability_gap(package, network, fast, check_images())
+        try:
+            images = check_images()
+        except Rejection as error:
+            raise RuntimeRefused(f"{runtime}: cannot make the check images ({error})") from error
+        gap = probability_gap(package, network, fast, images)
         if gap > PROBABILITY_TOLERANCE:
             raise RuntimeRefused(
                 f"{runtime}: probabilities differ from PyTorch by {gap:.4f} on synthetic "
@@ -233,11 +238,14 @@ def quantize_int8(graph: bytes, package: ModelPackage) -> bytes:
 def check_images() -> tuple[np.ndarray, ...]:
     """The synthetic canonical images a fresh export is checked (and calibrated) on.
 
-    Made once per process (reading the printouts is most of an export's check).
+    Made once per process (reading the printouts is most of an export's check), in a sandbox
+    worker that exits afterwards: the server keeps none of the reading's memory.
     """
+    from mtecg.ingest.sandbox import Sandbox
     from mtecg.synth.canonical import panel_mix, read_canonicals
 
-    bases = read_canonicals(3, CHECK_SEED)
+    with Sandbox(workers=1) as sandbox:
+        bases = read_canonicals(3, CHECK_SEED, sandbox)
     return (*bases, *panel_mix(bases, CHECK_IMAGES - len(bases), CHECK_SEED))
 
 

@@ -9,31 +9,39 @@ combinations the network has not seen as a whole.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 import numpy as np
 
-from mtecg.errors import Rejection
+from mtecg.errors import RejectCode, Rejection
 from mtecg.geometry import PANEL_H_PX, PANEL_W_PX
-from mtecg.preprocess import preprocess
+from mtecg.ingest.sandbox import Sandbox
+from mtecg.preprocess import preprocess, preprocess_in_sandbox
 from mtecg.synth.dataset import make_record
 
 
-def read_canonicals(count: int, seed: int) -> list[np.ndarray]:
+def read_canonicals(count: int, seed: int, sandbox: Sandbox | None = None) -> list[np.ndarray]:
     """`count` canonical images of synthetic PDFs (records `(seed, i)`, mixed layouts).
 
     A printout the pipeline refuses is skipped (it is no canonical image), so the images come
-    from the first `count` records that read.
+    from the first `count` records that read. With `sandbox`, they are read there, so that a
+    long-lived caller (the server) does not keep the reading's memory peak.
     """
     images: list[np.ndarray] = []
     index = 0
     while len(images) < count:
-        with contextlib.suppress(Rejection):
-            images.append(preprocess(make_record((seed, index)).data).layout.canonical)
-        index += 1
         if index > 4 * count + 10:
             raise RuntimeError("synthetic printouts keep being refused; the pipeline is broken")
+        data = make_record((seed, index)).data
+        try:
+            result = preprocess(data) if sandbox is None else preprocess_in_sandbox(sandbox, data)
+        except Rejection as rejection:
+            if rejection.code in (RejectCode.PROCESSING_FAILED, RejectCode.PROCESSING_TIMEOUT):
+                raise  # the sandbox failed, not the printout
+            continue
+        finally:
+            index += 1
+        images.append(result.layout.canonical)
     return images
 
 
