@@ -34,6 +34,7 @@ from mtecg.model.manifest import ModelManifest, TaskSpec
 from mtecg.model.network import build_network
 from mtecg.model.package import load_package, write_package
 from mtecg.model.predictor import Predictor
+from mtecg.model.runtime import DEFAULT_RUNTIME, RUNTIMES, Runtime
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -75,23 +76,28 @@ def blank_canonical() -> np.ndarray:
     return canonical
 
 
-def measure(name: str, package_dir: Path, runs: int, device: str = "cpu") -> dict[str, Any]:
-    """Load, forward (batch 1 and 8) and forward + both maps medians of one package, in ms."""
+def measure(
+    name: str, package_dir: Path, runs: int, device: str = "cpu", runtime: Runtime = "torch"
+) -> dict[str, Any]:
+    """Load, forward (batch 1 and 8) and forward + both maps medians of one package, in ms.
+
+    The load time includes `runtime`'s export and check (no cache: what a first start pays).
+    """
     start = time.perf_counter()
-    package = load_package(package_dir)
+    predictor = Predictor(load_package(package_dir), device=device, runtime=runtime)
     load_ms = (time.perf_counter() - start) * 1000
-    predictor = Predictor(package, device=device)
     canonical = blank_canonical()
     one, eight = [canonical], [canonical] * 8
     forward_1 = median_ms(lambda: predictor.probabilities(one), runs)
     forward_8 = median_ms(lambda: predictor.probabilities(eight), max(3, runs // 3))
     explain = median_ms(lambda: predictor.predict_explained(one), runs)  # as the service
     attribution = median_ms(lambda: attribute(predictor, canonical), max(3, runs // 3))
-    spec = package.manifest
+    spec = predictor.manifest
     return {
         "model": name,
         "architecture": f"{spec.architecture.backbone} @ {spec.input.height} px",
         "device": device,
+        "runtime": predictor.runtime,
         "load_ms": round(load_ms, 1),
         "forward_1_ms": forward_1,
         "forward_8_per_image_ms": round(forward_8 / 8, 1),
@@ -105,7 +111,8 @@ def measure(name: str, package_dir: Path, runs: int, device: str = "cpu") -> dic
 def describe(row: dict[str, Any]) -> str:
     """One line of `measure`'s figures for the console."""
     return (
-        f"- {row['model']} ({row['architecture']}): load {row['load_ms']:.0f} ms; forward batch 1"
+        f"- {row['model']} ({row['architecture']}, {row['runtime']}):"
+        f" load {row['load_ms']:.0f} ms; forward batch 1"
         f" {row['forward_1_ms']} ms, batch 8 {row['forward_8_per_image_ms']} ms/image;"
         f" forward + both Grad-CAM++ maps {row['explain_ms']} ms"
         f" ({row['explain_over_forward']:.2f}x a forward);"
@@ -118,13 +125,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--model", type=Path, default=REPO / "models" / "demo")
+    parser.add_argument(
+        "--runtime",
+        action="append",
+        choices=RUNTIMES,
+        help="runtime(s) to measure (repeatable; default: torch and the service's default)",
+    )
     args = parser.parse_args()
+    runtimes = args.runtime or ["torch", DEFAULT_RUNTIME]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU, median of runs")
     with tempfile.TemporaryDirectory() as tmp:
         package = published_package(Path(tmp))
-        print(describe(measure("published architecture, random weights", package, args.runs)))
+        for runtime in runtimes:
+            row = measure(
+                "published architecture, random weights", package, args.runs, "cpu", runtime
+            )
+            print(describe(row))
     if args.model.is_dir():
-        print(describe(measure(f"demo package ({args.model.name})", args.model, args.runs)))
+        for runtime in runtimes:
+            row = measure(
+                f"demo package ({args.model.name})", args.model, args.runs, "cpu", runtime
+            )
+            print(describe(row))
     else:
         print(f"- no package at {args.model}: demo model not measured")
     return 0

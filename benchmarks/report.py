@@ -50,6 +50,7 @@ import torch
 from mtecg.ingest.sandbox import Sandbox
 from mtecg.model.package import load_package
 from mtecg.model.predictor import Predictor
+from mtecg.model.runtime import DEFAULT_RUNTIME
 from mtecg.preprocess import preprocess_in_sandbox
 from mtecg.timing import Stopwatch
 
@@ -253,12 +254,16 @@ def goals(e2e: dict[str, Any]) -> dict[str, Any]:
 def screening(
     name: str, package_dir: Path, sandbox: Sandbox, pdfs: list[bytes], runs: int, device: str
 ) -> dict[str, Any]:
-    """End-to-end latency, memory and goals of one package on the synthetic PDFs."""
-    predictor = Predictor(load_package(package_dir), device=device)
+    """End-to-end latency, memory and goals of one package on the synthetic PDFs.
+
+    Ours runs on the service's default runtime, the baseline on PyTorch as the published app.
+    """
+    predictor = Predictor(load_package(package_dir), device=device, runtime=DEFAULT_RUNTIME)
+    published = Predictor(load_package(package_dir), device=device)
     pipelines = {
         OURS: ours(predictor, sandbox, maps=False),
         OURS_MAPS: ours(predictor, sandbox, maps=True),
-        BASELINE: published_app(predictor),
+        BASELINE: published_app(published),
     }
     e2e = end_to_end(pipelines, pdfs, runs)
     memory = peak_memory(pipelines, pdfs[0])
@@ -390,7 +395,9 @@ def measure_all(options: Options, folder: Path) -> dict[str, Any]:
     ]
     with section("model stages"):
         report["model"] = [
-            model_bench.measure(label, path, options.stage_runs, d) for label, path, d in targets
+            model_bench.measure(label, path, options.stage_runs, d, runtime)
+            for label, path, d in targets
+            for runtime in (("torch", DEFAULT_RUNTIME) if d == "cpu" else ("torch",))
         ]
     with Sandbox(workers=1) as sandbox:
         report["screening"] = []
@@ -535,7 +542,7 @@ def _stage_tables(report: dict[str, Any]) -> list[str]:
     net = [
         [
             r["model"],
-            r["architecture"],
+            f"{r['architecture']}, {r['runtime']}",
             _ms(r["load_ms"]),
             _ms(r["forward_1_ms"]),
             _ms(r["forward_8_per_image_ms"]),

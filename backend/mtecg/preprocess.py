@@ -7,8 +7,10 @@ rather than in their own process. Tests and training call `preprocess` directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest import IngestLimits, open_document
@@ -99,8 +101,32 @@ def preprocess_in_sandbox(
     limits: IngestLimits | None = None,
     vector_traces: bool = False,
 ) -> Preprocessed:
-    """`preprocess` in a sandbox worker: a crash, hang or memory blow-up there is a Rejection."""
-    return sandbox.call(preprocess, data, profile, limits, vector_traces)
+    """`preprocess` in a sandbox worker: a crash, hang or memory blow-up there is a Rejection.
+
+    A grey canonical image (what the pipeline makes: traces on white) crosses the process
+    boundary as one channel, a third of the 8.8 MB, and is widened back to RGB here.
+    """
+    result = sandbox.call(_preprocess_compact, data, profile, limits, vector_traces)
+    canonical = result.layout.canonical
+    if canonical.ndim == 2:
+        layout = replace(result.layout, canonical=np.repeat(canonical[:, :, None], 3, axis=2))
+        result = replace(result, layout=layout)
+    return result
+
+
+def _preprocess_compact(
+    data: bytes, profile: str, limits: IngestLimits | None, vector_traces: bool
+) -> Preprocessed:
+    """`preprocess`, with the canonical image as one channel when its three are equal (in the
+    sandbox worker)."""
+    result = preprocess(data, profile, limits, vector_traces)
+    canonical = result.layout.canonical
+    grey = canonical[:, :, 0]
+    if np.array_equal(grey, canonical[:, :, 1]) and np.array_equal(grey, canonical[:, :, 2]):
+        result = replace(
+            result, layout=replace(result.layout, canonical=np.ascontiguousarray(grey))
+        )
+    return result
 
 
 def exact_signals(data: bytes, limits: IngestLimits | None = None) -> Signals:

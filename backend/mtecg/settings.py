@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from mtecg.model.runtime import DEFAULT_RUNTIME, Runtime
+
 #: The repository's demo model package, used when MTECG_MODEL_DIR (or `--model`) is not given.
 DEFAULT_MODEL: Final = Path(__file__).resolve().parents[2] / "models" / "demo"
 SECRET_KEY_FILE: Final = "secret_key"
@@ -74,6 +76,12 @@ class Settings(BaseSettings):
     #: A request's head (line and headers) must be complete this many seconds after it starts.
     header_timeout_s: float = Field(default=10.0, gt=0)
     device: str = "auto"
+    #: What runs a CPU model's backbone (`mtecg.model.runtime`): ONNX Runtime FP32 by default,
+    #: the fastest that gives PyTorch's probabilities (int8 does not, see docs/operations.md).
+    runtime: Runtime = DEFAULT_RUNTIME
+    #: Exported ONNX graphs, keyed by the weights' sha256; an unwritable folder only costs an
+    #: export at every start.
+    runtime_cache_dir: Path = Path("var/runtime")
     migrate_on_start: bool = False
     host: str = "127.0.0.1"
     port: int = 8000

@@ -113,6 +113,7 @@ def settings(url: str, data_dir: Path, model_dir: Path, **overrides: Any) -> Set
         "trusted_proxies": ["testclient"],  # TestClient's peer plays the web app's proxy
         "allowed_origins": ["http://testserver", "https://ecg.hospital.example"],
         "audit_checkpoint_file": data_dir.parent / "audit-checkpoints.jsonl",
+        "runtime_cache_dir": data_dir.parent / "runtime",
         "sandbox_workers": 1,
         "queue_size": 16,
         "device": "cpu",

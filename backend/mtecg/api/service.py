@@ -132,13 +132,16 @@ class Service:
         migrate.upgrade(self.engine)
 
     def _load_model(self) -> None:
+        settings = self.settings
         try:
-            package = load_package(self.settings.model_dir)
+            package = load_package(settings.model_dir)
+            predictor = Predictor(
+                package, settings.device, settings.runtime, settings.runtime_cache_dir
+            )
         except ModelPackageError as error:
             self.model_problem = f"model package unusable: {error}"
             log.error("%s", self.model_problem)
             return
-        predictor = Predictor(package, self.settings.device)
         height, width = predictor.manifest.input.canonical_shape
         blank = np.full((height, width, 3), 255, dtype=np.uint8)
         clinical = warm_up_clinical(predictor.manifest)
@@ -149,10 +152,11 @@ class Service:
             AttributionWorker(predictor, busy=lambda: self.admission.in_flight > 0),
         )
         log.info(
-            "model %s %s ready on %s",
+            "model %s %s ready on %s (%s)",
             predictor.manifest.id,
             predictor.manifest.version,
             predictor.device,
+            predictor.runtime,
         )
 
     # -- readiness --------------------------------------------------------------------------

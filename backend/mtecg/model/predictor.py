@@ -10,14 +10,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from mtecg.model.explain import Explainer, HeatMap, to_canonical
 from mtecg.model.input_transform import to_batch
 from mtecg.model.manifest import HEADS, ModelManifest
 from mtecg.model.package import ModelPackage
+from mtecg.model.runtime import Runtime
 from mtecg.timing import Stopwatch
 
 Clinical = Mapping[str, float]
@@ -45,13 +48,31 @@ def pick_device(device: str) -> torch.device:
 class Predictor:
     """Serves one model package; safe to call from several threads."""
 
-    def __init__(self, package: ModelPackage, device: str = "auto") -> None:
+    def __init__(
+        self,
+        package: ModelPackage,
+        device: str = "auto",
+        runtime: Runtime = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
+        """`runtime` moves the backbone of a CPU model onto ONNX Runtime (`mtecg.model.runtime`;
+        a CUDA model stays PyTorch); `cache_dir` keeps its exported graph between loads."""
         self.manifest: ModelManifest = package.manifest
         self.device = pick_device(device)
-        self.network = package.network.to(self.device).eval()
+        self.network: nn.Module = package.network.to(self.device).eval()
         self.lock = threading.RLock()
         # Grad-CAM++ hooks go on the same network, so the explainer shares the forward lock.
         self.explainer = Explainer(self.network, lock=self.lock)
+        self.runtime: Runtime = runtime if self.device.type == "cpu" else "torch"
+        if self.runtime != "torch":
+            from mtecg.model.onnx_backbone import accelerate
+
+            fast = accelerate(package, package.network, self.runtime, cache_dir)
+            if fast.maps_from_features:
+                self.explainer = Explainer(
+                    fast, target_layer=fast.model.feature_map, lock=self.lock
+                )
+            self.network = fast
 
     @property
     def needs_clinical(self) -> bool:

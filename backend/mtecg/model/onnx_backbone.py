@@ -1,0 +1,344 @@
+"""The backbone's forward pass on ONNX Runtime (FP32 or int8), the rest on PyTorch.
+
+On a CPU the backbone (every convolution) is nearly all of a forward pass, and ONNX Runtime
+runs it several times faster than eager PyTorch at the small batches a service sees. Only
+`forward_features` moves: the heads, pooling and clinical branch stay PyTorch modules with
+the package's weights, so Grad-CAM++ keeps working the way the service runs it (the feature
+map from the forward pass, gradients through the small rest, see `mtecg.model.explain`).
+
+The graph is exported from the loaded, verified network in this process, never read from
+elsewhere. It may be cached beside other runtime files (`cache_dir`), keyed by the weights'
+sha256; a cached graph is used only when its own sha256 and the weights' sha256 it was made
+from match (a changed package or a damaged file is exported again). A fresh export is checked
+against PyTorch on synthetic canonical images before it is kept: any probability more than
+`PROBABILITY_TOLERANCE` away refuses the runtime (a misread is worse than a slow answer).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final, cast
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from mtecg.errors import Rejection
+from mtecg.model.explain import Explainer
+from mtecg.model.input_transform import to_batch
+from mtecg.model.network import Network
+from mtecg.model.package import ModelPackage, ModelPackageError
+from mtecg.model.runtime import PROBABILITY_TOLERANCE, Runtime
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the export changes, so older cached graphs are made again.
+EXPORT_FORMAT: Final = 1
+#: Synthetic canonical images checked (and, for int8, calibrated on) at export.
+CHECK_IMAGES: Final = 8
+CHECK_SEED: Final = 16
+
+
+class RuntimeRefused(ModelPackageError):
+    """The faster runtime does not give PyTorch's answers for this package (or cannot run it)."""
+
+
+class OnnxBackbone(nn.Module):
+    """Stands in for the timm backbone: `forward_features` on ONNX Runtime, the head on torch.
+
+    The map passes through `feature_map` (an identity module) so that Grad-CAM++ has a layer
+    whose output is the very tensor `forward_features` returns.
+    """
+
+    def __init__(self, backbone: nn.Module, session: ort.InferenceSession) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.session = session
+        self.feature_map = nn.Identity()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        image = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
+        (features,) = self.session.run(None, {"image": image})
+        result: torch.Tensor = self.feature_map(torch.from_numpy(features))
+        return result
+
+    def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
+        pooled: torch.Tensor = cast(Any, self.backbone).forward_head(feature_map)
+        return pooled
+
+
+class OnnxNetwork(nn.Module):
+    """A package's network whose backbone runs on ONNX Runtime; same calls as `Network`."""
+
+    def __init__(
+        self,
+        network: Network,
+        session: ort.InferenceSession,
+        runtime: Runtime,
+        maps_from_features: bool,
+    ) -> None:
+        super().__init__()
+        self.torch_network = network
+        self.model = OnnxBackbone(network.model, session)
+        self.runtime = runtime
+        #: Whether Grad-CAM++ may be taken from this backbone's feature map (`maps_from_features`).
+        self.maps_from_features = maps_from_features
+
+    def forward(
+        self, x: torch.Tensor, *clinical: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.from_features(self.model.forward_features(x), *clinical)
+
+    def from_features(
+        self, feature_map: torch.Tensor, *clinical: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        logits: tuple[torch.Tensor, torch.Tensor] = cast(Any, self.torch_network).from_features(
+            feature_map, *clinical
+        )
+        return logits
+
+
+def session_options(threads: int) -> ort.SessionOptions:
+    """One session, `threads` intra-op threads that sleep when idle.
+
+    ONNX Runtime's threads spin for a while after each run by default; on a small machine that
+    takes the cores the sandbox workers need to read the next upload.
+    """
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def accelerate(
+    package: ModelPackage, network: Network, runtime: Runtime, cache_dir: Path | None = None
+) -> OnnxNetwork:
+    """`network` (the package's, on the CPU) with its backbone on the runtime, verified."""
+    if runtime == "torch":
+        raise ValueError("accelerate() is for the ONNX runtimes")
+    weights = package.manifest.weights
+    if weights is None:
+        raise RuntimeRefused("the package has no weights entry to key an exported graph by")
+    key = f"{weights.sha256.lower()}-{runtime}-f{EXPORT_FORMAT}"
+    cached = _cached(cache_dir, key) if cache_dir is not None else None
+    if cached is None:
+        try:
+            graph = export(network, package, runtime)
+        except Exception as error:  # the exporter's and quantizer's errors have no common base
+            raise RuntimeRefused(f"{runtime}: cannot export the network ({error})") from error
+        maps = maps_from_features(network, package)
+    else:
+        graph, maps = cached
+    threads = torch.get_num_threads()
+    session = ort.InferenceSession(
+        graph, session_options(threads), providers=["CPUExecutionProvider"]
+    )
+    fast = OnnxNetwork(network, session, runtime, maps)
+    if cached is None:
+        try:
+            images = check_images()
+        except Rejection as error:
+            raise RuntimeRefused(f"{runtime}: cannot make the check images ({error})") from error
+        gap = probability_gap(package, network, fast, images)
+        if gap > PROBABILITY_TOLERANCE:
+            raise RuntimeRefused(
+                f"{runtime}: probabilities differ from PyTorch by {gap:.4f} on synthetic "
+                f"canonical images (at most {PROBABILITY_TOLERANCE} allowed); "
+                "use MTECG_RUNTIME=torch"
+            )
+        if cache_dir is not None:
+            _store(cache_dir, key, graph, weights.sha256.lower(), maps)
+    return fast
+
+
+def export(network: Network, package: ModelPackage, runtime: Runtime) -> bytes:
+    """The backbone's `forward_features` as an ONNX graph (batch axis dynamic), int8 if asked."""
+    spec = package.manifest.input
+    sample = torch.zeros(1, 3, spec.height, spec.width)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # The TorchScript exporter: the dynamo one needs onnxscript and gives the same graph here.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _Features(network.model).eval(),
+            (sample,),
+            cast(Any, buffer),  # a file object works; the stubs name paths only
+            input_names=["image"],
+            output_names=["features"],
+            dynamic_axes={"image": {0: "batch"}, "features": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    graph = buffer.getvalue()
+    if runtime == "onnx-int8":
+        graph = quantize_int8(graph, package)
+    return graph
+
+
+class _Features(nn.Module):
+    def __init__(self, backbone: nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features: torch.Tensor = cast(Any, self.backbone).forward_features(x)
+        return features
+
+
+def quantize_int8(graph: bytes, package: ModelPackage) -> bytes:
+    """Static int8 quantization (QDQ, per-channel weights) calibrated on synthetic images."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    batches = [
+        {"image": to_batch([image], package.manifest.input).numpy()} for image in check_images()
+    ]
+
+    class Calibration(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.batches = iter(batches)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory(prefix="mtecg-int8-") as folder:
+        source, prepared, target = (Path(folder) / name for name in ("f.onnx", "p.onnx", "q.onnx"))
+        source.write_bytes(graph)
+        quant_pre_process(str(source), str(prepared))
+        quantize_static(
+            str(prepared),
+            str(target),
+            Calibration(),
+            quant_format=QuantFormat.QDQ,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+        )
+        return target.read_bytes()
+
+
+@functools.cache
+def check_images() -> tuple[np.ndarray, ...]:
+    """The synthetic canonical images a fresh export is checked (and calibrated) on.
+
+    Made once per process (reading the printouts is most of an export's check), in a sandbox
+    worker that exits afterwards: the server keeps none of the reading's memory.
+    """
+    from mtecg.ingest.sandbox import Sandbox
+    from mtecg.synth.canonical import panel_mix, read_canonicals
+
+    with Sandbox(workers=1) as sandbox:
+        bases = read_canonicals(3, CHECK_SEED, sandbox)
+    return (*bases, *panel_mix(bases, CHECK_IMAGES - len(bases), CHECK_SEED))
+
+
+def probability_gap(
+    package: ModelPackage,
+    reference: Network,
+    candidate: nn.Module,
+    images: Sequence[np.ndarray],
+    batch: int = 8,
+) -> float:
+    """Largest |p_candidate - p_reference| over `images`, both tasks (image-only inputs).
+
+    Clinical networks are compared with every clinical input at zero: the clinical branch is
+    PyTorch in both, so only the image path can differ.
+    """
+    spec = package.manifest.input
+    worst = 0.0
+    for start in range(0, len(images), batch):
+        x = to_batch(images[start : start + batch], spec)
+        clinical = _zero_clinical(package, len(x))
+        with torch.inference_mode():
+            p = [
+                torch.softmax(torch.stack(net(x, *clinical), dim=1).float(), dim=2)[..., 1]
+                for net in (reference, candidate)
+            ]
+        worst = max(worst, float((p[0] - p[1]).abs().max()))
+    return worst
+
+
+def _zero_clinical(package: ModelPackage, count: int) -> tuple[torch.Tensor, ...]:
+    inputs = package.manifest.clinical_inputs
+    if inputs is None:
+        return ()
+    return (
+        torch.zeros(count, len(inputs.categorical), dtype=torch.long),
+        torch.zeros(count, len(inputs.numerical), dtype=torch.float32),
+    )
+
+
+def maps_from_features(network: Network, package: ModelPackage) -> bool:
+    """Whether the network's Grad-CAM++ layer is its last feature map (one probe pass, at
+    export; the cache keeps the answer).
+
+    Only then may the maps be taken from the ONNX feature map; otherwise they stay on PyTorch.
+    """
+    spec = package.manifest.input
+    probe = torch.zeros(1, 3, spec.height, spec.width)
+    categorical, numerical = _zero_clinical(package, 1) or (None, None)
+    return Explainer(network).forward_explained(probe, categorical, numerical) is not None
+
+
+def _paths(cache_dir: Path, key: str) -> tuple[Path, Path]:
+    return cache_dir / f"{key}.onnx", cache_dir / f"{key}.json"
+
+
+def _cached(cache_dir: Path, key: str) -> tuple[bytes, bool] | None:
+    """The cached graph for `key` and its `maps_from_features`, if its record vouches for these
+    exact bytes; else None."""
+    graph_path, record_path = _paths(cache_dir, key)
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        graph = graph_path.read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    weights_ok = record.get("weights_sha256") == key.split("-", 1)[0]
+    graph_ok = record.get("graph_sha256") == hashlib.sha256(graph).hexdigest()
+    maps = record.get("maps_from_features")
+    valid = weights_ok and graph_ok and record.get("format") == EXPORT_FORMAT
+    return (graph, maps) if valid and isinstance(maps, bool) else None
+
+
+def _store(cache_dir: Path, key: str, graph: bytes, weights_sha256: str, maps: bool) -> None:
+    """Writes graph then record, each atomically; a cache that cannot be written is skipped."""
+    graph_path, record_path = _paths(cache_dir, key)
+    record = {
+        "weights_sha256": weights_sha256,
+        "graph_sha256": hashlib.sha256(graph).hexdigest(),
+        "format": EXPORT_FORMAT,
+        "maps_from_features": maps,
+        "torch": torch.__version__,
+        "onnxruntime": ort.__version__,
+    }
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for path, data in ((graph_path, graph), (record_path, json.dumps(record).encode())):
+            temporary = path.with_name(f".{path.name}.{os.getpid()}")
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
+    except OSError as error:
+        log.warning(
+            "runtime cache %s not written (%s): the graph is exported at every start",
+            cache_dir,
+            error,
+        )

@@ -1,0 +1,143 @@
+"""ONNX Runtime gives PyTorch FP32's probabilities and maps (the equality bar of issue 16).
+
+The bar: on 200 synthetic canonical images and on every real sample that preprocesses, no
+probability differs from PyTorch FP32 by more than `PROBABILITY_TOLERANCE`. The demo package
+(trained, so its probabilities are not all near 0.5) carries the 200; the published
+architecture (resnet34d at 384 px, random weights) a smaller set, for the backbone the
+published models use. Inputs go in batches of 8, as the service batches them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests_paths import REPO
+
+from mtecg.errors import Rejection
+from mtecg.model.architecture import NetworkSpec
+from mtecg.model.input_transform import imagenet_input
+from mtecg.model.legacy_import import PUBLISHED_RISK_BANDS
+from mtecg.model.manifest import ModelManifest, TaskSpec
+from mtecg.model.network import build_network
+from mtecg.model.onnx_backbone import OnnxNetwork, RuntimeRefused, probability_gap
+from mtecg.model.package import ModelPackage, load_package, write_package
+from mtecg.model.predictor import Predictor
+from mtecg.model.runtime import PROBABILITY_TOLERANCE
+from mtecg.preprocess import preprocess
+from mtecg.synth.canonical import panel_mix, read_canonicals
+
+DEMO = REPO / "models" / "demo"
+SAMPLE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".bmp"}
+
+
+@pytest.fixture(scope="module")
+def bases() -> list[np.ndarray]:
+    """Ten synthetic printouts (mixed layouts) read by the real pipeline."""
+    return read_canonicals(10, seed=2016)
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[ModelPackage, Predictor, Predictor]:
+    package = load_package(DEMO)
+    return package, Predictor(package, "cpu"), Predictor(load_package(DEMO), "cpu", "onnx")
+
+
+def test_demo_package_200_synthetic_images(
+    demo: tuple[ModelPackage, Predictor, Predictor], bases: list[np.ndarray]
+) -> None:
+    package, reference, fast = demo
+    images = [*bases, *panel_mix(bases, 200 - len(bases), seed=16)]
+    assert isinstance(fast.network, OnnxNetwork)
+    gap = probability_gap(package, reference.network, fast.network, images)
+    assert gap <= PROBABILITY_TOLERANCE
+    # The probabilities are spread out, so the bar is not met by answers stuck near one value.
+    spread = np.ptp(reference.probabilities(images[:16])[..., 1])
+    assert spread > 0.01
+
+
+def test_demo_package_every_real_sample(
+    demo: tuple[ModelPackage, Predictor, Predictor], samples: Path
+) -> None:
+    package, reference, fast = demo
+    images = []
+    for path in sorted(p for p in samples.rglob("*") if p.suffix.lower() in SAMPLE_SUFFIXES):
+        try:
+            images.append(preprocess(path.read_bytes()).layout.canonical)
+        except Rejection:
+            continue
+    assert images, "no real sample preprocesses"
+    assert probability_gap(package, reference.network, fast.network, images) <= (
+        PROBABILITY_TOLERANCE
+    )
+
+
+def test_maps_come_from_the_onnx_forward_pass_and_match(
+    demo: tuple[ModelPackage, Predictor, Predictor], bases: list[np.ndarray]
+) -> None:
+    _, reference, fast = demo
+    assert fast.explainer.network is fast.network  # one forward pass, on ONNX Runtime
+    for (answer, maps), (fast_answer, fast_maps) in zip(
+        reference.predict_explained(bases[:2]), fast.predict_explained(bases[:2]), strict=True
+    ):
+        for task, heat in maps.items():
+            assert np.abs(heat - fast_maps[task]).max() < 1e-3
+            assert abs(answer[task].probability - fast_answer[task].probability) <= (
+                PROBABILITY_TOLERANCE
+            )
+
+
+def test_published_architecture(tmp_path: Path, bases: list[np.ndarray]) -> None:
+    spec = NetworkSpec(backbone="resnet34d", variant="multi-task", latent_dim=512, bias_head=True)
+    manifest = ModelManifest(
+        id="resnet34d-random",
+        version="0",
+        architecture=spec,
+        input=imagenet_input(384, "linear"),
+        tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in ("scar", "lvef")},
+        risk_bands=PUBLISHED_RISK_BANDS,
+        intended_use="tests",
+        training_data="none: random weights",
+        synthetic=True,
+    )
+    folder = write_package(tmp_path / "resnet34d", build_network(spec), manifest)
+    package = load_package(folder)
+    fast = Predictor(load_package(folder), "cpu", "onnx")
+    images = [*bases, *panel_mix(bases, 6, seed=34)]
+    assert probability_gap(package, package.network, fast.network, images) <= (
+        PROBABILITY_TOLERANCE
+    )
+
+
+def test_cached_graph_is_reused_and_a_damaged_one_replaced(tmp_path: Path) -> None:
+    cache = tmp_path / "runtime"
+    Predictor(load_package(DEMO), "cpu", "onnx", cache)
+    (graph,) = cache.glob("*.onnx")
+    weights_sha256 = load_package(DEMO).manifest.weights
+    assert weights_sha256 is not None and graph.name.startswith(weights_sha256.sha256.lower())
+    exported = graph.read_bytes()
+    cached = Predictor(load_package(DEMO), "cpu", "onnx", cache)
+    assert graph.read_bytes() == exported
+    assert cached.explainer.network is cached.network  # the maps' answer came from the record
+    graph.write_bytes(exported[: len(exported) // 2])  # truncated: its sha256 no longer matches
+    fast = Predictor(load_package(DEMO), "cpu", "onnx", cache)
+    assert graph.read_bytes() == exported
+    assert isinstance(fast.network, OnnxNetwork)
+
+
+def test_a_runtime_off_the_bar_is_refused(
+    monkeypatch: pytest.MonkeyPatch, demo: tuple[ModelPackage, Predictor, Predictor]
+) -> None:
+    """An export that answers differently (here: its graph swapped for a wrong network's) stops
+    the load instead of serving other probabilities."""
+    from mtecg.model import onnx_backbone
+
+    package = demo[0]
+    wrong = build_network(package.manifest.architecture)
+    real_export = onnx_backbone.export
+    monkeypatch.setattr(
+        onnx_backbone, "export", lambda _network, pkg, runtime: real_export(wrong, pkg, runtime)
+    )
+    with pytest.raises(RuntimeRefused, match="differ from PyTorch"):
+        Predictor(load_package(DEMO), "cpu", "onnx")
