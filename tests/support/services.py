@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from support.model_builders import manifest, network_spec, random_network
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
+#: The exported ONNX graphs of every app the suites start: keyed by the weights' sha256 and
+#: written atomically, so the suites' processes share them and export each package once.
+RUNTIME_CACHE = Path(tempfile.gettempdir()) / "mtecg-tests-runtime"
 
 
 @contextmanager
@@ -113,7 +117,7 @@ def settings(url: str, data_dir: Path, model_dir: Path, **overrides: Any) -> Set
         "trusted_proxies": ["testclient"],  # TestClient's peer plays the web app's proxy
         "allowed_origins": ["http://testserver", "https://ecg.hospital.example"],
         "audit_checkpoint_file": data_dir.parent / "audit-checkpoints.jsonl",
-        "runtime_cache_dir": data_dir.parent / "runtime",
+        "runtime_cache_dir": RUNTIME_CACHE,
         "sandbox_workers": 1,
         "queue_size": 16,
         "device": "cpu",
