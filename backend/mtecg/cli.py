@@ -221,13 +221,13 @@ def _write_explanations(
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from mtecg.training.config import load_config
-    from mtecg.training.manifest import ManifestError
+    from mtecg.training.manifest import TrainingManifestError
     from mtecg.training.train import train
 
     try:
         config = load_config(args.config)
         summary = train(args.manifest, config, args.out, args.device, overwrite=args.force)
-    except (ValueError, ManifestError, FileExistsError) as error:
+    except (ValueError, TrainingManifestError, FileExistsError) as error:
         _emit({"status": "failed", "message": str(error)}, args.json)
         return EXIT_FAILED
     if args.json:
@@ -252,12 +252,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from mtecg.model.predictor import Predictor
     from mtecg.training.cache import cache_canonical
     from mtecg.training.evaluate import report, score
-    from mtecg.training.manifest import ManifestError, read_manifest
+    from mtecg.training.manifest import TrainingManifestError, read_manifest
 
     try:
         package = open_model(args.model)
         examples = read_manifest(args.manifest)
-    except (ModelPackageError, ManifestError) as error:
+    except (ModelPackageError, TrainingManifestError) as error:
         _emit({"status": "failed", "message": str(error)}, args.json)
         return EXIT_FAILED
     manifest = package.manifest

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-Task = Literal["scar", "lvef"]
-TASKS: Final[tuple[Task, ...]] = get_args(Task)  # the order of the network's outputs
+TASKS: Final = ("scar", "lvef")  # the order of the network's outputs
 
 #: How each task is named to a reader (plots, reports, the API's model description).
-TASK_LABELS: Final[dict[Task, str]] = {"scar": "Myocardial scar", "lvef": "LVEF < 50 %"}
+TASK_LABELS: Final[dict[str, str]] = {"scar": "Myocardial scar", "lvef": "LVEF < 50 %"}
 
-#: The images stored with a screening: the canonical ECG, then one heatmap per task.
-ImageName = Literal["canonical", Task]
-IMAGE_NAMES: Final[tuple[ImageName, ...]] = get_args(ImageName)
+#: The images stored with a screening: the canonical ECG, then one heatmap per task (in the
+#: order of `TASKS`; a test holds the two together).
+ImageName = Literal["canonical", "scar", "lvef"]
+IMAGE_NAMES: Final[tuple[str, ...]] = get_args(ImageName)
 
-#: The risk band names the app shows (docs/domain.md, section 4); a model's `risk_bands` name
-#: its bands with these.
+#: The risk band names the app shows (docs/domain.md, section 4).
 Band = Literal["low", "moderate", "high"]

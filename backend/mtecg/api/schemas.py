@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Band = Literal["low", "moderate", "high"]
+from mtecg.tasks import Band
+
 Role = Literal["clinician", "admin", "sysadmin"]
 SCREENING_AID = (
     "A screening aid, not a diagnosis: interpret it together with the whole clinical picture."

@@ -31,7 +31,6 @@ from mtecg.layout.result import RGBImage
 from mtecg.model.explain import HeatMap
 from mtecg.model.overlay import render_overlay
 
-IMAGE_NAMES: Final = ("canonical", "scar", "lvef")
 HEATMAP_SUFFIX: Final = ".heatmap.png"
 HEAT_SCALE: Final = 65535  # 16-bit levels: the stored heat is within 1e-5 of the computed one
 

@@ -28,6 +28,7 @@ from mtecg.model.manifest import (
     TaskSpec,
 )
 from mtecg.model.package import ModelPackage, ModelPackageError, network_from_state, write_package
+from mtecg.tasks import TASKS
 
 CONFIG_FILE: Final = "configs.json"
 CHECKPOINT_FILE: Final = "model.ckpt"
@@ -151,8 +152,7 @@ def read_published(
         architecture=spec,
         input=input_spec,
         tasks={
-            name: TaskSpec(threshold=PUBLISHED_THRESHOLD, reference_marker=None)
-            for name in ("scar", "lvef")
+            name: TaskSpec(threshold=PUBLISHED_THRESHOLD, reference_marker=None) for name in TASKS
         },
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=INTENDED_USE,

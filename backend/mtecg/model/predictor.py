@@ -16,8 +16,9 @@ import torch
 
 from mtecg.model.explain import Explainer, HeatMap, to_canonical
 from mtecg.model.input_transform import to_batch
-from mtecg.model.manifest import HEADS, ModelManifest
+from mtecg.model.manifest import ModelManifest
 from mtecg.model.package import ModelPackage
+from mtecg.tasks import TASKS
 from mtecg.timing import Stopwatch
 
 Clinical = Mapping[str, float]
@@ -155,7 +156,7 @@ class Predictor:
 
     def _results(self, probs: np.ndarray) -> list[dict[str, TaskResult]]:
         return [
-            {task: self._result(task, float(row[j, 1])) for j, task in enumerate(HEADS)}
+            {task: self._result(task, float(row[j, 1])) for j, task in enumerate(TASKS)}
             for row in probs
         ]
 

@@ -26,7 +26,6 @@ from mtecg.model.legacy_import import (
     PUBLISHED_RISK_BANDS,
 )
 from mtecg.model.manifest import (
-    HEADS,
     ClinicalInputs,
     ModelManifest,
     TaskSpec,
@@ -34,6 +33,7 @@ from mtecg.model.manifest import (
 from mtecg.model.network import build_network
 from mtecg.model.package import ModelPackage, write_package
 from mtecg.model.predictor import Predictor, pick_device
+from mtecg.tasks import TASKS
 from mtecg.training.cache import cache_canonical
 from mtecg.training.config import TrainConfig
 from mtecg.training.dataset import CanonicalDataset, Item
@@ -156,7 +156,7 @@ def train(
         version=config.version,
         architecture=spec,
         input=input_spec,
-        tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in HEADS},
+        tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in TASKS},
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=config.intended_use,
         training_data=config.training_data,
@@ -174,7 +174,7 @@ def train(
             threshold=round(youden_threshold(val_scored.labels[task], val_scored.scores[task]), 4),
             reference_marker=round(float(val_scored.scores[task].mean()), 4),
         )
-        for task in HEADS
+        for task in TASKS
     }
     thresholds = {task: spec_.threshold for task, spec_ in tasks.items()}
     reports = {

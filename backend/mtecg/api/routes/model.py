@@ -8,9 +8,9 @@ from mtecg.api.deps import ServiceDep
 from mtecg.api.errors import RETRY_AFTER_S, ApiError
 from mtecg.api.schemas import SCREENING_AID, ModelCard
 from mtecg.api.upload_form import NUMERIC_RANGES
-from mtecg.api.view import TASK_LABELS
 from mtecg.model.manifest import ModelManifest
 from mtecg.model.package import model_card
+from mtecg.tasks import TASK_LABELS
 
 router = APIRouter(tags=["model"])
 

@@ -24,10 +24,10 @@ from mtecg.api.schemas import ModelCard, ScreeningOut
 from mtecg.api.service import Service
 from mtecg.api.view import clear_patient_ref, screening_out
 from mtecg.db.models import Screening
+from mtecg.tasks import IMAGE_NAMES
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
 FHIR_JSON: Final = "application/fhir+json"
-IMAGE_NAMES: Final = ("canonical", "scar", "lvef")
 
 
 def _card_for(service: Service, screening: ScreeningOut) -> ModelCard | None:

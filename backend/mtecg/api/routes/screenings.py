@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from datetime import date
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
@@ -29,13 +29,14 @@ from mtecg.api.model_worker import ModelOutput
 from mtecg.api.schemas import AttributionOut, ScreeningOut, ScreeningPage
 from mtecg.api.service import Service
 from mtecg.api.upload_form import MAX_PATIENT_REF, UploadForm, read_upload_form
-from mtecg.api.view import TASK_LABELS, clear_patient_ref, screening_out, screening_url
+from mtecg.api.view import clear_patient_ref, screening_out, screening_url
 from mtecg.db import audit
 from mtecg.db import screenings as repo
 from mtecg.db.models import Screening, utcnow
 from mtecg.errors import Rejection
 from mtecg.preprocess import Preprocessed, preprocess_in_sandbox
 from mtecg.security import patient_ref as hn
+from mtecg.tasks import TASK_LABELS, Band, ImageName
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/screenings", tags=["screenings"])
@@ -255,8 +256,6 @@ def _input_kind(pre: Preprocessed) -> str:
 
 # -- read -------------------------------------------------------------------------------------
 
-Band = Literal["low", "moderate", "high"]
-
 
 def _filter(
     principal: Principal,
@@ -383,7 +382,7 @@ def get_screening(
 )
 def get_image(
     screening_id: uuid.UUID,
-    name: Literal["canonical", "scar", "lvef"],
+    name: ImageName,
     request: Request,
     service: ServiceDep,
     principal: PrincipalDep,
