@@ -10,7 +10,7 @@ from mtecg.tasks import IMAGE_NAMES, TASK_LABELS, TASKS, Band
 
 
 def test_stored_images_are_the_canonical_image_then_one_map_per_task() -> None:
-    assert IMAGE_NAMES == ("canonical", *TASKS)
+    assert ("canonical", *TASKS) == IMAGE_NAMES
 
 
 def test_every_task_has_a_label_and_the_manifest_heads_follow_the_tasks() -> None:
