@@ -127,8 +127,8 @@ def _read_clinical(text: str | None) -> dict[str, Any] | None:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from mtecg.ingest import IngestLimits
     from mtecg.ingest.sandbox import Sandbox
-    from mtecg.model.classifier import open_model, published_answer
-    from mtecg.model.package import ModelPackageError
+    from mtecg.model.classifier import published_answer
+    from mtecg.model.package import ModelPackageError, load_package
     from mtecg.model.predictor import Predictor
     from mtecg.preprocess import preprocess_in_sandbox
 
@@ -144,7 +144,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(f"mtecg: --clinical: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        package = open_model(model_dir)
+        package = load_package(model_dir)
     except ModelPackageError as error:
         print(f"mtecg: model: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -247,15 +247,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from mtecg.model.classifier import open_model
-    from mtecg.model.package import ModelPackageError
+    from mtecg.model.package import ModelPackageError, load_package
     from mtecg.model.predictor import Predictor
     from mtecg.training.cache import cache_canonical
     from mtecg.training.evaluate import report, score
     from mtecg.training.manifest import TrainingManifestError, read_manifest
 
     try:
-        package = open_model(args.model)
+        package = load_package(args.model)
         examples = read_manifest(args.manifest)
     except (ModelPackageError, TrainingManifestError) as error:
         _emit({"status": "failed", "message": str(error)}, args.json)
