@@ -35,7 +35,7 @@ from mtecg.model.package import ModelPackage, write_package
 from mtecg.model.predictor import Predictor, pick_device
 from mtecg.tasks import TASKS
 from mtecg.training.cache import cache_canonical
-from mtecg.training.config import TrainConfig
+from mtecg.training.config import OptimiserSettings, TrainConfig
 from mtecg.training.dataset import CanonicalDataset, Item
 from mtecg.training.evaluate import Scored, report, report_metrics, score
 from mtecg.training.loop import LoopConfig, fit, seed_everything
@@ -134,13 +134,9 @@ def train(
     )
     val_set = CanonicalDataset(splits.val, transform, None, clinical, working)
     loop = LoopConfig(
-        epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        loss_ratio=config.loss_ratio,
+        **config.model_dump(include=set(OptimiserSettings.model_fields)),
         scar_class_weights=_class_weights([i.scar for i in splits.train], config.class_weights),
         lvef_class_weights=_class_weights([i.low_ef for i in splits.train], config.class_weights),
-        patience=config.patience,
-        seed=config.seed,
     )
     torch_device = pick_device(device)
     result = fit(
