@@ -21,9 +21,9 @@ import baseline
 import uvicorn
 from fastapi import FastAPI, File, UploadFile
 
-from mtecg.model.manifest import HEADS
 from mtecg.model.package import load_package
 from mtecg.model.predictor import Predictor
+from mtecg.tasks import TASKS
 
 PREDICT_PATH = "/api/predict"
 
@@ -43,7 +43,7 @@ def create_app(model: Path) -> FastAPI:
         probabilities = predictor.probabilities([image])[0]
         return [
             {"task": task, "probability": round(float(probabilities[i, 1]) * 100, 2)}
-            for i, task in enumerate(HEADS)
+            for i, task in enumerate(TASKS)
         ]
 
     return app

@@ -11,6 +11,7 @@ from PIL import Image
 from mtecg.api import storage
 from mtecg.model.explain import to_canonical
 from mtecg.model.overlay import render_overlay
+from mtecg.tasks import IMAGE_NAMES
 
 
 def grey_canonical() -> np.ndarray:
@@ -30,7 +31,7 @@ def model_maps() -> dict[str, np.ndarray]:
 def test_stores_grey_canonical_and_16_bit_maps_at_model_resolution(tmp_path: Path) -> None:
     canonical, maps = grey_canonical(), model_maps()
     images = storage.write_images(tmp_path, Path("2026/12/x"), canonical, maps)
-    assert sorted(images) == sorted(storage.IMAGE_NAMES)
+    assert sorted(images) == sorted(IMAGE_NAMES)
     with Image.open(tmp_path / images["canonical"]) as stored:
         assert stored.mode == "L" and stored.size == (1402, 2100)
     assert np.array_equal(storage.read_canonical(tmp_path / images["canonical"]), canonical)

@@ -11,7 +11,7 @@ from batch_fixtures import printouts, read_results
 
 from mtecg.batch.schema import COLUMNS
 from mtecg.cli import main
-from mtecg.model.classifier import open_model
+from mtecg.model.package import load_package
 from mtecg.model.predictor import Predictor
 from mtecg.preprocess import preprocess
 
@@ -95,7 +95,7 @@ def test_folder_and_manifest_give_one_row_per_file(
     assert "HN-001" not in out.read_bytes().decode("latin-1")  # no patient data in the table
 
     # The same answers as screening each file on its own (up to float32 rounding in a batch).
-    package = open_model(model)
+    package = load_package(model)
     predictor = Predictor(package, device="cpu")
     for name in ("ecg-000.pdf", "ecg-005.pdf", "ecg-009.pdf"):
         row = by_name[name]

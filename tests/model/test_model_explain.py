@@ -193,6 +193,8 @@ def test_one_image_at_a_time() -> None:
 
 
 def test_explain_concurrent_with_inference_matches_sequential() -> None:
+    """Inference that holds the explainer's lock (as `Predictor` does) runs beside explanations
+    and neither disturbs the other."""
     net = TimmNet().eval()
     explainer = Explainer(net)
     image = torch.randn(1, 3, 128, 128)
@@ -214,7 +216,7 @@ def test_explain_concurrent_with_inference_matches_sequential() -> None:
     def infer_loop() -> None:
         try:
             for _ in range(8):
-                with torch.inference_mode():
+                with explainer.lock, torch.inference_mode():
                     logits.append(net(batch))
         except BaseException as error:
             errors.append(error)

@@ -13,9 +13,10 @@ import pytest
 import torch
 from support.model_builders import manifest, network_spec, random_network
 
-from mtecg.model.explain import TASKS, Explainer, to_canonical
+from mtecg.model.explain import Explainer, to_canonical
 from mtecg.model.package import ModelPackage
 from mtecg.model.predictor import Predictor
+from mtecg.tasks import TASKS
 
 # Same arithmetic on the same numbers; only the batch size of the convolutions differs.
 MAP_ATOL = 1e-4

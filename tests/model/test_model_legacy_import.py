@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -54,6 +55,8 @@ def test_import_predicts_like_the_original(tmp_path: Path, backbone: str, clinic
     assert (manifest.input.height, manifest.input.width) == (64, 64)
     assert not manifest.synthetic and manifest.metrics == ()
     assert "scar_loss_fn.weight" not in package.network.state_dict()
+    checkpoint = hashlib.sha256((published / "model.ckpt").read_bytes()).hexdigest()
+    assert manifest.imported_from is not None and manifest.imported_from["sha256"] == checkpoint
 
     predictor = Predictor(package, device="cpu")
     images = _images(2, seed=1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mtecg.synth.dataset import write_dataset
-from mtecg.training.manifest import ManifestError, read_manifest
+from mtecg.training.manifest import TrainingManifestError, read_manifest
 
 
 def test_synthetic_labels_are_a_valid_manifest(tmp_path: Path) -> None:
@@ -49,5 +49,5 @@ def test_binary_lvef_split_aliases_and_no_clinical(tmp_path: Path) -> None:
     ],
 )
 def test_broken_manifests_say_where(tmp_path: Path, text: str, needle: str) -> None:
-    with pytest.raises(ManifestError, match=needle):
+    with pytest.raises(TrainingManifestError, match=needle):
         read_manifest(_write(tmp_path, text))

@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mtecg.security import passwords
+from mtecg.tasks import Band
 
-Band = Literal["low", "moderate", "high"]
 Role = Literal["clinician", "admin", "sysadmin"]
 SCREENING_AID = (
     "A screening aid, not a diagnosis: interpret it together with the whole clinical picture."

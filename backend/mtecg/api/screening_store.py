@@ -17,12 +17,12 @@ from mtecg.api.deps import Principal
 from mtecg.api.model_worker import ModelOutput
 from mtecg.api.service import Service
 from mtecg.api.upload_form import UploadForm
-from mtecg.api.view import TASK_LABELS
 from mtecg.db import audit
 from mtecg.db.models import Screening, utcnow
 from mtecg.geometry import PAPER_SPEED_MM_S
 from mtecg.preprocess import Preprocessed
 from mtecg.security import patient_ref as hn
+from mtecg.tasks import TASK_LABELS
 
 
 def store_screening(

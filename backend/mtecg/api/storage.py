@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Literal, get_args
+from typing import Final
 
 import numpy as np
 from PIL import Image
@@ -31,9 +31,6 @@ from mtecg.layout.result import RGBImage
 from mtecg.model.explain import HeatMap
 from mtecg.model.overlay import render_overlay
 
-#: The images a screening serves: the canonical page and each task's overlay.
-ImageName = Literal["canonical", "scar", "lvef"]
-IMAGE_NAMES: Final[tuple[str, ...]] = get_args(ImageName)
 HEATMAP_SUFFIX: Final = ".heatmap.png"
 HEAT_SCALE: Final = 65535  # 16-bit levels: the stored heat is within 1e-5 of the computed one
 

@@ -8,8 +8,6 @@ from mtecg.api.schemas import SCREENING_AID, ScreeningOut
 from mtecg.db.models import Screening
 from mtecg.security import patient_ref
 
-#: What each head of the network answers, for people (the model's heads are fixed, HEADS).
-TASK_LABELS: Final = {"scar": "Myocardial scar", "lvef": "LVEF < 50 %"}
 API_PREFIX: Final = "/api/v1"
 SCREENINGS_PATH: Final = f"{API_PREFIX}/screenings"
 SIGNALS_PATH: Final = f"{API_PREFIX}/signals"

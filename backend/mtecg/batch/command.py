@@ -177,8 +177,7 @@ def run_command(args: argparse.Namespace) -> int:
     from mtecg.batch.importer import Importer, ImportRefused
     from mtecg.batch.inputs import InputError, collect
     from mtecg.batch.journal import OUTPUT_FORMATS, Journal, JournalMismatch, journal_folder
-    from mtecg.model.classifier import open_model
-    from mtecg.model.package import ModelPackageError
+    from mtecg.model.package import ModelPackageError, load_package
 
     out: Path = args.out.absolute()
     if out.suffix.lower() not in OUTPUT_FORMATS:
@@ -191,7 +190,7 @@ def run_command(args: argparse.Namespace) -> int:
         return _usage("--address needs --engine ray")
     model_dir = (args.model or DEFAULT_MODEL).absolute()
     try:
-        manifest = open_model(model_dir).manifest
+        manifest = load_package(model_dir).manifest
     except ModelPackageError as error:
         print(f"mtecg batch: model: {error}", file=sys.stderr)
         return EXIT_FAILED

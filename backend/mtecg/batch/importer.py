@@ -19,7 +19,6 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from mtecg.api import storage
-from mtecg.api.view import TASK_LABELS
 from mtecg.batch.inputs import Item
 from mtecg.batch.schema import STATUS_OK
 from mtecg.db import accounts, audit, migrate
@@ -28,9 +27,10 @@ from mtecg.db.models import AuditEvent, Screening, utcnow
 from mtecg.geometry import PAPER_SPEED_MM_S
 from mtecg.imageio import copy_atomically
 from mtecg.ingest import WAVEFORM_KINDS
-from mtecg.model.manifest import HEADS, ModelManifest
+from mtecg.model.manifest import ModelManifest
 from mtecg.security import patient_ref
 from mtecg.settings import Settings
+from mtecg.tasks import IMAGE_NAMES, TASK_LABELS, TASKS
 
 CHUNK_ACTION: Final = "screening.batch_import"
 SCREENING_ACTION: Final = "screening.import"
@@ -111,7 +111,7 @@ class Importer:
     def _copy_images(self, row: dict[str, Any]) -> dict[str, str]:
         folder = storage.folder_for(row["imported_at"], uuid.UUID(row["screening_id"]))
         stored = {}
-        for name in storage.IMAGE_NAMES:
+        for name in IMAGE_NAMES:
             relative = folder / f"{name}.png"
             copy_atomically(Path(row[f"{name}_png"]), self.data_dir / relative)
             stored[name] = str(relative)
@@ -154,7 +154,7 @@ class Importer:
                     "risk_band": row[f"{task}_band"],
                     "reference_marker": tasks[task].reference_marker,
                 }
-                for task in HEADS
+                for task in TASKS
             },
             timings_ms={
                 "ingest": row["ingest_ms"],

@@ -15,12 +15,12 @@ from mtecg.batch.engine import EngineOptions, Progress
 from mtecg.batch.inputs import Item
 from mtecg.batch.stages import Done, Prepared, prepare, score
 from mtecg.ingest.sandbox import Sandbox
-from mtecg.model.classifier import open_model
+from mtecg.model.package import load_package
 from mtecg.model.predictor import Predictor
 
 
 def run(items: Sequence[Item], options: EngineOptions, done: Done) -> Progress:
-    predictor = Predictor(open_model(options.model_dir), device=options.device)
+    predictor = Predictor(load_package(options.model_dir), device=options.device)
     sandbox = Sandbox(workers=options.workers)
     pool = ThreadPoolExecutor(options.workers, thread_name_prefix="mtecg-batch")
     window = 2 * options.workers + options.batch_size

@@ -63,10 +63,10 @@ class _Scorer:
     """An actor holding the model; `map_batches` hands it batches of prepared files."""
 
     def __init__(self, model_dir: Path, device: str, maps_dir: Path | None) -> None:
-        from mtecg.model.classifier import open_model
+        from mtecg.model.package import load_package
         from mtecg.model.predictor import Predictor
 
-        self.predictor = Predictor(open_model(model_dir), device=device)
+        self.predictor = Predictor(load_package(model_dir), device=device)
         self.maps_dir = maps_dir
 
     def __call__(self, batch: dict[str, np.ndarray]) -> pa.Table:

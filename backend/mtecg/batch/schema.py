@@ -11,7 +11,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from mtecg.api.schemas import SCREENING_AID  # said by every result, and so by every row
-from mtecg.model.manifest import HEADS
+from mtecg.tasks import TASKS
 
 STATUS_OK: Final = "ok"  # screened
 STATUS_REFUSED: Final = "refused"  # the file is not a readable 12-lead ECG (see `code`)
@@ -25,7 +25,7 @@ _TASK_FIELDS: Final = (
     ("band", pa.string()),
 )
 TIMINGS: Final = ("read_ms", "ingest_ms", "layout_ms", "predict_ms", "explain_ms", "total_ms")
-MAP_COLUMNS: Final = ("canonical_png", *(f"{task}_png" for task in HEADS))
+MAP_COLUMNS: Final = ("canonical_png", *(f"{task}_png" for task in TASKS))
 
 SCHEMA: Final = pa.schema(
     [
@@ -34,7 +34,7 @@ SCHEMA: Final = pa.schema(
         ("status", pa.string()),
         ("code", pa.string()),
         ("reason", pa.string()),
-        *((f"{task}_{name}", kind) for task in HEADS for name, kind in _TASK_FIELDS),
+        *((f"{task}_{name}", kind) for task in TASKS for name, kind in _TASK_FIELDS),
         ("input_type", pa.string()),
         ("page", pa.int32()),
         ("profile", pa.string()),

@@ -74,13 +74,13 @@ def register(sub: Any) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from mtecg.training.config import load_config
-    from mtecg.training.manifest import ManifestError
+    from mtecg.training.manifest import TrainingManifestError
     from mtecg.training.train import train
 
     try:
         config = load_config(args.config)
         summary = train(args.manifest, config, args.out, args.device, overwrite=args.force)
-    except (ValueError, ManifestError, FileExistsError) as error:
+    except (ValueError, TrainingManifestError, FileExistsError) as error:
         return emit_failure(str(error), args.json)
     if args.json:
         emit({"status": "ok", **summary}, as_json=True)
@@ -104,16 +104,15 @@ def _print_training(summary: dict[str, Any]) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from mtecg.model.classifier import open_model
-    from mtecg.model.package import ModelPackageError
+    from mtecg.model.package import ModelPackageError, load_package
     from mtecg.model.predictor import Predictor
     from mtecg.training.evaluate import report, score
-    from mtecg.training.manifest import ManifestError, clinical_records, read_manifest
+    from mtecg.training.manifest import TrainingManifestError, clinical_records, read_manifest
 
     try:
-        package = open_model(args.model)
+        package = load_package(args.model)
         examples = read_manifest(args.manifest)
-    except (ModelPackageError, ManifestError) as error:
+    except (ModelPackageError, TrainingManifestError) as error:
         return emit_failure(str(error), args.json)
     manifest = package.manifest
     kept = _readable(examples, args.manifest.parent / ".mtecg-cache", manifest.input.profiles[0])

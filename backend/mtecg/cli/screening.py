@@ -184,11 +184,10 @@ def _model_folder(folder: Path | None) -> Path:
 
 def _open_model(model_dir: Path) -> ModelPackage:
     """The package; one that does not load fails the command (exit 1), not its usage."""
-    from mtecg.model.classifier import open_model
-    from mtecg.model.package import ModelPackageError
+    from mtecg.model.package import ModelPackageError, load_package
 
     try:
-        return open_model(model_dir)
+        return load_package(model_dir)
     except ModelPackageError as error:
         raise CommandFailed(f"model: {error}") from error
 

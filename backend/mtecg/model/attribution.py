@@ -32,8 +32,9 @@ import torch
 from torch import nn
 
 from mtecg.geometry import CANONICAL_COLUMNS
-from mtecg.model.explain import TASKS, HeatMap, PositiveLogits
+from mtecg.model.explain import HeatMap, PositiveLogits
 from mtecg.model.predictor import Clinical, Predictor
+from mtecg.tasks import TASKS
 
 #: Two maps whose Pearson correlation reaches this are reported as one explanation for both
 #: tasks. On the demo model the real samples give 0.98-1.00; independent maps give about 0.

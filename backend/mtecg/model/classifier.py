@@ -22,20 +22,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from mtecg.model.legacy_import import CHECKPOINT_FILE, read_published
-from mtecg.model.package import MANIFEST_FILE, ModelPackage, load_package
+from mtecg.model.package import load_package
 from mtecg.model.predictor import Clinical, Predictor, TaskResult
 from mtecg.preprocess import Preprocessed, preprocess
 
 ImageInput = str | Path | Image.Image | np.ndarray
-
-
-def open_model(model_dir: Path | str) -> ModelPackage:
-    """A model package folder, or a published-format folder imported in memory."""
-    model_dir = Path(model_dir)
-    if (model_dir / CHECKPOINT_FILE).is_file() and not (model_dir / MANIFEST_FILE).exists():
-        return read_published(model_dir)
-    return load_package(model_dir)
 
 
 class ECGClassifier:
@@ -52,7 +43,7 @@ class ECGClassifier:
         device: str = "cpu",
         round_probabilities: bool = True,
     ) -> None:
-        package = open_model(model_dir)
+        package = load_package(model_dir)  # a package or a published folder
         variant = package.manifest.architecture.variant
         if model_class != variant:
             raise ValueError(f"model_class {model_class!r} does not match the model ({variant})")

@@ -1,51 +1,52 @@
 """Grad-CAM++ explanations for both tasks of a shared multi-task network.
 
 The "two passes" principle: probabilities come from an inference pass under
-`torch.inference_mode()`; explanations need autograd and hooks on the *same* network object,
-which an inference thread may be using at that very moment. So an `Explainer`
+`torch.inference_mode()`; explanations need autograd and hooks on the *same* network object.
+One mechanism keeps them apart: a lock that every forward pass over the network holds
+(`Predictor.lock`, shared with its `Explainer`). Under it an `Explainer`
 
-- serialises explanations with a lock (an inference path may share it, but need not: see below),
-- builds the Grad-CAM++ object and its hooks per call and removes them before returning, and
-  restores every `.grad` and `training` flag it touched, so the network is as it was found;
-- makes its hooks act only in the thread that runs the explanation, so a concurrent inference
-  forward pass neither pollutes the captured activations nor sees a modified graph;
+- uses pytorch-grad-cam through its public API only: `with GradCAMPlusPlus(...) as cam`, whose
+  context manager removes the library's hooks again, and `ClassifierOutputTarget`;
+- restores every `.grad` and `training` flag that the library touches (it calls `eval()` and
+  `zero_grad()`, and its backward fills `.grad`), so the network is as it was found;
 - explains both tasks in ONE batch of two (the same image twice; item 0 targets scar, item 1
   LVEF) through `PositiveLogits`, which turns the two heads into one `[B, 2]` tensor.
 
-At the target layer the activation is re-rooted as a fresh autograd leaf: the gradient of the
+Speed. A forward hook of ours (torch's public `register_forward_hook`, placed before the
+library's) re-roots the target layer's output as a fresh autograd leaf: the gradient of the
 score with respect to that activation, which is all Grad-CAM++ uses, is unchanged, but the
 backward pass stops there instead of running through the whole backbone, which keeps both maps
 within a small multiple of one forward pass on a CPU.
 
 The service does better still (`forward_explained`): when the target layer's output is the
 backbone's last feature map (`network.features`, true of timm's ResNets, RegNets, ConvNeXts...),
-the prediction's own forward pass keeps that map, and both tasks' gradients come from two
-backward passes through the small rest of the network (pooling, linear layers, heads), for a
-whole batch at once: the same Grad-CAM++ arithmetic (the library's, `_CamFromGradients`) on
-the same activations and gradients, without a second forward pass, hooks or shared state.
+the prediction's own forward pass keeps that map, and the library's `GradCAMPlusPlus` runs on
+the small rest of the network (pooling, linear layers, heads) with that map as its input and an
+`nn.Identity` as its target layer: both tasks of a whole batch in one backward pass, with no
+second forward pass through the backbone. The only thing it changes is the size the maps are
+scaled to (the public `get_target_width_height`): the image's, not the feature map's, so both
+paths give the same maps.
 """
 
 from __future__ import annotations
 
 import threading
-from contextlib import AbstractContextManager
-from typing import Any, Final
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 import torch
 from pytorch_grad_cam import GradCAMPlusPlus
-from pytorch_grad_cam.activations_and_gradients import ActivationsAndGradients
-from pytorch_grad_cam.utils.image import scale_cam_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX
 from mtecg.model.network import features
+from mtecg.tasks import TASKS
 from mtecg.timing import Stopwatch
-
-TASKS: Final = ("scar", "lvef")  # column order of `PositiveLogits` output
 
 HeatMap = npt.NDArray[np.float32]
 
@@ -122,15 +123,13 @@ def last_spatial_module(model: nn.Module, sample: torch.Tensor) -> nn.Module:
 
     Forward hooks fire when a module returns, so a container (a ResNet stage) is seen after its
     children and wins over them; global pooling (1 x 1) and the heads (2-D) do not qualify.
-    Only the calling thread is observed, so other threads may use the network meanwhile.
+    The caller holds the network's lock, so no other forward pass reaches the hooks.
     """
-    owner = threading.get_ident()
     found: list[nn.Module] = []
 
     def record(module: nn.Module, _inputs: Any, output: Any) -> None:
         if (
-            threading.get_ident() == owner
-            and isinstance(output, torch.Tensor)
+            isinstance(output, torch.Tensor)
             and output.ndim == 4
             and output.shape[-1] * output.shape[-2] > 1
         ):
@@ -148,74 +147,80 @@ def last_spatial_module(model: nn.Module, sample: torch.Tensor) -> nn.Module:
     return found[-1]
 
 
-class _OwnThreadActivations(ActivationsAndGradients):  # type: ignore[misc]
-    """Grad-CAM's activation/gradient capture, limited to one thread and re-rooted as a leaf.
+@contextmanager
+def _backward_stops_at(layer: nn.Module) -> Iterator[None]:
+    """While open, `layer`'s output hangs off a fresh autograd leaf (same values).
 
-    One forward hook per target layer: in the owner thread it replaces the layer's output by a
-    copy hanging off a fresh leaf (activation values identical, backward stops at the leaf),
-    records the activation and registers the gradient hook; in any other thread it does nothing.
+    Registered first (`prepend`), so Grad-CAM's own hooks see the re-rooted output and its
+    gradient; a clone is returned because a leaf cannot take in-place ops (ReLU(inplace)).
     """
 
-    def __init__(self, model: nn.Module, target_layers: list[nn.Module]) -> None:
-        super().__init__(model, [], reshape_transform=None, detach=True)
-        self.owner = threading.get_ident()
-        self.activations: list[torch.Tensor] = []
-        self.gradients: list[torch.Tensor] = []
-        self.handles = [layer.register_forward_hook(self._capture) for layer in target_layers]
-
-    def _capture(self, _module: nn.Module, _inputs: Any, output: Any) -> Any:
-        if threading.get_ident() != self.owner or not isinstance(output, torch.Tensor):
+    def reroot(_module: nn.Module, _inputs: Any, output: Any) -> Any:
+        if not isinstance(output, torch.Tensor):
             return None
-        leaf = output.detach().requires_grad_(True)
-        self.activations.append(leaf.detach().cpu())
+        return output.detach().requires_grad_(True).clone()
 
-        def store(grad: torch.Tensor) -> None:
-            self.gradients = [grad.detach().cpu(), *self.gradients]
-
-        leaf.register_hook(store)
-        # A clone is not a leaf, so in-place ops after the layer (ReLU(inplace)) stay legal.
-        return leaf.clone()
+    handle = layer.register_forward_hook(reroot, prepend=True)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
-class _GradCAMPlusPlus(GradCAMPlusPlus):  # type: ignore[misc]
-    """`GradCAMPlusPlus` whose hooks are `_OwnThreadActivations` rather than the stock ones."""
+class _HeadsOnFeatures(nn.Module):
+    """The rest of a network after its last feature map: feature map in, `[N, 2]` log-odds out.
 
-    def __init__(self, model: nn.Module, target_layer: nn.Module) -> None:
-        super().__init__(model, [])  # registers no hooks
-        self.target_layers = [target_layer]
-        self.activations_and_grads = _OwnThreadActivations(model, [target_layer])
-
-
-class _CamFromGradients(GradCAMPlusPlus):  # type: ignore[misc]
-    """The library's Grad-CAM++ arithmetic on activations and gradients captured elsewhere.
-
-    `maps` is what `BaseCAM.forward` does after its backward pass (`compute_cam_per_layer` for
-    one layer, then `aggregate_multi_layers`), so both paths give the same maps by construction.
+    `feature_map` (an identity) is the layer Grad-CAM++ explains; `clinical` holds the clinical
+    inputs row by row with the feature maps, for clinical variants.
     """
 
-    def __init__(self) -> None:  # no model and no hooks: nothing but the arithmetic is used
-        pass
+    def __init__(self, network: nn.Module, clinical: tuple[torch.Tensor, ...]) -> None:
+        super().__init__()
+        self.network: Any = network
+        self.feature_map = nn.Identity()
+        self.clinical = clinical
 
-    def __del__(self) -> None:  # BaseCAM's releases hooks, and there are none
-        pass
+    def forward(self, feature_map: torch.Tensor) -> torch.Tensor:
+        scar, lvef = self.network.from_features(self.feature_map(feature_map), *self.clinical)
+        return log_odds(scar, lvef)
 
-    def maps(
-        self, activations: np.ndarray, gradients: np.ndarray, width: int, height: int
-    ) -> np.ndarray:
-        """`[N, K, h, w]` activations and gradients -> `[N, height, width]` maps in [0, 1]."""
-        cam = self.get_cam_image(None, None, None, activations, gradients)
-        scaled = scale_cam_image(np.maximum(cam, 0), (width, height))
-        maps: np.ndarray = self.aggregate_multi_layers([scaled[:, None, :]])
-        return maps
+
+class _FeatureMapCAM(GradCAMPlusPlus):  # type: ignore[misc]  # the library is untyped
+    """Grad-CAM++ of `_HeadsOnFeatures`, with maps scaled to the image's size.
+
+    The library scales maps to the size of its input, which here is the feature map; the image
+    the feature map came from has another size, so `get_target_width_height` says which.
+    """
+
+    def __init__(self, heads: _HeadsOnFeatures, width: int, height: int) -> None:
+        super().__init__(heads, [heads.feature_map])
+        self.size = (width, height)
+
+    def get_target_width_height(self, input_tensor: torch.Tensor) -> tuple[int, int]:
+        return self.size
+
+
+def _run(cam: GradCAMPlusPlus, rows: torch.Tensor, targets: list[Any]) -> np.ndarray:
+    """`cam` on `rows`, closed afterwards (its hooks removed) and with autograd on.
+
+    The library's context manager swallows an `IndexError` raised inside it (it prints it),
+    so a missing result is raised here rather than passed on as no maps.
+    """
+    maps: np.ndarray | None = None
+    with cam, torch.enable_grad():
+        maps = cam(input_tensor=rows, targets=targets)
+    if maps is None:
+        raise RuntimeError("Grad-CAM++ failed (an IndexError inside pytorch-grad-cam)")
+    return maps
 
 
 class Explainer:
     """Grad-CAM++ heatmaps for scar and LVEF from one batch-of-two pass over a shared network.
 
     `target_layer` defaults to `default_target_layer(network)`; failing that, to the last module
-    with a spatial output on the first image explained (`last_spatial_module`). `lock` may be
-    shared with the inference path if it wants full exclusion; explanations are correct without
-    that because their hooks ignore other threads.
+    with a spatial output on the first image explained (`last_spatial_module`). `lock` must be
+    held by every other forward pass over `network` (the `Predictor` shares its own): the
+    library's hooks on the target layer would record any forward pass that ran meanwhile.
     """
 
     def __init__(
@@ -229,7 +234,7 @@ class Explainer:
         self.target_layer = (
             target_layer if target_layer is not None else default_target_layer(network)
         )
-        self.lock: AbstractContextManager[Any] = lock or threading.Lock()
+        self.lock: AbstractContextManager[Any] = lock or threading.RLock()
         self._single_pass: bool | None = None  # target layer output is `features`? (first call)
 
     def explain(
@@ -257,12 +262,9 @@ class Explainer:
             self.network.eval()
             if self.target_layer is None:
                 self.target_layer = last_spatial_module(wrapper, pair[:1])
-            cam = _GradCAMPlusPlus(wrapper, self.target_layer)
-            try:
-                with torch.enable_grad():
-                    maps = cam(input_tensor=pair, targets=targets)
-            finally:
-                cam.activations_and_grads.release()
+            cam = GradCAMPlusPlus(model=wrapper, target_layers=[self.target_layer])
+            with _backward_stops_at(self.target_layer):
+                maps = _run(cam, pair, targets)
         return {task: np.clip(maps[i], 0.0, 1.0).astype(np.float32) for i, task in enumerate(TASKS)}
 
     def forward_explained(
@@ -276,52 +278,43 @@ class Explainer:
 
         The maps are those of `explain` for each image, at model input resolution. None when
         the network does not allow it (its target layer is not the last feature map); callers
-        then predict and `explain` separately. The network is only read: no hooks after the
-        first call, no `.grad` written (gradients are taken with respect to the kept map only).
+        then predict and `explain` separately. The backbone runs once, without autograd; the
+        library differentiates only the rest (`_HeadsOnFeatures`), whose hooks are its own.
         `clock` gets the stages `predict` (the forward pass) and `explain` (the rest).
         """
-        if not self._allows_single_pass(batch):
-            return None
         clock = clock or Stopwatch()
         network: Any = self.network
         clinical = () if categorical is None or numerical is None else (categorical, numerical)
-        with clock.stage("predict"):
-            with torch.no_grad():
+        with self.lock:
+            if not self._allows_single_pass(batch):
+                return None
+            with clock.stage("predict"), torch.no_grad():
                 feature_map = features(network.model, batch)
-            with torch.enable_grad():
-                kept = feature_map.detach().requires_grad_(True)
-                scar, lvef = network.from_features(kept, *clinical)
-        with clock.stage("explain"), torch.enable_grad():
-            evidence = log_odds(scar, lvef)
-            # Rows are independent (eval mode), so a summed score gives each image's gradient.
-            gradients = [
-                torch.autograd.grad(evidence[:, i].sum(), kept, retain_graph=i == 0)[0]
-                for i in range(len(TASKS))
-            ]
-            activations = feature_map.cpu().numpy()
-            height, width = batch.shape[-2:]
-            maps = _CamFromGradients().maps(
-                np.concatenate([activations] * len(TASKS)),
-                np.concatenate([g.cpu().numpy() for g in gradients]),
-                int(width),
-                int(height),
-            )
-        logits = torch.stack((scar.detach(), lvef.detach()), dim=1)
-        count = batch.shape[0]
-        per_image = [
+                scar, lvef = network.from_features(feature_map, *clinical)
+            with clock.stage("explain"), _network_restored(network):
+                # Task-major rows: row i * B + b is image b explained for task i.
+                count, tasks = batch.shape[0], len(TASKS)
+                heads = _HeadsOnFeatures(network, tuple(t.repeat(tasks, 1) for t in clinical))
+                height, width = batch.shape[-2:]
+                maps = _run(
+                    _FeatureMapCAM(heads, int(width), int(height)),
+                    feature_map.repeat(tasks, 1, 1, 1).requires_grad_(True),
+                    [ClassifierOutputTarget(i) for i in range(tasks) for _ in range(count)],
+                )
+        per_image: list[dict[str, HeatMap]] = [
             {
                 task: np.clip(maps[i * count + b], 0.0, 1.0).astype(np.float32)
                 for i, task in enumerate(TASKS)
             }
             for b in range(count)
         ]
-        return logits, per_image
+        return torch.stack((scar, lvef), dim=1), per_image
 
     def _allows_single_pass(self, batch: torch.Tensor) -> bool:
         """Whether the target layer's output IS the network's last feature map (checked once).
 
-        The check is identity, not equality: one forward pass of the first image with a hook,
-        seen only by this thread, on the target layer.
+        The check is identity, not equality: one forward pass of the first image with a hook on
+        the target layer, under the lock.
         """
         if self._single_pass is not None:
             return self._single_pass
@@ -329,14 +322,8 @@ class Explainer:
         if self.target_layer is None or not hasattr(network, "from_features"):
             self._single_pass = False
             return False
-        owner = threading.get_ident()
         seen: list[object] = []
-
-        def record(_module: nn.Module, _inputs: Any, output: Any) -> None:
-            if threading.get_ident() == owner:
-                seen.append(output)
-
-        handle = self.target_layer.register_forward_hook(record)
+        handle = self.target_layer.register_forward_hook(lambda _m, _i, out: seen.append(out))
         try:
             with torch.no_grad():
                 feature_map = features(network.model, batch[:1])

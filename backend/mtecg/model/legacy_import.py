@@ -2,7 +2,9 @@
 
 The checkpoint is a pickle, so it is read only with torch's restricted unpickler
 (`weights_only=True`): tensors and plain containers, never arbitrary objects or calls. It is
-converted once into a model package; the app then serves from safetensors.
+converted into a model package: once and written (`import_checkpoint`, `mtecg
+import-checkpoint`), or in memory whenever a published folder is loaded (`read_published`, which
+`load_package` calls for such a folder).
 
 What the published folder does not say is filled in from the published library's behaviour:
 the decision rule (argmax of two classes, i.e. threshold 0.5), the published app's risk bands and
@@ -11,6 +13,8 @@ clinical feature order. Reference markers and metrics are unknown for an importe
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import pickle
 from pathlib import Path
@@ -26,8 +30,10 @@ from mtecg.model.manifest import (
     ModelManifest,
     RiskBand,
     TaskSpec,
+    WeightsInfo,
 )
 from mtecg.model.package import ModelPackage, ModelPackageError, network_from_state, write_package
+from mtecg.tasks import TASKS
 
 CONFIG_FILE: Final = "configs.json"
 CHECKPOINT_FILE: Final = "model.ckpt"
@@ -107,11 +113,19 @@ def _input_spec(transform: Any, geometry: str, path: Path) -> InputSpec:
         raise ModelPackageError(f"{path}: unusable transform ({error!r})") from None
 
 
-def _state_dict(path: Path) -> dict[str, torch.Tensor]:
+def is_published(directory: Path) -> bool:
+    """Whether `directory` looks like a published model folder (it has the checkpoint)."""
+    return (directory / CHECKPOINT_FILE).is_file()
+
+
+def _state_dict(path: Path) -> tuple[dict[str, torch.Tensor], WeightsInfo]:
+    """The checkpoint's network weights, and its size and sha256 (of the bytes parsed)."""
     if not path.is_file():
         raise ModelPackageError(f"{path}: missing")
+    data = path.read_bytes()
+    identity = WeightsInfo(file=path.name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise ModelPackageError(
             f"{path}: refused; it holds objects other than tensors and plain data, which are "
@@ -122,7 +136,7 @@ def _state_dict(path: Path) -> dict[str, torch.Tensor]:
     state = checkpoint.get("state_dict") if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelPackageError(f"{path}: no `state_dict` of tensors in the checkpoint")
-    return {key: value for key, value in state.items() if key not in LOSS_BUFFERS}
+    return {key: value for key, value in state.items() if key not in LOSS_BUFFERS}, identity
 
 
 def read_published(
@@ -132,7 +146,11 @@ def read_published(
     version: str = "published",
     geometry: str = "canonical-6x2",
 ) -> ModelPackage:
-    """A published model folder as an in-memory package (nothing written)."""
+    """A published model folder as an in-memory package (nothing written).
+
+    Its weights entry describes the checkpoint file itself, and `imported_from` records that
+    checkpoint's sha256, which stays with a package written from it.
+    """
     source = Path(source)
     if geometry not in GEOMETRIES:
         raise ValueError(f"geometry must be one of {', '.join(GEOMETRIES)}")
@@ -145,14 +163,14 @@ def read_published(
         counts = (spec.clinical.num_categorical_features, spec.clinical.num_numerical_features)
         if counts != (len(clinical.categorical), len(clinical.numerical)):
             raise ModelPackageError(f"{source / CONFIG_FILE}: unexpected clinical feature counts")
+    state, checkpoint = _state_dict(source / CHECKPOINT_FILE)
     manifest = ModelManifest(
         id=model_id or f"{source.name}-{spec.backbone}",
         version=version,
         architecture=spec,
         input=input_spec,
         tasks={
-            name: TaskSpec(threshold=PUBLISHED_THRESHOLD, reference_marker=None)
-            for name in ("scar", "lvef")
+            name: TaskSpec(threshold=PUBLISHED_THRESHOLD, reference_marker=None) for name in TASKS
         },
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=INTENDED_USE,
@@ -162,11 +180,15 @@ def read_published(
         ),
         synthetic=False,
         clinical_inputs=clinical,
-        imported_from={"folder": source.name, "format": "published-lightning"},
+        imported_from={
+            "folder": source.name,
+            "format": "published-lightning",
+            "sha256": checkpoint.sha256,
+        },
+        weights=checkpoint,
     )
-    state = _state_dict(source / CHECKPOINT_FILE)
     return ModelPackage(
-        manifest, network_from_state(manifest, state, str(source / CHECKPOINT_FILE))
+        manifest, network_from_state(manifest, state, str(source / CHECKPOINT_FILE)), source
     )
 
 

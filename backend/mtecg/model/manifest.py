@@ -37,10 +37,10 @@ from pydantic_core import ErrorDetails
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX
 from mtecg.layout.profiles import PROFILES
 from mtecg.model.architecture import NetworkSpec
+from mtecg.tasks import TASKS
 
 FORMAT: Final = "mtecg-model-package"
 FORMAT_VERSION: Final = 1
-HEADS: Final = ("scar", "lvef")  # the order of the network's outputs
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ class ModelManifest(_Section):
     version: str
     architecture: NetworkSpec
     heads: tuple[Literal["scar"], Literal["lvef"]] = Field(
-        default=HEADS, description="the network's output order"
+        default=TASKS, description="the network's output order"
     )
     classes: tuple[Literal["negative"], Literal["positive"]] = ("negative", "positive")
     input: InputSpec
@@ -220,8 +220,8 @@ class ModelManifest(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelManifest:
-        if set(self.tasks) != set(HEADS):
-            raise ValueError(f"tasks must describe exactly {', '.join(HEADS)}")
+        if set(self.tasks) != set(TASKS):
+            raise ValueError(f"tasks must describe exactly {', '.join(TASKS)}")
         uppers = [band.upper for band in self.risk_bands]
         bounded = [u for u in uppers[:-1] if u is not None]
         if uppers[-1] is not None or len(bounded) != len(uppers) - 1 or bounded != sorted(bounded):

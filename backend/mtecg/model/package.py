@@ -3,6 +3,9 @@
 Loading checks before it trusts: the weights' size and sha256 must match model.json before a
 byte of them is parsed, and the state dict must fit the network exactly (strict load). Weights
 are safetensors, so loading a package never unpickles anything.
+
+`load_package` is the one way every entry point loads a model (`mtecg serve`, `predict`,
+`evaluate`, `batch`, `ECGClassifier`), so what one accepts the others accept.
 """
 
 from __future__ import annotations
@@ -39,15 +42,38 @@ class ModelPackage:
 
     manifest: ModelManifest
     network: Network
-    path: Path | None = None  # None for a package built in memory (e.g. a legacy import)
+    path: Path | None = None  # the folder it was read from; None when built in memory
 
 
 def load_package(directory: Path | str) -> ModelPackage:
-    """Reads, verifies and loads a package folder; raises `ModelPackageError` if anything is off."""
+    """A model folder, verified and loaded; raises `ModelPackageError` if anything is off.
+
+    A package folder (model.json) is read as it is. A published checkpoint folder of the study
+    (configs.json, model.ckpt, transform.json, no model.json) is accepted too, converted in
+    memory exactly as `mtecg import-checkpoint` converts it, because scripts written for the
+    published library pass such folders to `ECGClassifier` and must keep working, and a folder
+    that one command accepts must not be refused by another. The conversion is safe (restricted
+    unpickling, strict load) and identified: its weights entry is the checkpoint's own size and
+    sha256, so screenings record exactly the bytes they were made with. Importing once is still
+    better for serving: the package carries a model card, safetensors weights, and an id and
+    version that do not depend on the folder's name.
+    """
     directory = Path(directory)
+    if not (directory / MANIFEST_FILE).exists():
+        from mtecg.model import legacy_import  # it builds on this module, so imported here
+
+        if legacy_import.is_published(directory):
+            return legacy_import.read_published(directory)
+    return _read_package(directory)
+
+
+def _read_package(directory: Path) -> ModelPackage:
     manifest_path = directory / MANIFEST_FILE
     if not manifest_path.is_file():
-        raise ModelPackageError(f"{manifest_path}: missing (is {directory} a model package?)")
+        raise ModelPackageError(
+            f"{manifest_path}: missing (is {directory} a model package or a published "
+            "checkpoint folder?)"
+        )
     try:
         manifest = manifest_from_json(json.loads(manifest_path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:

@@ -18,9 +18,10 @@ from torch import nn
 
 from mtecg.model.explain import Explainer, HeatMap, to_canonical
 from mtecg.model.input_transform import to_batch
-from mtecg.model.manifest import HEADS, ModelManifest
+from mtecg.model.manifest import ModelManifest
 from mtecg.model.package import ModelPackage
 from mtecg.model.runtime import Runtime
+from mtecg.tasks import TASKS
 from mtecg.timing import Stopwatch
 
 Clinical = Mapping[str, float]
@@ -176,7 +177,7 @@ class Predictor:
 
     def _results(self, probs: np.ndarray) -> list[dict[str, TaskResult]]:
         return [
-            {task: self._result(task, float(row[j, 1])) for j, task in enumerate(HEADS)}
+            {task: self._result(task, float(row[j, 1])) for j, task in enumerate(TASKS)}
             for row in probs
         ]
 

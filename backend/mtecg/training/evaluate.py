@@ -12,8 +12,9 @@ import numpy as np
 from PIL import Image
 from sklearn.metrics import brier_score_loss
 
-from mtecg.model.manifest import HEADS, Metric
+from mtecg.model.manifest import Metric
 from mtecg.model.predictor import Predictor
+from mtecg.tasks import TASK_LABELS, TASKS
 from mtecg.training.metrics import (
     as_json,
     bootstrap_auc,
@@ -22,8 +23,6 @@ from mtecg.training.metrics import (
     roc_curve,
 )
 from mtecg.training.plots import Calibration, Curve, draw_calibration, draw_roc
-
-TASK_LABELS = {"scar": "myocardial scar", "lvef": "LVEF < 50 %"}
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,10 @@ def score(
         ]
         records = None if clinical is None else list(clinical[start : start + batch_size])
         probabilities.append(predictor.probabilities(chunk, records)[:, :, 1])
-    stacked = np.concatenate(probabilities) if probabilities else np.empty((0, len(HEADS)))
+    stacked = np.concatenate(probabilities) if probabilities else np.empty((0, len(TASKS)))
     return Scored(
-        labels={task: np.asarray(labels[task]) for task in HEADS},
-        scores={task: stacked[:, i] for i, task in enumerate(HEADS)},
+        labels={task: np.asarray(labels[task]) for task in TASKS},
+        scores={task: stacked[:, i] for i, task in enumerate(TASKS)},
     )
 
 
@@ -70,7 +69,7 @@ def report(
     tasks: dict[str, Any] = {}
     curves = []
     calibrations = []
-    for task in HEADS:
+    for task in TASKS:
         y, s = scored.labels[task], scored.scores[task]
         interval = bootstrap_auc(y, s, resamples=1000, seed=seed)
         entry: dict[str, Any] = {

@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from mtecg.tasks import TASKS
 from mtecg.training.config import OptimiserSettings
 from mtecg.training.metrics import auc
 
@@ -74,7 +75,7 @@ class _Pass:
     def aucs(self) -> dict[str, float]:
         """Validation AUC per task, for the tasks whose labels hold both classes."""
         out = {}
-        for head, task in enumerate(("scar", "lvef")):
+        for head, task in enumerate(TASKS):
             labels = np.concatenate([batch[head] for batch in self.labels])
             if labels.min() != labels.max():
                 scores = np.concatenate([batch[head] for batch in self.scores])

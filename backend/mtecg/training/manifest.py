@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mtecg.tasks import TASKS
+
 CLINICAL_BINARY = ("female", "diabetes", "hypertension", "smoking", "dyslipidaemia")
 CLINICAL_COLUMNS = (*CLINICAL_BINARY, "age")
 SPLITS = ("train", "val", "test")
@@ -21,7 +23,7 @@ _SPLIT_ALIASES = {"dev": "val", "valid": "val", "validation": "val"}
 LOW_EF_BELOW = 50.0
 
 
-class ManifestError(ValueError):
+class TrainingManifestError(ValueError):
     """The manifest cannot be used as it is; the message names the row and column."""
 
 
@@ -53,7 +55,7 @@ def clinical_records(rows: Sequence[HasClinical]) -> list[dict[str, float]] | No
 
 def _binary(value: str, column: str, line: int) -> int:
     if value.strip() not in ("0", "1"):
-        raise ManifestError(f"line {line}: column {column!r} must be 0 or 1, got {value!r}")
+        raise TrainingManifestError(f"line {line}: column {column!r} must be 0 or 1, got {value!r}")
     return int(value)
 
 
@@ -64,12 +66,14 @@ def _low_ef(values: list[str]) -> list[int]:
         try:
             numbers.append(float(value))
         except ValueError:
-            raise ManifestError(f"line {line}: column 'lvef' is not a number: {value!r}") from None
+            raise TrainingManifestError(
+                f"line {line}: column 'lvef' is not a number: {value!r}"
+            ) from None
     if all(n in (0.0, 1.0) for n in numbers):
         return [int(n) for n in numbers]
     for line, n in enumerate(numbers, start=2):
         if not 0.0 < n <= 100.0:
-            raise ManifestError(f"line {line}: column 'lvef' percent out of range: {n}")
+            raise TrainingManifestError(f"line {line}: column 'lvef' percent out of range: {n}")
     return [int(n < LOW_EF_BELOW) for n in numbers]
 
 
@@ -78,11 +82,11 @@ def read_manifest(path: Path) -> list[Example]:
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
-        raise ManifestError("the manifest has no rows")
+        raise TrainingManifestError("the manifest has no rows")
     columns = set(rows[0])
-    missing = {"file", "scar", "lvef"} - columns
+    missing = {"file", *TASKS} - columns
     if missing:
-        raise ManifestError(f"missing column(s): {', '.join(sorted(missing))}")
+        raise TrainingManifestError(f"missing column(s): {', '.join(sorted(missing))}")
     has_clinical = set(CLINICAL_COLUMNS) <= columns
     low_ef = _low_ef([row["lvef"] for row in rows])
     examples = []
@@ -90,16 +94,16 @@ def read_manifest(path: Path) -> list[Example]:
         split = (row.get("split") or "").strip().lower() or None
         split = _SPLIT_ALIASES.get(split, split) if split else None
         if split is not None and split not in SPLITS:
-            raise ManifestError(f"line {line}: unknown split {row['split']!r}")
+            raise TrainingManifestError(f"line {line}: unknown split {row['split']!r}")
         clinical = None
         if has_clinical:
             flags = [float(_binary(row[c], c, line)) for c in CLINICAL_BINARY]
             try:
                 age = float(row["age"])
             except ValueError:
-                raise ManifestError(f"line {line}: column 'age' is not a number") from None
+                raise TrainingManifestError(f"line {line}: column 'age' is not a number") from None
             if not 0.0 <= age <= 120.0:
-                raise ManifestError(f"line {line}: column 'age' out of range: {age}")
+                raise TrainingManifestError(f"line {line}: column 'age' out of range: {age}")
             clinical = (*flags, age)
         file = Path(row["file"])
         examples.append(

@@ -26,7 +26,6 @@ from mtecg.model.legacy_import import (
     PUBLISHED_RISK_BANDS,
 )
 from mtecg.model.manifest import (
-    HEADS,
     ClinicalInputs,
     InputSpec,
     ModelManifest,
@@ -35,8 +34,9 @@ from mtecg.model.manifest import (
 from mtecg.model.network import MultiTaskClinicalNet, Network, build_network
 from mtecg.model.package import ModelPackage, write_package
 from mtecg.model.predictor import Predictor, pick_device
+from mtecg.tasks import TASKS
 from mtecg.training.cache import cache_canonical
-from mtecg.training.config import TrainConfig
+from mtecg.training.config import OptimiserSettings, TrainConfig
 from mtecg.training.dataset import CanonicalDataset, Item
 from mtecg.training.evaluate import Scored, report, report_metrics, score
 from mtecg.training.loop import FitResult, LoopConfig, fit, seed_everything
@@ -144,13 +144,9 @@ def _fit(
     )
     val_set = CanonicalDataset(splits.val, transform, None, clinical, working)
     loop = LoopConfig(
-        epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        loss_ratio=config.loss_ratio,
+        **config.model_dump(include=set(OptimiserSettings.model_fields)),
         scar_class_weights=_class_weights([i.scar for i in splits.train], config.class_weights),
         lvef_class_weights=_class_weights([i.low_ef for i in splits.train], config.class_weights),
-        patience=config.patience,
-        seed=config.seed,
     )
     return fit(
         network,
@@ -168,7 +164,7 @@ def _draft_manifest(spec: NetworkSpec, input_spec: InputSpec, config: TrainConfi
         version=config.version,
         architecture=spec,
         input=input_spec,
-        tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in HEADS},
+        tasks={task: TaskSpec(threshold=0.5, reference_marker=None) for task in TASKS},
         risk_bands=PUBLISHED_RISK_BANDS,
         intended_use=config.intended_use,
         training_data=config.training_data,
@@ -189,7 +185,7 @@ def _operating_points(val_scored: Scored) -> dict[str, TaskSpec]:
             threshold=round(youden_threshold(val_scored.labels[task], val_scored.scores[task]), 4),
             reference_marker=round(float(val_scored.scores[task].mean()), 4),
         )
-        for task in HEADS
+        for task in TASKS
     }
 
 

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from mtecg.api.deps import ModelDep
 from mtecg.api.schemas import SCREENING_AID, ModelCard
 from mtecg.api.upload_form import NUMERIC_RANGES
-from mtecg.api.view import TASK_LABELS
 from mtecg.model.manifest import ModelManifest
 from mtecg.model.package import model_card
+from mtecg.tasks import TASK_LABELS
 
 router = APIRouter(tags=["model"])
 

@@ -20,6 +20,7 @@ from mtecg.api.routes.screenings import PROBLEMS
 from mtecg.api.schemas import ModelCard, ScreeningOut
 from mtecg.api.service import Service
 from mtecg.api.view import viewed_screening
+from mtecg.tasks import IMAGE_NAMES
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
 FHIR_JSON: Final = "application/fhir+json"
@@ -71,7 +72,7 @@ def get_report(
     data_dir = service.settings.data_dir
     images = {
         name: path
-        for name in storage.IMAGE_NAMES
+        for name in IMAGE_NAMES
         if (path := storage.image_file(data_dir, row.images, name)) is not None
     }
     canonical = images.get("canonical")

@@ -27,13 +27,14 @@ from mtecg.api.deps import (
     get_model,
 )
 from mtecg.api.errors import ApiError
-from mtecg.api.schemas import AttributionOut, Band, ScreeningOut, ScreeningPage
+from mtecg.api.schemas import AttributionOut, ScreeningOut, ScreeningPage
 from mtecg.api.screening_upload import screen_upload
 from mtecg.api.service import Service
 from mtecg.api.upload_form import MAX_PATIENT_REF, UPLOAD_OPENAPI
 from mtecg.api.view import clear_patient_ref, screening_out, screening_url, viewed_screening
 from mtecg.db import screenings as repo
 from mtecg.security import patient_ref as hn
+from mtecg.tasks import Band, ImageName
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
 
@@ -177,7 +178,7 @@ def get_screening(
 )
 def get_image(
     visible: VisibleScreeningDep,
-    name: storage.ImageName,
+    name: ImageName,
     service: ServiceDep,
     principal: PrincipalDep,
     audit: AuditDep,
