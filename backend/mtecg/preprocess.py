@@ -29,8 +29,8 @@ SIGNAL_PAGE_PROFILES = (AUTO, "siriraj-grid")
 class Preprocessed:
     """A readable 12-lead page: where it came from, its layout, the canonical image.
 
-    `kind` is the input type as sniffed (pdf, png, jpeg, dicom, wfdb, edf, muse-xml, hl7-aecg,
-    philips-xml);
+    `kind` is the input type as sniffed (pdf, png, jpeg, tiff, bmp, webp, heif, dicom, wfdb,
+    edf, muse-xml, hl7-aecg, philips-xml);
     `signals` holds the twelve leads (mV, 500 Hz, 10 s) where the input had them exactly.
     """
 

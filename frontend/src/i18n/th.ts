@@ -47,7 +47,7 @@ export const th = {
   "screen.file": "ไฟล์ ECG",
   "screen.dropHere": "ลากไฟล์มาวางที่นี่ หรือ",
   "screen.choose": "เลือกไฟล์",
-  "screen.fileHint": "PDF, PNG หรือ JPEG หรือไฟล์สัญญาณดิจิทัล (DICOM, WFDB zip, EDF, GE MUSE XML, HL7 aECG) ขนาดไม่เกิน 20 MiB — ไฟล์จากเครื่อง ECG ให้ผลแม่นยำที่สุด",
+  "screen.fileHint": "PDF, PNG, JPEG, TIFF, BMP, WebP หรือ HEIC หรือไฟล์สัญญาณดิจิทัล (DICOM, WFDB zip, EDF, GE MUSE XML, HL7 aECG) ขนาดไม่เกิน 20 MiB — ไฟล์จากเครื่อง ECG ให้ผลแม่นยำที่สุด",
   "screen.selected": "ไฟล์ที่เลือก: {name} ({size})",
   "screen.clearFile": "เอาไฟล์ออก",
   "screen.patientRef": "รหัสอ้างอิงผู้ป่วย (ไม่บังคับ)",
@@ -314,7 +314,7 @@ export const th = {
   "error.retryAfter": "ลองใหม่ได้ในอีก {seconds} วินาที",
 
   "error.unsupported_type.title": "ไม่รองรับไฟล์ชนิดนี้",
-  "error.unsupported_type.action": "อัปโหลดไฟล์ PDF, PNG หรือ JPEG หรือไฟล์สัญญาณ DICOM, WFDB (zip), EDF, GE MUSE XML, HL7 aECG (แนะนำไฟล์จากเครื่อง ECG)",
+  "error.unsupported_type.action": "อัปโหลดไฟล์ PDF, PNG, JPEG, TIFF, BMP, WebP หรือ HEIC หรือไฟล์สัญญาณ DICOM, WFDB (zip), EDF, GE MUSE XML, HL7 aECG (แนะนำไฟล์จากเครื่อง ECG)",
   "error.file_too_large.title": "ไฟล์มีขนาดใหญ่เกิน 20 MiB",
   "error.file_too_large.action": "ส่งออกไฟล์ใหม่ให้เล็กลง เช่น PDF หน้าเดียวจากเครื่อง ECG หรือภาพสแกนที่ 300 dpi",
   "error.empty_file.title": "ไฟล์ว่างเปล่า",
