@@ -41,8 +41,9 @@ class Preprocessed:
     signals: Signals | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
-        """The JSON-able description (everything but the image)."""
-        return {
+        """The JSON-able description (everything but the image); `rectification` only for a
+        photo that was straightened (see `mtecg.layout.rectify`)."""
+        summary: dict[str, Any] = {
             "profile": self.layout.profile,
             "page": self.page,
             "input_type": self.kind,
@@ -51,6 +52,9 @@ class Preprocessed:
             "rhythm_strips": self.layout.rhythm_strips,
             "panels": [panel.to_json() for panel in self.layout.panels],
         }
+        if self.layout.rectification is not None:
+            summary["rectification"] = self.layout.rectification
+        return summary
 
 
 def preprocess(

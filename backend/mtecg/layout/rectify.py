@@ -25,6 +25,7 @@ from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.ingest.limits import DEFAULT_INGEST_LIMITS
 from mtecg.ingest.page import PageSource
 from mtecg.ingest.raster import RGB, Clip, Word, clip_box, output_size
+from mtecg.layout.deskew import MAX_ANGLE_DEG
 from mtecg.layout.ink import ink_maps
 from mtecg.layout.scale import grid_periods
 
@@ -42,10 +43,10 @@ _MIN_LINE_FRACTION = 0.12
 #: spreads a family's directions by up to about 20 degrees across the page).
 _FAMILY_SPREAD_DEG = 25.0
 _MIN_LINES_PER_FAMILY = 6
-#: Below these the page is taken as it is: the existing deskew handles small rotations
+#: Below these the page is taken as it is: the layout's own deskew handles rotations within its range
 #: and a scan has no perspective to correct.
 _MIN_PERSPECTIVE = 0.02
-_MIN_ROTATION_DEG = 8.0
+_MIN_ROTATION_DEG = MAX_ANGLE_DEG
 #: Rectified grid lines may stray this far (RMS, degrees) from the axes before the
 #: rectification is called too poor to read leads from.
 MAX_RESIDUAL_DEG = 1.5
@@ -310,7 +311,8 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
 
 
 #: Paper is at least this bright relative to the brightest paper seen (desks are darker).
-_PAPER_LEVEL = 0.7
+#: Low enough that a scan's light falloff (its far side up to 35 % darker) stays paper.
+_PAPER_LEVEL = 0.55
 
 
 def _paper_box(image: RGB) -> tuple[float, float, float, float] | None:
