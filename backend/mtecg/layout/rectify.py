@@ -43,8 +43,8 @@ _MIN_LINE_FRACTION = 0.12
 #: spreads a family's directions by up to about 20 degrees across the page).
 _FAMILY_SPREAD_DEG = 25.0
 _MIN_LINES_PER_FAMILY = 6
-#: Below these the page is taken as it is: the layout's own deskew handles rotations within its range
-#: and a scan has no perspective to correct.
+#: Below these the page is taken as it is: the layout's own deskew handles rotations within
+#: its range and a scan has no perspective to correct.
 _MIN_PERSPECTIVE = 0.02
 _MIN_ROTATION_DEG = MAX_ANGLE_DEG
 #: Rectified grid lines may stray this far (RMS, degrees) from the axes before the
@@ -197,6 +197,45 @@ def _vanishing_point(lines: Matrix, weights: npt.NDArray[np.float64]) -> Matrix:
     return point
 
 
+#: Families whose lines are all within this RMS angle of parallel are taken as parallel.
+_PARALLEL_DEG = 0.4
+#: A line counts towards its family's vanishing point when it points at it within this angle.
+_INLIER_DEG = 1.0
+_TRIM_ROUNDS = 4
+
+
+def _misfit_deg(lines: Matrix, point: Matrix) -> npt.NDArray[np.float64]:
+    """Angle (degrees) between each line and the direction from its midpoint to `point`."""
+    mid = np.hstack([(lines[:, :2] + lines[:, 2:]) / 2, np.ones((len(lines), 1))])
+    towards = point[None, :2] - mid[:, :2] * point[2]  # also right for a point at infinity
+    along = lines[:, 2:] - lines[:, :2]
+    cos = np.abs(np.sum(towards * along, axis=1)) / (
+        np.linalg.norm(towards, axis=1) * np.linalg.norm(along, axis=1) + 1e-12
+    )
+    misfit: npt.NDArray[np.float64] = np.degrees(np.arccos(np.clip(cos, 0.0, 1.0)))
+    return misfit
+
+
+def _consistent(
+    lines: Matrix, weights: npt.NDArray[np.float64], family: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """The family's lines that agree on one vanishing point, outliers trimmed in rounds.
+
+    Hough also returns trace stretches, text baselines and page edges; a least-squares point
+    through them all would be pulled off, so the worst-fitting lines are dropped and the
+    point refitted until every remaining line passes within `_INLIER_DEG` of it.
+    """
+    keep = family.copy()
+    for _ in range(_TRIM_ROUNDS):
+        if keep.sum() < _MIN_LINES_PER_FAMILY:
+            break
+        point = _vanishing_point(lines[keep], weights[keep])
+        misfit = _misfit_deg(lines, point)
+        limit = max(_INLIER_DEG, float(np.percentile(misfit[keep], 75)))
+        keep = family & (misfit <= limit)
+    return keep
+
+
 def _family(angles: npt.NDArray[np.float64], direction: float) -> npt.NDArray[np.bool_]:
     diff = np.abs((angles - direction + 90.0) % 180.0 - 90.0)
     mask: npt.NDArray[np.bool_] = diff < _FAMILY_SPREAD_DEG
@@ -256,14 +295,24 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
     h, w = overview.shape[:2]
     norm = np.array([[2 / w, 0, -1], [0, 2 / w, -h / w], [0, 0, 1.0]])
     nlines = _apply(norm, lines.reshape(-1, 2)).reshape(-1, 4)
-    va = _vanishing_point(nlines[first], lengths[first])
-    vb = _vanishing_point(nlines[second], lengths[second])
-    horizon = np.cross(va, vb)
-    horizon = horizon / horizon[2] if abs(horizon[2]) > 1e-12 else np.array([0.0, 0.0, 1.0])
-    projective = np.array([[1, 0, 0], [0, 1, 0], [horizon[0], horizon[1], 1.0]])
-    perspective = float(np.hypot(horizon[0], horizon[1]))
-    if perspective < _MIN_PERSPECTIVE:
-        projective = np.eye(3)
+    first = _consistent(nlines, lengths, first)
+    second = _consistent(nlines, lengths, second)
+    if first.sum() < _MIN_LINES_PER_FAMILY or second.sum() < _MIN_LINES_PER_FAMILY:
+        return source, None
+    # Grid lines that are already parallel (a scan, however turned) need no homography: the
+    # vanishing points of nearly parallel lines are so uncertain that noise could place them
+    # at a finite distance.
+    offsets = (angles[first | second] - base + 45.0) % 90.0 - 45.0
+    projective, perspective = np.eye(3), 0.0
+    if float(np.sqrt(np.mean(offsets**2))) > _PARALLEL_DEG:
+        va = _vanishing_point(nlines[first], lengths[first])
+        vb = _vanishing_point(nlines[second], lengths[second])
+        horizon = np.cross(va, vb)
+        if abs(horizon[2]) > 1e-12:
+            horizon = horizon / horizon[2]
+            perspective = float(np.hypot(horizon[0], horizon[1]))
+            if perspective >= _MIN_PERSPECTIVE:
+                projective = np.array([[1, 0, 0], [0, 1, 0], [horizon[0], horizon[1], 1.0]])
     # After the projective part the families are parallel; turn the first onto the x axis
     # (or y, whichever is nearer, so an upright page stays upright) and the second onto the
     # other axis.
@@ -279,18 +328,21 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
     to_rect = affine @ stage
     rotation = math.degrees(math.atan2(da[1], da[0]))
     tilted = perspective >= _MIN_PERSPECTIVE or abs(rotation) >= _MIN_ROTATION_DEG
+    # A sheet on a desk is a photo; anything else may be a scan whose lines are not all grid,
+    # and is passed on as it is when straightening fails (layout detection then judges it,
+    # as it judged every page before photos were straightened).
+    on_desk = _crops(_paper_box(overview), overview.shape)
     residual = _residual_deg(to_rect, lines[first | second])
     if residual > MAX_RESIDUAL_DEG:
-        if not tilted:
-            return source, None  # a flat page whose lines are not all grid: read it as it is
+        if not (tilted and on_desk):
+            return source, None
         raise _poor(f"grid lines still {residual:.1f} degrees off after correction")
     fitted, size = _fit_frame(to_rect, source, scale)
     page = RectifiedPage(source, _inverse(fitted), size, DEFAULT_INGEST_LIMITS.max_pixels)
     look = min(1.0, _OVERVIEW_MAX_SIDE / max(page.width, page.height))
     rectified = page.render(look)
     paper = _paper_box(rectified)
-    cropped = paper is not None and _crops(paper, rectified.shape)
-    if not tilted and not cropped:
+    if not tilted and not _crops(paper, rectified.shape):
         return source, None
     if paper is not None:
         x0, y0, x1, y1 = (v / look for v in paper)
@@ -299,6 +351,8 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
         page = RectifiedPage(source, _inverse(fitted), size, DEFAULT_INGEST_LIMITS.max_pixels)
         rectified = page.render(look)
     ratio = _aspect(rectified)
+    if ratio is None and not (tilted and on_desk):
+        return source, None
     if ratio is None:
         raise _poor("the grid squares are not square after correction")
     fitted = np.diag([1.0, 1.0 / ratio, 1.0]) @ fitted
@@ -329,8 +383,10 @@ def _paper_box(image: RGB) -> tuple[float, float, float, float] | None:
     return (float(x), float(y), float(x + w), float(y + h))
 
 
-def _crops(box: tuple[float, float, float, float], shape: tuple[int, ...]) -> bool:
+def _crops(box: tuple[float, float, float, float] | None, shape: tuple[int, ...]) -> bool:
     """Whether the sheet leaves a visible band of desk (over 2 % of a side) anywhere."""
+    if box is None:
+        return False
     h, w = shape[:2]
     x0, y0, x1, y1 = box
     return (
