@@ -85,6 +85,7 @@ class Reason(StrEnum):
     ROWS_INCOMPLETE = "rows_incomplete"
     ROWS_MISSING = "rows_missing"
     NO_TRACE_ON_GRID = "no_trace_on_grid"
+    PHOTO_NOT_RECTIFIED = "photo_not_rectified"
     # too_low_resolution
     LOW_SCAN_RESOLUTION = "low_scan_resolution"
     # profile_mismatch

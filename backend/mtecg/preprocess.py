@@ -31,8 +31,8 @@ SIGNAL_PAGE_PROFILES = (AUTO, "siriraj-grid")
 class Preprocessed:
     """A readable 12-lead page: where it came from, its layout, the canonical image.
 
-    `kind` is the input type as sniffed (pdf, png, jpeg, dicom, wfdb, edf, muse-xml, hl7-aecg,
-    philips-xml);
+    `kind` is the input type as sniffed (pdf, png, jpeg, tiff, bmp, webp, heif, dicom, wfdb,
+    edf, muse-xml, hl7-aecg, philips-xml);
     `signals` holds the twelve leads (mV, 500 Hz, 10 s) where the input had them exactly.
     """
 
@@ -43,8 +43,9 @@ class Preprocessed:
     signals: Signals | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
-        """The JSON-able description (everything but the image)."""
-        return {
+        """The JSON-able description (everything but the image); `rectification` only for a
+        photo that was straightened (see `mtecg.layout.rectify`)."""
+        summary: dict[str, Any] = {
             "profile": self.layout.profile,
             "page": self.page,
             "input_type": self.kind,
@@ -58,6 +59,9 @@ class Preprocessed:
             "pages": list(self.layout.pages) or [self.page],
             "panels": [panel.to_json() for panel in self.layout.panels],
         }
+        if self.layout.rectification is not None:
+            summary["rectification"] = self.layout.rectification
+        return summary
 
 
 def preprocess(

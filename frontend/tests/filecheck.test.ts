@@ -18,6 +18,21 @@ describe("file checks before upload", () => {
     expect(sniff(new Uint8Array([0x25, 0x50]))).toBeNull();
   });
 
+  it("recognises TIFF, BMP, WebP and HEIC by their first bytes", () => {
+    const ascii = (text: string) => [...text].map((c) => c.charCodeAt(0));
+    expect(sniff(new Uint8Array([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]))).toBe("tiff");
+    expect(sniff(new Uint8Array([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8]))).toBe("tiff");
+    const bmp = new Uint8Array(18);
+    bmp.set([0x42, 0x4d]);
+    bmp[14] = 40; // BITMAPINFOHEADER
+    expect(sniff(bmp)).toBe("bmp");
+    expect(sniff(new Uint8Array(ascii("BM is not enough")))).toBeNull();
+    expect(sniff(new Uint8Array(ascii("RIFF\0\0\0\0WEBPVP8 ")))).toBe("webp");
+    expect(sniff(new Uint8Array(ascii("RIFF\0\0\0\0WAVEfmt ")))).toBeNull();
+    expect(sniff(new Uint8Array([0, 0, 0, 0x18, ...ascii("ftypheic")]))).toBe("heif");
+    expect(sniff(new Uint8Array([0, 0, 0, 0x18, ...ascii("ftypavif")]))).toBeNull();
+  });
+
   it("recognises digital waveform files by their first bytes", () => {
     const dicom = new Uint8Array(132);
     dicom.set([0x44, 0x49, 0x43, 0x4d], 128);

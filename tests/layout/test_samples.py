@@ -31,7 +31,7 @@ EXPECTED: dict[str, tuple[str, float | None]] = {
     "images/tereshchenko_rotatedFullScan.png": ("ok", 200 / 25.4),
     "images/eik_ecg00010.png": ("too_low_resolution", None),  # ~2.8 px/mm
     "images/eik_ecg00054.png": ("too_low_resolution", None),
-    "images/eik_ecg00021.bmp": ("unsupported_type", None),  # BMP is not accepted
+    "images/eik_ecg00021.bmp": ("too_low_resolution", None),  # 640 x 308 px: ~1.6 px/mm
     "images/eik_ecg00028.jpg": ("not_ecg", None),  # crumpled paper: no grid, no trace found
     "images/eik_ecg00033.jpg": ("unreadable", None),  # phone photo in perspective
 }

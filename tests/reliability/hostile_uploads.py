@@ -99,7 +99,7 @@ def xml_parameter_entity() -> bytes:
 
 VARIANTS: tuple[tuple[str, Callable[[], bytes], RejectCode], ...] = (
     ("renamed-gif", lambda: hostile.other_format("GIF"), RejectCode.UNSUPPORTED_TYPE),
-    ("renamed-bmp", lambda: hostile.other_format("BMP"), RejectCode.UNSUPPORTED_TYPE),
+    ("renamed-ico", lambda: hostile.other_format("ICO"), RejectCode.UNSUPPORTED_TYPE),
     ("pdf-damaged-magic", pdf_damaged_magic, RejectCode.UNSUPPORTED_TYPE),
     ("png-damaged-magic", png_damaged_magic, RejectCode.UNSUPPORTED_TYPE),
     ("jpeg-damaged-magic", jpeg_damaged_magic, RejectCode.UNSUPPORTED_TYPE),

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pillow_heif
 import pymupdf
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from mtecg.errors import RejectCode
 from support import philips_xml as philips
@@ -289,6 +290,8 @@ def truncated(data: bytes, keep: float) -> bytes:
 
 # -- images ------------------------------------------------------------------------------------
 
+pillow_heif.register_heif_opener()  # lets `image_bytes` write HEIF as a phone would
+
 
 def image_bytes(pixels: np.ndarray | Image.Image, fmt: str = "PNG", **save: object) -> bytes:
     """Encode an array or Pillow image with Pillow."""
@@ -377,9 +380,45 @@ def cmyk_jpeg() -> bytes:
     return image_bytes(Image.fromarray(ecg_like_rgb(64, 48)).convert("CMYK"), "JPEG")
 
 
-def other_format(fmt: str) -> bytes:
-    """A valid image in a format we refuse: "BMP", "GIF", "TIFF", "WEBP"."""
-    return image_bytes(ecg_like_rgb(64, 48), fmt)
+def other_format(fmt: str, **save: object) -> bytes:
+    """A valid 64 x 48 image in another Pillow format ("GIF" is refused; "BMP", "TIFF", ...)."""
+    return image_bytes(ecg_like_rgb(64, 48), fmt, **save)
+
+
+def tiff_pages(*pages: Image.Image, reduced: frozenset[int] = frozenset(), **save: object) -> bytes:
+    """A multi-page TIFF of `pages` in order; those in `reduced` are tagged as thumbnails
+    (NewSubfileType 1, as scanners tag a preview)."""
+    buffer = io.BytesIO()
+    with TiffImagePlugin.AppendingTiffWriter(buffer, new=True) as tiff:
+        for index, page in enumerate(pages):
+            page.save(tiff, format="TIFF", tiffinfo={254: int(index in reduced)}, **save)
+            tiff.newFrame()
+    return buffer.getvalue()
+
+
+def tiff_header_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A small uncompressed TIFF whose ImageWidth/ImageLength tags declare width x height."""
+    data = bytearray(image_bytes(ecg_like_rgb(64, 48), "TIFF"))
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for i in range(struct.unpack_from("<H", data, ifd)[0]):
+        entry = ifd + 2 + 12 * i
+        (tag,) = struct.unpack_from("<H", data, entry)
+        if tag in (256, 257):  # ImageWidth, ImageLength
+            value = width if tag == 256 else height
+            struct.pack_into("<HHII", data, entry, tag, 4, 1, value)  # as a LONG
+    return bytes(data)
+
+
+def tiff_g4_bomb(width: int = 8_000, height: int = 6_000) -> bytes:
+    """A genuine bomb: a blank 1-bit page in Group 4, a few KB for 48 MP (above the cap)."""
+    return image_bytes(Image.new("1", (width, height), 1), "TIFF", compression="group4")
+
+
+def bmp_header_bomb(width: int = 50_000, height: int = 50_000) -> bytes:
+    """A small BMP whose BITMAPINFOHEADER declares width x height."""
+    data = bytearray(image_bytes(ecg_like_rgb(64, 48), "BMP"))
+    struct.pack_into("<ii", data, 18, width, height)
+    return bytes(data)
 
 
 def zip_of_pdf() -> bytes:
@@ -452,10 +491,29 @@ CASES: tuple[Case, ...] = (
         RejectCode.UNSUPPORTED_TYPE,
     ),
     Case("text", _fixed(lambda: b"patient,hr\n1,60\n"), RejectCode.UNSUPPORTED_TYPE),
-    Case("bmp", _fixed(lambda: other_format("BMP")), RejectCode.UNSUPPORTED_TYPE),
     Case("gif", _fixed(lambda: other_format("GIF")), RejectCode.UNSUPPORTED_TYPE),
-    Case("tiff", _fixed(lambda: other_format("TIFF")), RejectCode.UNSUPPORTED_TYPE),
-    Case("webp", _fixed(lambda: other_format("WEBP")), RejectCode.UNSUPPORTED_TYPE),
+    Case("bmp", _fixed(lambda: other_format("BMP")), None),
+    Case("tiff", _fixed(lambda: other_format("TIFF", compression="tiff_lzw")), None),
+    Case("webp", _fixed(lambda: other_format("WEBP")), None),
+    Case("heif", _fixed(lambda: other_format("HEIF")), None),
+    Case("tiff-header-bomb", _fixed(tiff_header_bomb), RejectCode.IMAGE_TOO_LARGE),
+    Case("tiff-g4-bomb", _fixed(tiff_g4_bomb), RejectCode.IMAGE_TOO_LARGE),
+    Case("bmp-header-bomb", _fixed(bmp_header_bomb), RejectCode.IMAGE_TOO_LARGE),
+    Case(
+        "tiff-truncated",
+        lambda s: truncated(other_format("TIFF", compression="tiff_lzw"), 0.2 + s % 7 / 10),
+        RejectCode.CORRUPT_FILE,
+    ),
+    Case(
+        "bmp-truncated",
+        lambda s: truncated(other_format("BMP"), 0.2 + s % 7 / 10),
+        RejectCode.CORRUPT_FILE,
+    ),
+    Case(
+        "tiff-noise",
+        lambda s: magic_then_noise(b"II*\x00", s),
+        RejectCode.CORRUPT_FILE,
+    ),
     Case("zip", _fixed(zip_of_pdf), RejectCode.UNSUPPORTED_TYPE),
     Case("pdf-at-2000", _fixed(lambda: pdf_at_offset(2000)), RejectCode.UNSUPPORTED_TYPE),
     Case("png-pdf-polyglot", _fixed(png_with_pdf_magic), RejectCode.UNSUPPORTED_TYPE),

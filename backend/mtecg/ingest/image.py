@@ -1,7 +1,9 @@
-"""Decode an untrusted PNG or JPEG into RGB pixels, refusing pixel bombs before decoding.
+"""Decode an untrusted raster image into RGB pixels, refusing pixel bombs before decoding.
 
-Pillow parses only the header in `Image.open`; the size it declares is checked against the
-caps before `load()` allocates anything, so a 100k x 100k header costs microseconds.
+PNG, JPEG, TIFF (any compression Pillow/libtiff reads: LZW, Group 4, JPEG, Deflate, ...), BMP,
+WebP and HEIC/HEIF (through `pillow_heif`). Pillow parses only the header in `Image.open`; the
+size it declares is checked against the caps before `load()` allocates anything, so a
+100k x 100k header costs microseconds.
 """
 
 from __future__ import annotations
@@ -12,13 +14,32 @@ import warnings
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+import pillow_heif
+from PIL import Image, ImageOps, TiffImagePlugin
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.ingest.limits import IngestLimits
 from mtecg.ingest.raster import RGB, Clip, Word, clip_box, output_size
 
-_PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG"}
+# Registers only HEIF (not AVIF); thumbnails are not decoded, the primary image is. One decode
+# thread: each extra thread reserves stack and malloc arenas against the sandbox's address-space
+# cap, and a worker decodes one upload at a time.
+pillow_heif.register_heif_opener(thumbnails=False)
+pillow_heif.options.DECODE_THREADS = 1
+_PIL_FORMAT = {
+    "png": "PNG",
+    "jpeg": "JPEG",
+    "tiff": "TIFF",
+    "bmp": "BMP",
+    "webp": "WEBP",
+    "heif": "HEIF",
+}
+#: TIFF pages looked at before giving up: a scanner's multi-page TIFF holds a few pages, and
+#: each page's header costs a seek, so a file of a million IFDs must not be walked.
+MAX_TIFF_PAGES = 16
+_NEW_SUBFILE_TYPE = 254  # the TIFF tag
+#: NewSubfileType bit 0: a reduced-resolution copy (a thumbnail or preview) of another page.
+_REDUCED_RESOLUTION = 1
 _WHITE = (255, 255, 255)
 #: The IEND chunk with its fixed CRC. Pillow decodes a PNG cut inside its last chunks without
 #: complaint; a file that never reaches IEND was cut short, whatever the pixels look like.
@@ -106,12 +127,32 @@ class ImagePage:
         return []
 
 
+def _first_full_page(img: TiffImagePlugin.TiffImageFile) -> None:
+    """Seek a multi-page TIFF to its first page that is not a reduced-resolution copy.
+
+    The ECG is the first page of the scans and fax TIFFs met in practice (a report or second
+    page follows it); thumbnails some scanners store first are skipped. A file with no full
+    page among its first `MAX_TIFF_PAGES` is CORRUPT_FILE.
+    """
+    for index in range(MAX_TIFF_PAGES):
+        if index:
+            try:
+                img.seek(index)
+            except EOFError:
+                break
+        subfile = img.tag_v2.get(_NEW_SUBFILE_TYPE, 0)
+        if not int(subfile) & _REDUCED_RESOLUTION:
+            return
+    raise _corrupt()
+
+
 def open_image(data: bytes, kind: str, limits: IngestLimits) -> ImagePage:
-    """Decode PNG/JPEG bytes (already sniffed as `kind`) into an ImagePage.
+    """Decode image bytes (already sniffed as `kind`) into an ImagePage.
 
     Raises IMAGE_TOO_LARGE for headers above the caps (and Pillow's own decompression-bomb
     guard), CORRUPT_FILE for anything that does not decode completely. EXIF orientation is
-    applied, so width/height are those of the upright image.
+    applied, so width/height are those of the upright image. A multi-page TIFF yields its
+    first full-resolution page (see `_first_full_page`).
     """
     if kind == "png" and _PNG_END not in data:
         raise _corrupt()
@@ -120,6 +161,8 @@ def open_image(data: bytes, kind: str, limits: IngestLimits) -> ImagePage:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             img = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[kind]])
+            if isinstance(img, TiffImagePlugin.TiffImageFile):
+                _first_full_page(img)
             _check_size(img.width, img.height, limits)
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # in place: no full-size copy

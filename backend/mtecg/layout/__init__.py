@@ -1,8 +1,11 @@
 """Page image -> the twelve lead panels and the model's canonical image, or a reasoned refusal."""
 
+import dataclasses
+
 from mtecg.ingest.page import PageSource
 from mtecg.layout.detect import detect_layout
 from mtecg.layout.profiles import PROFILES, apply_profile
+from mtecg.layout.rectify import rectify
 from mtecg.layout.result import LayoutResult, Panel
 
 AUTO = "auto"
@@ -10,9 +13,17 @@ PROFILE_NAMES = (AUTO, *PROFILES)
 
 
 def find_layout(source: PageSource, profile: str = AUTO) -> LayoutResult:
-    """Reads the page with the named fixed profile, or detects its layout when `auto`."""
+    """Reads the page with the named fixed profile, or detects its layout when `auto`.
+
+    Auto detection first straightens a photographed page (`rectify`); the result's boxes are
+    then in the rectified page, and `rectification` says how it maps onto the photo.
+    """
     if profile == AUTO:
-        return detect_layout(source)
+        page, rectification = rectify(source)
+        result = detect_layout(page)
+        if rectification is None:
+            return result
+        return dataclasses.replace(result, rectification=rectification.to_json())
     if profile not in PROFILES:
         raise ValueError(f"unknown layout profile {profile!r}; known: {', '.join(PROFILE_NAMES)}")
     return apply_profile(profile, source)

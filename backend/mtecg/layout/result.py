@@ -54,6 +54,10 @@ class LayoutResult:
     panels: tuple[Panel, ...]
     canonical: RGBImage = field(repr=False)
     rhythm_strips: int = 0
+    #: For a photo that was straightened first (see `mtecg.layout.rectify`): `perspective`,
+    #: `rotation_deg`, `residual_deg` (quality: 0 is perfect) and `homography` (rectified page
+    #: px -> photo px, which the boxes are in); None for pages read as they are.
+    rectification: dict[str, Any] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
     layout_name: str = "3x4"
     time_windows: TimeWindows = "exact"

@@ -54,7 +54,7 @@ export const th = {
   "screen.file": "ไฟล์ ECG",
   "screen.dropHere": "ลากไฟล์มาวางที่นี่ หรือ",
   "screen.choose": "เลือกไฟล์",
-  "screen.fileHint": "PDF, PNG หรือ JPEG หรือไฟล์สัญญาณดิจิทัล (DICOM, WFDB zip, EDF, GE MUSE XML, HL7 aECG) ขนาดไม่เกิน 20 MiB — ไฟล์จากเครื่อง ECG ให้ผลแม่นยำที่สุด",
+  "screen.fileHint": "PDF, PNG, JPEG, TIFF, BMP, WebP หรือ HEIC หรือไฟล์สัญญาณดิจิทัล (DICOM, WFDB zip, EDF, GE MUSE XML, HL7 aECG) ขนาดไม่เกิน 20 MiB — ไฟล์จากเครื่อง ECG ให้ผลแม่นยำที่สุด",
   "screen.selected": "ไฟล์ที่เลือก: {name} ({size})",
   "screen.clearFile": "เอาไฟล์ออก",
   "screen.patientRef": "รหัสอ้างอิงผู้ป่วย (ไม่บังคับ)",
@@ -321,7 +321,7 @@ export const th = {
   "error.retryAfter": "ลองใหม่ได้ในอีก {seconds} วินาที",
 
   "error.unsupported_type.title": "ไม่รองรับไฟล์ชนิดนี้",
-  "error.unsupported_type.action": "อัปโหลดไฟล์ PDF, PNG หรือ JPEG หรือไฟล์สัญญาณ DICOM, WFDB (zip), EDF, GE MUSE XML, HL7 aECG (แนะนำไฟล์จากเครื่อง ECG)",
+  "error.unsupported_type.action": "อัปโหลดไฟล์ PDF, PNG, JPEG, TIFF, BMP, WebP หรือ HEIC หรือไฟล์สัญญาณ DICOM, WFDB (zip), EDF, GE MUSE XML, HL7 aECG (แนะนำไฟล์จากเครื่อง ECG)",
   "error.file_too_large.title": "ไฟล์มีขนาดใหญ่เกิน 20 MiB",
   "error.file_too_large.action": "ส่งออกไฟล์ใหม่ให้เล็กลง เช่น PDF หน้าเดียวจากเครื่อง ECG หรือภาพสแกนที่ 300 dpi",
   "error.empty_file.title": "ไฟล์ว่างเปล่า",
@@ -447,6 +447,8 @@ export const th = {
   "reason.rows_incomplete": "พบเส้นคลื่นแต่ไม่ครบ 3 แถวเต็ม — ตรวจว่าภาพมีกระดาษครบทั้งแผ่น ไม่ตัดขอบ",
   "reason.rows_missing": "มีแถวของเส้นคลื่นหายไประหว่างแถว (เส้นจางหรือเล็กเกินไป) — สแกนให้คมชัดขึ้น",
   "reason.no_trace_on_grid": "พบตาราง ECG แต่ตามเส้นคลื่นไม่ได้ — ถ่ายหรือสแกนให้ราบ ชัด แสงสม่ำเสมอ",
+  "reason.photo_not_rectified":
+    "ปรับภาพถ่ายให้ตรงไม่ได้แน่นอนพอ (ถ่ายเอียงมากหรือกระดาษโค้งงอ) — วางกระดาษให้ราบแล้วถ่ายตรงจากด้านบน หรือใช้ไฟล์ PDF/ภาพสแกน",
   "reason.low_scan_resolution": "ความละเอียดของภาพต่ำกว่าประมาณ 100 dpi",
   "reason.profile_page_size": "ขนาดหน้ากระดาษไม่ใช่ A4 แนวนอนที่ 300 dpi ตามรูปแบบศิริราช",
   "reason.profile_scale": "มาตราส่วนของตาราง ECG ไม่ตรงกับรูปแบบศิริราช (300 dpi)",

@@ -1,0 +1,87 @@
+"""Phone photos: a synthetic printout photographed in perspective is straightened from its grid
+and read with the right leads, its boxes (mapped back through the reported homography) within
+1.5 mm of the truth; what cannot be straightened safely is refused with a reason."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mtecg.errors import RejectCode, Rejection
+from mtecg.geometry import LEADS
+from mtecg.ingest import open_document
+from mtecg.layout import find_layout
+from mtecg.synth.dataset import make_record
+from mtecg.synth.photo import Photo, photograph
+from mtecg.synth.scan import Scan
+
+BOX_TOLERANCE_MM = 1.5
+
+
+def _photo_of_record(photo: Photo) -> tuple[bytes, np.ndarray, list[dict[str, object]], float]:
+    record = make_record(3, "siriraj-grid", "png", scan=Scan(dpi=200))
+    page = np.asarray(Image.open(io.BytesIO(record.data)).convert("RGB"))
+    image, to_photo = photograph(page, photo)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue(), to_photo, record.panels, record.px_per_mm
+
+
+def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    mapped = np.hstack([points, np.ones((len(points), 1))]) @ matrix.T
+    return mapped[:, :2] / mapped[:, 2:]
+
+
+@pytest.mark.parametrize(
+    ("tilt", "axis", "rotation"),
+    [(0.0, 0.0, 0.0), (15.0, 0.0, 3.0), (30.0, 45.0, 0.0)],
+    ids=["flat-on-desk", "tilt-15", "tilt-30-diagonal"],
+)
+def test_a_photo_in_perspective_is_read_with_the_right_leads(
+    tilt: float, axis: float, rotation: float
+) -> None:
+    photo = Photo(tilt, axis, rotation, shadow=0.2, blur_sigma_px=0.6, jpeg_quality=80)
+    data, page_to_photo, truth_panels, px_per_mm = _photo_of_record(photo)
+    result = find_layout(open_document(data))
+    assert [p.lead for p in result.panels] == list(LEADS)
+    assert result.rectification is not None
+    assert result.rectification["residual_deg"] < 1.0
+    rect_to_page = np.linalg.inv(page_to_photo) @ np.array(result.rectification["homography"])
+    truth = {str(p["lead"]): np.array(p["box"], dtype=float) for p in truth_panels}
+    for panel in result.panels:
+        x0, y0, x1, y1 = panel.box
+        xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+        edges = _apply(rect_to_page, np.array([[x0, ym], [xm, y0], [x1, ym], [xm, y1]], float))
+        got = np.array([edges[0, 0], edges[1, 1], edges[2, 0], edges[3, 1]])
+        assert np.abs(got - truth[panel.lead]).max() / px_per_mm <= BOX_TOLERANCE_MM, panel.lead
+
+
+def test_a_sideways_photo_is_refused_not_misread() -> None:
+    # Rows running down the picture are not turned upright yet (EXIF orientation is): refused.
+    data, *_ = _photo_of_record(Photo(20.0, 0.0, 90.0))
+    with pytest.raises(Rejection) as caught:
+        find_layout(open_document(data))
+    assert caught.value.code in (RejectCode.NOT_ECG, RejectCode.UNREADABLE)
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "reason"),
+    [
+        ("eik_ecg00028.jpg", RejectCode.NOT_ECG, "no_trace_rows"),
+        ("eik_ecg00033.jpg", RejectCode.UNREADABLE, "rows_incomplete"),
+    ],
+)
+def test_the_real_phone_photos_are_refused_with_a_reason(
+    samples: Path, name: str, code: RejectCode, reason: str
+) -> None:
+    # 00033 is straightened well (checked by eye: rows level, lead separators upright) but its
+    # rows are then not all found at its 4.5 px/mm; 00028 (crumpled, no desk in view) cannot
+    # be straightened and is read as it is, and refused as before. Neither gets wrong leads.
+    data = (samples / "images" / name).read_bytes()
+    with pytest.raises(Rejection) as caught:
+        find_layout(open_document(data))
+    assert (caught.value.code, caught.value.reason) == (code, reason)
