@@ -18,7 +18,8 @@ from support.api_client import bearer, started
 from support.model_builders import network_spec, random_network, write_published
 from support.services import database, migrated
 
-from mtecg.cli import EXIT_FAILED, main
+from mtecg.cli import main
+from mtecg.cli.output import EXIT_FAILED
 from mtecg.synth.dataset import make_record
 from mtecg.tasks import TASKS
 
