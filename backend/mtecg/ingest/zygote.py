@@ -105,7 +105,7 @@ def main(argv: list[str]) -> None:
         return
     control.sendall(b"ready")
     while True:
-        readable, _, _ = select.select([control, server], [], [])
+        readable, _, _ = select.select([control.fileno(), server], [], [])
         if server in readable or not _fork_worker(control, server):
             return
 
