@@ -121,21 +121,34 @@ _template_owner = 0
 _template_lock = threading.Lock()
 
 
-def _fork_worker(child_end: socket.socket, limits: SandboxLimits) -> tuple[int, int]:
-    """Fork a worker from this process's template, (re)starting the template if needed."""
+def _live_template() -> _Template:
+    """This process's template, started (not waited for) if there is none or it died."""
     global _template, _template_owner
-    with _template_lock:
-        if _template is not None and (_template_owner != os.getpid() or not _template.alive()):
-            if _template_owner == os.getpid():
-                log.warning("sandbox worker template died; starting a new one")
-                _template.kill()
-            _template = None  # a forked server starts its own (the socket is the parent's)
-        if _template is None:
-            _template, _template_owner = _Template(), os.getpid()
-        try:
-            return _template.fork_worker(child_end, limits)
-        except OSError:
+    if _template is not None and (_template_owner != os.getpid() or not _template.alive()):
+        if _template_owner == os.getpid():
+            log.warning("sandbox worker template died; starting a new one")
             _template.kill()
+        _template = None  # a forked server starts its own (the socket is the parent's)
+    if _template is None:
+        _template, _template_owner = _Template(), os.getpid()
+    return _template
+
+
+def _start_template() -> None:
+    """Start the template now, so that its imports overlap whatever the caller does next."""
+    with _template_lock:
+        _live_template()
+
+
+def _fork_worker(child_end: socket.socket, limits: SandboxLimits) -> tuple[int, int]:
+    """Fork a worker from this process's template; a template that fails us is dropped."""
+    global _template
+    with _template_lock:
+        template = _live_template()
+        try:
+            return template.fork_worker(child_end, limits)
+        except OSError:
+            template.kill()
             _template = None
             raise
 
@@ -260,6 +273,7 @@ class Sandbox:
         self._limits = limits
         self._cond = threading.Condition()
         self._closed = False
+        _start_template()  # workers are forked on first use; the imports start now
         self._idle = [_Worker() for _ in range(workers)]
         self._live = set(self._idle)
 
