@@ -29,6 +29,11 @@ def pid() -> int:
     return os.getpid()
 
 
+def parent_pid() -> int:
+    """The worker's parent: the worker template, not the server."""
+    return os.getppid()
+
+
 def canonical_sized_array() -> np.ndarray:
     """A result the size of the model's canonical image (2100 x 1402 x 3 = 8.8 MB)."""
     rng = np.random.default_rng(0)

@@ -175,6 +175,30 @@ def test_workers_do_not_inherit_the_parents_secrets(monkeypatch: pytest.MonkeyPa
         assert box.call(jobs.environment_variable, "OMP_NUM_THREADS") == "1"
 
 
+def test_workers_are_forked_from_a_single_threaded_template_without_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MTECG_DATABASE_URL", "postgresql://app:secret@db/mtecg")
+    with Sandbox(LIMITS) as box:
+        template = box.call(jobs.parent_pid)
+        assert template != os.getpid()
+        assert os.listdir(f"/proc/{template}/task") == [str(template)]  # one thread
+        with open(f"/proc/{template}/environ", "rb") as environ:
+            assert b"MTECG_DATABASE_URL" not in environ.read()
+
+
+def test_a_dead_template_is_replaced_and_its_workers_keep_serving(sandbox: Sandbox) -> None:
+    worker = sandbox.call(jobs.pid)
+    template = sandbox.call(jobs.parent_pid)
+    os.kill(template, signal.SIGKILL)
+    time.sleep(0.1)
+    assert sandbox.call(jobs.pid) == worker  # a running worker does not need its template
+    os.kill(worker, signal.SIGKILL)
+    time.sleep(0.1)
+    assert sandbox.call(jobs.parent_pid) not in (template, 1)  # forked from a new template
+    assert sandbox.call(jobs.pid) != worker
+
+
 def test_workers_exit_when_their_parent_dies() -> None:
     script = (
         "import os, sys; sys.path[:0] = sys.argv[1:]\n"

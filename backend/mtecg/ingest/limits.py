@@ -53,7 +53,8 @@ class SandboxLimits:
     cpu_seconds: float = 15.0
     #: Wall-clock seconds one job may take (catches jobs that hang without using CPU).
     timeout_s: float = 20.0
-    #: Wall-clock seconds a fresh worker may take to import its libraries and report ready.
+    #: Wall-clock seconds the worker template may take to import its libraries, and then a
+    #: forked worker to report ready.
     startup_timeout_s: float = 30.0
     #: Largest reply the parent accepts (an A4 page at 300 dpi is 26 MB of RGB).
     max_result_bytes: int = 256 * 2**20

@@ -26,7 +26,6 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import resample_poly
 
 from mtecg.errors import RejectCode, Rejection
 from mtecg.geometry import LEADS
@@ -130,6 +129,10 @@ def _resampled(channel: Channel) -> FloatArray:
         )
     ratio = Fraction(FS_HZ / fs).limit_denominator(1000)
     if ratio != 1:
+        # Imported here: scipy.signal takes about a second to import, and `mtecg.ingest`
+        # (which the API imports to sniff uploads) needs it only for an off-rate recording.
+        from scipy.signal import resample_poly
+
         samples = resample_poly(samples, ratio.numerator, ratio.denominator)
     out = np.zeros(N_SAMPLES)
     n = min(N_SAMPLES, samples.shape[0])
