@@ -110,7 +110,9 @@ def grid_line_counts(dark: npt.NDArray[np.bool_]) -> int:
     vertical = cv2.morphologyEx(
         mask, cv2.MORPH_OPEN, np.ones((max(3, round(h * _LINE_FRACTION)), 1), np.uint8)
     )
-    return min(_line_count(np.asarray(horizontal, bool), 1), _line_count(np.asarray(vertical, bool), 0))
+    return min(
+        _line_count(np.asarray(horizontal, bool), 1), _line_count(np.asarray(vertical, bool), 0)
+    )
 
 
 def ink_maps(image: RGBImage) -> InkMaps:

@@ -46,8 +46,10 @@ def on_paper(layout: Layout, name: str) -> Layout:
         raise ValueError(f"unknown paper {name!r}; known: {', '.join(PAPER_NAMES)}")
     paper, own = PAPERS[name], layout.grid
     # The printer's frame and lead-change markers are the printer's, not the paper's.
-    grid = own if paper.grid is None else replace(
-        paper.grid, marker=own.marker, column_markers=own.column_markers
+    grid = (
+        own
+        if paper.grid is None
+        else replace(paper.grid, marker=own.marker, column_markers=own.column_markers)
     )
     return replace(
         layout,
