@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
     """Adds `preprocess`, `synth` and `predict` to the `mtecg` parser."""
     from mtecg.layout import PROFILE_NAMES
     from mtecg.synth.dataset import LAYOUT_NAMES
+    from mtecg.synth.paper import PAPER_NAMES
 
     pre = sub.add_parser(
         "preprocess",
@@ -70,6 +71,12 @@ def register(sub: Any) -> None:
     syn.add_argument("--out", type=Path, required=True, help="output folder")
     syn.add_argument("--layout", choices=(*LAYOUT_NAMES, "mixed"), default="mixed")
     syn.add_argument("--format", choices=("pdf", "png"), default="pdf")
+    syn.add_argument(
+        "--paper",
+        choices=PAPER_NAMES,
+        help="reprint every page on this paper style (tinted paper, dotted, major-only, no or "
+        "dark grid); default: each layout's own grid",
+    )
     syn.set_defaults(handler=_cmd_synth)
 
     pred = sub.add_parser(
@@ -151,7 +158,9 @@ def _write_signals(signals: Any, folder: Path) -> list[str] | None:
 def _cmd_synth(args: argparse.Namespace) -> int:
     from mtecg.synth.dataset import write_dataset
 
-    labels = write_dataset(args.n, args.seed, args.out, layout=args.layout, fmt=args.format)
+    labels = write_dataset(
+        args.n, args.seed, args.out, layout=args.layout, fmt=args.format, paper=args.paper
+    )
     emit({"status": "ok", "records": args.n, "labels": str(labels)}, args.json)
     return EXIT_OK
 

@@ -227,6 +227,13 @@ def detect_layout(source: PageSource) -> LayoutResult:
             else:
                 overview = _rotate(overview, angle)
                 maps = ink_maps(overview)
+    if maps.dark_grid:
+        raise Rejection(
+            RejectCode.UNREADABLE,
+            "the grid is printed as dark as the trace, so the trace cannot be told from it "
+            "safely. Print the ECG on paper with a light (red, pink, green or grey) grid.",
+            Reason.DARK_GRID,
+        )
     with clock.stage("scale"):
         candidates, grid_seen = _scale_candidates(maps, source, scale)
     binary = maps.trace > TRACE_BINARY

@@ -7,6 +7,12 @@ the grid colour; blue counts towards that brightness only as far as red and gree
 navy ink stays dark (ECG grids are never blue). The darkness of the *darkest* channel shows
 everything printed. Normalising by a smooth paper estimate absorbs uneven light and tinted
 paper.
+
+A dark grid (navy, dark green, dark grey) is as dark as the trace in every channel, so colour
+cannot separate it; its structure can. Grid lines are straight and run across the whole page,
+many of them; a trace never runs straight for a quarter of the page. So when the dark ink
+holds many such lines in both directions, they are taken out of the trace (and counted as
+grid); pages without them are left exactly as colour separates them.
 """
 
 from __future__ import annotations
@@ -28,12 +34,23 @@ TRACE_FULL = 0.55
 TRACE_BINARY = 0.45
 
 
+# A page shows a dark grid when its dark ink holds at least this many straight lines across
+# a quarter of the page, in each direction (a 5 mm grid on a page has 30 or more).
+_MIN_GRID_LINES = 8
+_LINE_FRACTION = 0.25
+
+
 @dataclass(frozen=True)
 class InkMaps:
-    """Per-pixel maps in [0, 1]: `trace` (dark in all channels) and `printed` (dark in any)."""
+    """Per-pixel maps in [0, 1]: `trace` (dark in all channels) and `printed` (dark in any).
+
+    `dark_grid`: the page's grid was dark enough to pass for trace and was taken out of
+    `trace` by its straight lines; the panels then need the same (`trace_only`).
+    """
 
     trace: FloatMap
     printed: FloatMap
+    dark_grid: bool = False
 
     @property
     def grid(self) -> FloatMap:
@@ -73,13 +90,39 @@ def paper_level(channel_max: npt.NDArray[np.uint8]) -> FloatMap:
     return np.maximum(level, 32.0).astype(np.float32)
 
 
+def _line_count(lines: npt.NDArray[np.bool_], axis: int) -> int:
+    """Separate straight lines in a map of line pixels (runs of occupied rows or columns)."""
+    occupied = lines.any(axis=axis).astype(np.int8)
+    return int((np.diff(occupied, prepend=0) == 1).sum())
+
+
+def grid_line_counts(dark: npt.NDArray[np.bool_]) -> int:
+    """Straight lines of dark ink across the image: the fewer of horizontal and vertical ones.
+
+    A line is dark ink running unbroken across `_LINE_FRACTION` of the image; a trace
+    crossing a line does not break it, and no trace runs straight that far.
+    """
+    h, w = dark.shape
+    mask = dark.astype(np.uint8)
+    horizontal = cv2.morphologyEx(
+        mask, cv2.MORPH_OPEN, np.ones((1, max(3, round(w * _LINE_FRACTION))), np.uint8)
+    )
+    vertical = cv2.morphologyEx(
+        mask, cv2.MORPH_OPEN, np.ones((max(3, round(h * _LINE_FRACTION)), 1), np.uint8)
+    )
+    return min(
+        _line_count(np.asarray(horizontal, bool), 1), _line_count(np.asarray(vertical, bool), 0)
+    )
+
+
 def ink_maps(image: RGBImage) -> InkMaps:
-    """Computes the trace and printed maps of an RGB image."""
+    """Computes the trace and printed maps of an RGB image, a dark grid's lines not trace."""
     cmax = _channel_max(image)
     level = paper_level(cmax)
     trace = np.clip(1.0 - cmax / level, 0.0, 1.0).astype(np.float32)
     printed = np.clip(1.0 - _channel_min(image) / level, 0.0, 1.0).astype(np.float32)
-    return InkMaps(trace=trace, printed=printed)
+    dark_grid = grid_line_counts(trace > TRACE_NONE) >= _MIN_GRID_LINES
+    return InkMaps(trace=trace, printed=printed, dark_grid=dark_grid)
 
 
 def trace_only(image: RGBImage) -> RGBImage:

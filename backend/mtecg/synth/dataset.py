@@ -28,6 +28,7 @@ from mtecg.synth.layouts import (
     jitter,
     strip_layout,
 )
+from mtecg.synth.paper import PAPER_NAMES, on_paper
 from mtecg.synth.printout import pdf_bytes, render_pdf, render_strip_pdf
 from mtecg.synth.scan import Scan, draw_scan, png_bytes, scan_page
 from mtecg.synth.signals import ECG, Expression, Signals, synthesize
@@ -141,12 +142,17 @@ def _choose_layout(name: str, rng: np.random.Generator) -> Layout:
 
 
 def make_record(
-    seed: int | Sequence[int], layout: str = MIXED, fmt: str = "pdf", scan: Scan | None = None
+    seed: int | Sequence[int],
+    layout: str = MIXED,
+    fmt: str = "pdf",
+    scan: Scan | None = None,
+    paper: str | None = None,
 ) -> SynthRecord:
     """Draws one printout. `seed`: non-negative int(s); `layout`: a name or "mixed".
 
     For PNG, `scan` replaces the randomly drawn scan settings (e.g. `Scan(dpi=300)` for a
     clean straight rendering); the record's labels, signals and layout do not change with it.
+    `paper` (a `synth.paper` style name) reprints the layout on that paper; None keeps its own.
     """
     _check(layout, fmt)
     streams = np.random.SeedSequence(list(np.atleast_1d(seed))).spawn(5)
@@ -159,6 +165,8 @@ def make_record(
     if layout in STRIP_LAYOUT_NAMES:
         return _strip_record(strip_layout(layout), labels, expression, ecg, header_rng)
     chosen = _choose_layout(layout, layout_rng)
+    if paper is not None:
+        chosen = on_paper(chosen, paper)
     header = draw_header(labels, ecg.measurements, chosen.gain_mm_per_mv, header_rng)
     settings = draw_scan(scan_rng) if scan is None else scan
     doc = render_pdf(chosen, ecg.signals, header)
@@ -217,18 +225,22 @@ def _strip_record(
     )
 
 
-def write_dataset(n: int, seed: int, out: Path, layout: str = MIXED, fmt: str = "pdf") -> Path:
+def write_dataset(
+    n: int, seed: int, out: Path, layout: str = MIXED, fmt: str = "pdf", paper: str | None = None
+) -> Path:
     """Writes n printouts (00000.pdf, ...) and out/labels.csv; returns the csv's path.
 
-    Record i is `make_record((seed, i), layout, fmt)`, so the set is deterministic for a seed
-    and any record can be regenerated on its own.
+    Record i is `make_record((seed, i), layout, fmt, paper=paper)`, so the set is
+    deterministic for a seed and any record can be regenerated on its own.
     """
     _check(layout, fmt)  # before anything is written
+    if paper is not None and paper not in PAPER_NAMES:
+        raise ValueError(f"unknown paper {paper!r}; known: {', '.join(PAPER_NAMES)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for i in range(n):
-        record = make_record((seed, i), layout, fmt)
+        record = make_record((seed, i), layout, fmt, paper=paper)
         name = f"{i:05d}.{fmt}"
         (out / name).write_bytes(record.data)
         rows.append(record.csv_row(name))

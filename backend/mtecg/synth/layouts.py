@@ -90,6 +90,9 @@ class Layout:
     # Real printers show where the 3 x 4 block changes lead, with a marker (`grid.column_markers`)
     # or by lifting the pen: each column's trace then stops this many mm before the next.
     lead_change_gap_mm: float = 0.0
+    # Paper styles (`synth/paper.py`): a tinted sheet, and pages printed without any grid.
+    paper_rgb: RGB | None = None
+    grid_printed: bool = True
 
     def row_baselines_mm(self) -> tuple[float, ...]:
         """Zero-mV lines of the three 3 x 4 rows."""

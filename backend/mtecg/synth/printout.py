@@ -112,6 +112,14 @@ def _grid_ops(layout: Layout) -> list[str]:
     return ops
 
 
+def _paper_ops(layout: Layout) -> list[str]:
+    """A tinted sheet: the whole page filled with the paper colour (nothing for white)."""
+    if layout.paper_rgb is None:
+        return []
+    w, h = (v * _PX for v in layout.page_mm)
+    return [f"{_rgb(layout.paper_rgb)} rg 0 0 {w:.3f} {h:.3f} re f"]
+
+
 def _calibration_pulse(layout: Layout, baseline: float) -> str:
     """A 1 mV x 0.2 s step drawn just left of the block start, ending at t = 0's x."""
     x, h = layout.x0_mm, layout.gain_mm_per_mv
@@ -266,7 +274,8 @@ def render_pdf(layout: Layout, signals: Signals, header: Header) -> pymupdf.Docu
     # Text first, while the page is still empty: each insert_text call re-reads the whole
     # content stream, which would cost ~0.2 s a page once the graphics are in it.
     _text(layout, page, header)
-    _put_graphics(doc, page, _grid_ops(layout) + _marker_ops(layout) + _trace_ops(layout, signals))
+    ops = _paper_ops(layout) + (_grid_ops(layout) if layout.grid_printed else [])
+    _put_graphics(doc, page, ops + _marker_ops(layout) + _trace_ops(layout, signals))
     doc.set_metadata({})
     return doc
 
