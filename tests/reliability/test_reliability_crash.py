@@ -34,7 +34,7 @@ from support.reliability_harness import (
 )
 from support.services import BACKENDS, database
 
-from mtecg.api.storage import IMAGE_NAMES
+from mtecg.tasks import IMAGE_NAMES
 
 CLIENTS = 16
 KILLS = 3
