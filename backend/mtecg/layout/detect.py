@@ -31,6 +31,7 @@ from mtecg.ingest.page import PageSource
 from mtecg.layout.block import BlockFit, fit_block
 from mtecg.layout.canonical import stack_6x2
 from mtecg.layout.deskew import estimate_rotation
+from mtecg.layout.label_ocr import check_panel_labels
 from mtecg.layout.ink import TRACE_BINARY, InkMaps, ink_maps, trace_only
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.layout.rows import find_rows, remove_straight_lines
@@ -212,7 +213,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
     if strips:
         with clock.stage("strips"):
             result = read_strips(source)
-        return replace(result, timings_ms=clock.ms)
+        return replace(result, labels_checked=True, timings_ms=clock.ms)
     check_paper_speed(text)
     labels_confirmed = bool(words) and check_lead_labels(
         words, (source.native_dpi or 0) / MM_PER_INCH
@@ -261,6 +262,10 @@ def detect_layout(source: PageSource) -> LayoutResult:
         native_ppmm = ppmm / scale
         with clock.stage("canonical"):
             canonical = _canonical(source, panels, native_ppmm, angle)
+        if not words:
+            # No text layer to prove the leads: the printed labels, where OCR can read them.
+            with clock.stage("labels"):
+                labels_confirmed = check_panel_labels(canonical)
         return LayoutResult(
             profile="auto",
             px_per_mm=round(native_ppmm, 3),
@@ -268,6 +273,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
             panels=panels,
             canonical=canonical,
             rhythm_strips=fit.rhythm_strips,
+            labels_checked=labels_confirmed,
             timings_ms=clock.ms,
         )
     raise _most_telling(rejections)
