@@ -44,9 +44,10 @@ class LayoutResult:
     axis-aligned in the deskewed page, which has the same size as the input). `layout_name`
     says how the leads were printed (3x4, 6x2, 12x1, 6x1); `time_windows` is "approximate"
     when some lead's 3 x 4 window (e.g. V1 5-7.5 s on a 50 mm/s page showing 5 s) is not on
-    the page and the nearest shown window was taken instead. `labels_checked` says whether
-    printed lead labels (a PDF's text layer, or OCR on a raster page) confirmed the panels. `pages` are the 1-based PDF
-    pages the leads were read from (empty: the opened page only).
+    the page and the nearest shown window was taken instead. `pages` are the 1-based PDF
+    pages the leads were read from (empty: the opened page only). `labels_checked` says
+    whether printed lead labels (a PDF's text layer, or OCR on a raster page) confirmed the
+    panels.
     """
 
     profile: str
