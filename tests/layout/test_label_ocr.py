@@ -18,7 +18,9 @@ from PIL import Image
 from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import LEADS
 from mtecg.ingest import open_document
+from mtecg.ingest.sandbox import Sandbox
 from mtecg.layout import find_layout
+from mtecg.preprocess import preprocess_in_sandbox
 from mtecg.synth.dataset import SynthRecord, make_record
 from mtecg.synth.scan import Scan
 
@@ -55,14 +57,26 @@ def test_scan_with_two_panels_swapped_is_refused() -> None:
     assert refused.value.reason == Reason.LEAD_LABELS_CONTRADICT
 
 
-def test_6x2_page_scanned_is_refused_not_read_as_3x4() -> None:
-    """Its six rows fit a 3 x 4 block with three rhythm strips; the labels say otherwise."""
+def _scanned_6x2() -> bytes:
     record = make_record(0, "6x2", "pdf")
     with pymupdf.open(stream=record.data, filetype="pdf") as doc:
-        png = doc[0].get_pixmap(dpi=300).tobytes("png")
+        return bytes(doc[0].get_pixmap(dpi=300).tobytes("png"))
+
+
+def test_6x2_page_scanned_is_refused_not_read_as_3x4() -> None:
+    """Its six rows fit a 3 x 4 block with three rhythm strips; the labels say otherwise."""
     with pytest.raises(Rejection) as refused:
-        find_layout(open_document(png))
+        find_layout(open_document(_scanned_6x2()))
     assert refused.value.code is RejectCode.UNSUPPORTED_LAYOUT
+    assert refused.value.reason == Reason.LEAD_LABELS_CONTRADICT
+
+
+def test_ocr_runs_in_the_sandbox_worker_under_its_limits() -> None:
+    """Tesseract, a child of the worker, inherits its address-space and CPU caps and works."""
+    with Sandbox(workers=1) as sandbox:
+        assert preprocess_in_sandbox(sandbox, _scan().data).summary()["labels_checked"] is True
+        with pytest.raises(Rejection) as refused:
+            preprocess_in_sandbox(sandbox, _scanned_6x2())
     assert refused.value.reason == Reason.LEAD_LABELS_CONTRADICT
 
 
