@@ -12,12 +12,12 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/d
 	$(FRONTEND)/scripts/copy-standalone-assets.mjs
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: install install-python install-frontend chromium poppler build run demo test lint typecheck \
-	pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean test-long model-schema \
+.PHONY: install install-python install-frontend chromium tesseract poppler build run demo test lint \
+	typecheck pytest frontend-lint frontend-typecheck frontend-unit e2e bench clean test-long model-schema \
 	api-types api-types-check
 DEMO := var/demo
 
-install: install-python install-frontend chromium
+install: install-python install-frontend chromium tesseract
 
 install-python: $(STAMP)
 
@@ -36,6 +36,10 @@ $(NPM_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
 # Debian's Chromium for the end-to-end tests (never a browser download of playwright's own).
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+# Debian's Tesseract: OCR of the printed lead labels on scans and photos (layout/label_ocr.py).
+tesseract:
+	@command -v tesseract >/dev/null || (apt-get update && apt-get install -y --no-install-recommends tesseract-ocr)
 
 # Debian's poppler-utils: `pdftoppm` renders pages for the published app's baseline in `make bench`.
 poppler:

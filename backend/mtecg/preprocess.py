@@ -56,6 +56,7 @@ class Preprocessed:
             "time_windows": self.layout.time_windows,
             "paper_speed_mm_s": self.layout.paper_speed_mm_s,
             "gain_mm_mv": self.layout.gain_mm_mv,
+            "labels_checked": self.layout.labels_checked,
             "pages": list(self.layout.pages) or [self.page],
             "panels": [panel.to_json() for panel in self.layout.panels],
         }

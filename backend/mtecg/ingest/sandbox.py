@@ -45,7 +45,13 @@ log = logging.getLogger(__name__)
 
 _TEMPLATE_MODULE: Final = "mtecg.ingest.zygote"
 #: Decoding is single-threaded; extra BLAS/OpenMP threads would only reserve address space.
-_WORKER_ENV: Final = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: OMP_THREAD_LIMIT is the one Tesseract (label OCR) obeys: its threads cost 3x the CPU time.
+_WORKER_ENV: Final = {
+    "OMP_NUM_THREADS": "1",
+    "OMP_THREAD_LIMIT": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 #: The only variables a worker inherits: a worker taken over by a hostile file must not find
 #: the API's secrets (database URL, keys) in its environment. Jobs get settings as arguments.
 _INHERITED_ENV: Final = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "TMPDIR")

@@ -29,7 +29,11 @@ class BlockFit:
 
     x_start: float
     baselines: tuple[float, float, float]
-    rhythm_strips: int
+    rhythm_baselines: tuple[float, ...]
+
+    @property
+    def rhythm_strips(self) -> int:
+        return len(self.rhythm_baselines)
 
 
 def _boundary_evidence(trace: np.ndarray, row: TraceRow, x: float, ppmm: float) -> bool:
@@ -147,4 +151,4 @@ def fit_block(
             Reason.NO_LEAD_CHANGES,
         )
     baselines = (block[0].baseline, block[1].baseline, block[2].baseline)
-    return BlockFit(x_start, baselines, len(long_rows) - 3)
+    return BlockFit(x_start, baselines, tuple(r.baseline for r in long_rows[3:]))

@@ -32,6 +32,7 @@ from mtecg.layout.block import BlockFit, fit_block
 from mtecg.layout.canonical import stack_6x2
 from mtecg.layout.deskew import estimate_rotation
 from mtecg.layout.ink import TRACE_BINARY, InkMaps, ink_maps, trace_only
+from mtecg.layout.label_ocr import CORNER_H_MM, CORNER_W_MM, Corner, check_labels, panel_corners
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.layout.rows import find_rows, remove_straight_lines
 from mtecg.layout.scale import grid_periods
@@ -170,6 +171,22 @@ def _canonical(
     return stack_6x2(tiles)
 
 
+def _rhythm_corners(
+    source: PageSource, fit: BlockFit, ppmm: float, scale: float, angle: float
+) -> list[Corner]:
+    """The label corners at a rhythm strip's 2.5 s boundaries, where no label belongs."""
+    native_ppmm = ppmm / scale
+    f = CANONICAL_PX_PER_MM / native_ppmm
+    corners: list[Corner] = []
+    for baseline in fit.rhythm_baselines:
+        y0 = (baseline - PANEL_H_MM / 2 * ppmm) / scale
+        for c in (1, 2, 3):
+            x0 = (fit.x_start + c * SEGMENT_MM * ppmm) / scale
+            box = (x0, y0, x0 + CORNER_W_MM * native_ppmm, y0 + CORNER_H_MM * native_ppmm)
+            corners.append((None, trace_only(_straightened_region(source, box, f, angle))))
+    return corners
+
+
 def _printed_as_strips(text: str, words: list[Word], native_ppmm: float) -> bool:
     """Whether a PDF's text layer says its leads are not a 25 mm/s 3 x 4 block.
 
@@ -212,7 +229,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
     if strips:
         with clock.stage("strips"):
             result = read_strips(source)
-        return replace(result, timings_ms=clock.ms)
+        return replace(result, labels_checked=True, timings_ms=clock.ms)
     check_paper_speed(text)
     labels_confirmed = bool(words) and check_lead_labels(
         words, (source.native_dpi or 0) / MM_PER_INCH
@@ -268,6 +285,11 @@ def detect_layout(source: PageSource) -> LayoutResult:
         native_ppmm = ppmm / scale
         with clock.stage("canonical"):
             canonical = _canonical(source, panels, native_ppmm, angle)
+        if not words:
+            # No text layer to prove the leads: the printed labels, where OCR can read them.
+            with clock.stage("labels"):
+                rhythm = _rhythm_corners(source, fit, ppmm, scale, angle)
+                labels_confirmed = check_labels(panel_corners(canonical) + rhythm)
         return LayoutResult(
             profile="auto",
             px_per_mm=round(native_ppmm, 3),
@@ -275,6 +297,7 @@ def detect_layout(source: PageSource) -> LayoutResult:
             panels=panels,
             canonical=canonical,
             rhythm_strips=fit.rhythm_strips,
+            labels_checked=labels_confirmed,
             timings_ms=clock.ms,
         )
     raise _most_telling(rejections)

@@ -45,7 +45,9 @@ class LayoutResult:
     says how the leads were printed (3x4, 6x2, 12x1, 6x1); `time_windows` is "approximate"
     when some lead's 3 x 4 window (e.g. V1 5-7.5 s on a 50 mm/s page showing 5 s) is not on
     the page and the nearest shown window was taken instead. `pages` are the 1-based PDF
-    pages the leads were read from (empty: the opened page only).
+    pages the leads were read from (empty: the opened page only). `labels_checked` says
+    whether printed lead labels (a PDF's text layer, or OCR on a raster page) confirmed the
+    panels.
     """
 
     profile: str
@@ -64,3 +66,4 @@ class LayoutResult:
     paper_speed_mm_s: float = 25.0
     gain_mm_mv: float = 10.0
     pages: tuple[int, ...] = ()
+    labels_checked: bool = False
