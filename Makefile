@@ -64,7 +64,7 @@ typecheck: install-python
 # own: it drives real servers into overload and SIGKILLs them, and its timing checks must not
 # share the two cores with other suites.
 PYTEST_WORKERS ?= 2
-pytest: install-python
+pytest: install-python tesseract
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/reliability
 	$(BIN)/pytest -p no:xdist tests/reliability
 
@@ -97,7 +97,7 @@ test: lint typecheck $(STANDALONE) pytest frontend-lint frontend-typecheck api-t
 # Tests marked `long` (pytest.ini leaves them out of every other run): the repeated-SIGKILL
 # crash suite and the PostgreSQL outage, which stops this machine's PostgreSQL for a few seconds
 # (run it when no other suite is using PostgreSQL). See tests/reliability/README.md.
-test-long: install-python
+test-long: install-python tesseract
 	$(BIN)/pytest -m long
 
 # The web app and its backend on this machine: http://127.0.0.1:3000 (scripts/run-local.sh).
