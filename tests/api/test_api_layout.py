@@ -1,6 +1,7 @@
 """The layout section of a screening: what the layout stage found is what the API stores and
 answers (the layout name, time windows, paper speed, gain, pages, and for a straightened
-photo what was corrected), on SQLite and PostgreSQL.
+photo what was corrected), on SQLite and PostgreSQL, and the PDF report flags approximate
+time windows as the web app does.
 
 Expected values are read from the pipeline itself (`preprocess`) on the same bytes, except
 for the plain 3 x 4 printout, whose facts are those of every such page.
@@ -9,15 +10,18 @@ for the plain 3 x 4 printout, whose facts are those of every such page.
 from __future__ import annotations
 
 import io
+import unicodedata
 import uuid
 from typing import Any
 
 import numpy as np
+import pymupdf
 import pytest
 from PIL import Image
 from support.api_client import Running, bearer
 
 from mtecg.api.layout_record import RECTIFICATION_FIELDS
+from mtecg.api.report_text import TH
 from mtecg.db.models import Screening
 from mtecg.preprocess import preprocess
 from mtecg.synth.dataset import make_record
@@ -44,7 +48,7 @@ def _screen(running: Running, key: str, data: bytes) -> dict[str, Any]:
         assert row is not None
         stored = row.layout
     assert read.json()["layout"] == created["layout"]
-    return {"answered": created["layout"], "stored": stored}
+    return {"id": created["id"], "answered": created["layout"], "stored": stored}
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +110,18 @@ def test_a_straightened_photo_keeps_what_was_corrected(running: Running, key: st
     assert screened["answered"]["rectification"] == expected
     assert screened["stored"]["rectification"] == expected  # the homography is not kept
     assert screened["answered"]["kind"] == "image"
+
+
+def _words(text: str) -> str:
+    """Text as a PDF's text layer gives it back (NFKC, any run of white space one space)."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def test_the_pdf_report_carries_the_approximate_note(
+    running: Running, key: str, strip_layout: dict[str, Any]
+) -> None:
+    url = f"/api/v1/screenings/{strip_layout['id']}/report.pdf"
+    response = running.client.get(url, headers=bearer(key))
+    assert response.status_code == 200
+    text = pymupdf.open(stream=response.content, filetype="pdf")[0].get_text()
+    assert _words(TH["result.layout.approximate"]) in _words(text)
