@@ -73,6 +73,58 @@ describe("ResultView", () => {
     expect(screen.getByTestId("layout-info").textContent).toContain("25 มม./วินาที");
   });
 
+  it("shows a strip printout's layout, speed, gain and pages, and flags approximate time windows", () => {
+    const layout = {
+      ...screening().layout,
+      layout_name: "6x1-2page",
+      time_windows: "approximate" as const,
+      paper_speed_mm_s: 50,
+      gain_mm_mv: 20,
+      pages: [2, 3],
+      rectification: null,
+    };
+    render(<ResultView screening={screening({ layout })} />);
+    const note = screen.getByTestId("layout-approximate");
+    expect(note.getAttribute("role")).toBe("note");
+    expect(note.textContent).toContain(t("result.layout.approximate"));
+    expect(screen.getByTestId("layout-name").textContent).toBe(t("result.layout.name.6x1-2page"));
+    expect(screen.getByTestId("layout-pages").textContent).toBe("2, 3");
+    const info = screen.getByTestId("layout-info").textContent;
+    expect(info).toContain(t("result.layout.speedValue", { value: 50 }));
+    expect(info).toContain(t("result.layout.gainValue", { value: 20 }));
+    expect(info).toContain(t("result.layout.gainRescaled"));
+    expect(info).toContain(t("result.layout.timeWindows.approximate"));
+    expect(screen.queryByTestId("layout-rectification")).toBeNull();
+  });
+
+  it("shows what was corrected on a straightened photo, and no note when the windows are exact", () => {
+    const layout = {
+      ...screening().layout,
+      kind: "image" as const,
+      layout_name: "3x4",
+      time_windows: "exact" as const,
+      gain_mm_mv: 10,
+      pages: [1],
+      rectification: { perspective: 0.1234, rotation_deg: -4.26, residual_deg: 0.453 },
+    };
+    render(<ResultView screening={screening({ layout })} />);
+    expect(screen.queryByTestId("layout-approximate")).toBeNull();
+    const photo = screen.getByTestId("layout-rectification").textContent;
+    expect(photo).toContain(t("result.layout.photoTitle"));
+    expect(photo).toContain(t("result.layout.perspectiveValue", { value: "12.3" }));
+    expect(photo).toContain(t("result.layout.rotationValue", { value: "-4.3" }));
+    expect(photo).toContain(t("result.layout.residualValue", { value: "0.45" }));
+    expect(screen.getByTestId("layout-info").textContent).not.toContain(t("result.layout.gainRescaled"));
+  });
+
+  it("says unknown for layout facts a row stored before they were recorded lacks", () => {
+    render(<ResultView screening={screening()} />);
+    expect(screen.getByTestId("layout-name").textContent).toBe(t("result.layout.unknown"));
+    expect(screen.queryByTestId("layout-pages")).toBeNull();
+    expect(screen.queryByTestId("layout-approximate")).toBeNull();
+    expect(screen.queryByTestId("layout-rectification")).toBeNull();
+  });
+
   it("has no synthetic badge for a model trained on real data, and download links on the detail page", () => {
     const real = screening({ model: { id: "m", version: "2", weights_sha256: "a", synthetic: false } });
     render(<ResultView screening={real} detail />);

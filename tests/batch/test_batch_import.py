@@ -12,6 +12,8 @@ from batch_fixtures import printouts, read_results, small_pngs
 from sqlalchemy import select
 from support.services import BACKENDS, database, migrated
 
+from mtecg.api.layout_record import layout_columns, stored_layout
+from mtecg.api.schemas import LayoutOut
 from mtecg.api.view import screening_out
 from mtecg.batch import importer
 from mtecg.batch.journal import journal_folder
@@ -19,6 +21,7 @@ from mtecg.cli import main
 from mtecg.db import accounts, audit
 from mtecg.db.engine import make_engine, session_factory
 from mtecg.db.models import AuditEvent, Screening
+from mtecg.preprocess import preprocess
 from mtecg.security import patient_ref
 
 SECRET = "batch-test-secret"
@@ -104,6 +107,10 @@ def test_import_records_screenings_as_the_service_does(
         )
         assert screening.upload_sha256 == row["sha256"]
         assert body["tasks"]["scar"]["probability"] == row["scar_probability"]
+        # The layout section the service would store for the same file.
+        pre = preprocess(Path(str(row["path"])).read_bytes())
+        service_layout = LayoutOut.model_validate(stored_layout(layout_columns(pre)))
+        assert body["layout"] == service_layout.model_dump(mode="json")
         for relative in screening.images.values():
             assert (tmp_path / "data" / relative).is_file()
     actions = [(e.action, e.actor) for e in events]

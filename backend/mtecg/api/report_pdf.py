@@ -2,9 +2,10 @@
 
 Built from the same `ScreeningOut` the detail route returns (and the same Thai texts as the
 web app's print view, `report_text.TH`): identity, both results with their threshold
-decisions and risk bands, the canonical image and both Grad-CAM++ overlays, the model and
-whether it was trained on synthetic data, the per-lead attribution when it has been computed
-(`api/attributions.py`, stored beside the images), and the screening-aid statement.
+decisions and risk bands, the note on approximated lead time windows, the canonical image
+and both Grad-CAM++ overlays, the model and whether it was trained on synthetic data, the
+per-lead attribution when it has been computed (`api/attributions.py`, stored beside the
+images), and the screening-aid statement.
 
 Text goes through PyMuPDF's HTML box (MuPDF lays out and shapes the Thai) in Sarabun, the web
 app's font, bundled with the package (`mtecg/report_fonts`, SIL OFL; its glyph-substitution
@@ -72,7 +73,19 @@ def _header(screening: ScreeningOut) -> str:
     ]
     cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     badge = f'<p class="warn">{_e(TH["badge.synthetic"])}</p>' if model.synthetic else ""
-    return f"<h1>{_e(TH['result.reportTitle'])}</h1>{badge}<table>{cells}</table>"
+    return (
+        f"<h1>{_e(TH['result.reportTitle'])}</h1>{badge}<table>{cells}</table>{_windows(screening)}"
+    )
+
+
+def _windows(screening: ScreeningOut) -> str:
+    """The web app's flagged note when some lead's 3 x 4 time window was approximated."""
+    if screening.layout.time_windows != "approximate":
+        return ""
+    return (
+        f'<p class="warn">{_e(TH["result.layout.approximateTitle"])} '
+        f"{_e(TH['result.layout.approximate'])}</p>"
+    )
 
 
 def _results(screening: ScreeningOut) -> str:

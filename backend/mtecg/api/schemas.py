@@ -160,16 +160,40 @@ class ScreeningModel(BaseModel):
     synthetic: bool
 
 
+class RectificationOut(BaseModel):
+    """What straightening a phone photo corrected (see docs/layout.md)."""
+
+    #: Strength of the projective part: the largest relative change of scale across the page.
+    perspective: float
+    #: The in-plane rotation undone, degrees counter-clockwise as seen.
+    rotation_deg: float
+    #: Quality: RMS angle (degrees) of the rectified grid lines from the axes; 0 is perfect.
+    residual_deg: float
+
+
 class LayoutOut(BaseModel):
+    """How the page was read. Rows stored before a field was recorded have it None."""
+
     profile: str
     kind: Literal["pdf", "image", "waveform"]
-    #: The sniffed format (pdf, png, jpeg, dicom, wfdb, edf, muse-xml, hl7-aecg); None on rows
-    #: stored before it was recorded.
+    #: The sniffed format (pdf, png, jpeg, tiff, bmp, webp, heif (HEIC photos too), dicom, wfdb,
+    #: edf, muse-xml, hl7-aecg, philips-xml).
     input_type: str | None = None
     px_per_mm: float
     rotation_deg: float
     rhythm_strips: int
     paper_speed_mm_s: float | None
+    #: How the leads were printed: 3x4, 6x2, 12x1 or 6x1-2page.
+    layout_name: str | None = None
+    #: "approximate" when some lead's 3 x 4 window was not on the page and the nearest shown
+    #: window was taken instead (a 50 mm/s page shows 5 s).
+    time_windows: Literal["exact", "approximate"] | None = None
+    #: The printed gain; the model's image is always rescaled to 10 mm/mV.
+    gain_mm_mv: float | None = None
+    #: The 1-based PDF pages the leads were read from (1 for an image).
+    pages: list[int] | None = None
+    #: For a phone photo that was straightened first; None for pages read as they are.
+    rectification: RectificationOut | None = None
 
 
 class Task(BaseModel):

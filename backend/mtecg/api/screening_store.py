@@ -14,12 +14,12 @@ from typing import Any
 
 from mtecg.api import storage
 from mtecg.api.deps import Principal
+from mtecg.api.layout_record import layout_columns, stored_layout
 from mtecg.api.model_worker import ModelOutput
 from mtecg.api.service import Service
 from mtecg.api.upload_form import UploadForm
 from mtecg.db import audit
 from mtecg.db.models import Screening, utcnow
-from mtecg.geometry import PAPER_SPEED_MM_S
 from mtecg.preprocess import Preprocessed
 from mtecg.security import patient_ref as hn
 from mtecg.tasks import TASK_LABELS
@@ -50,7 +50,7 @@ def store_screening(
                     organisation=principal.organisation,
                     upload_sha256=hashlib.sha256(form.data).hexdigest(),
                     **_patient_ref_columns(service.secret_key, form.patient_ref, screening_id),
-                    layout=_layout(pre),
+                    layout=stored_layout(layout_columns(pre)),
                     model_id=manifest.id,
                     model_version=manifest.version,
                     weights_sha256=manifest.weights.sha256 if manifest.weights else "",
@@ -91,26 +91,6 @@ def _patient_ref_columns(
         "patient_ref_hmac": hn.blind_index(secret_key, patient_ref),
         "patient_ref_ciphertext": hn.encrypt(secret_key, patient_ref, str(screening_id)),
     }
-
-
-def _layout(pre: Preprocessed) -> dict[str, Any]:
-    return {
-        "profile": pre.layout.profile,
-        "kind": _input_kind(pre),
-        "input_type": pre.kind,
-        "px_per_mm": pre.layout.px_per_mm,
-        "rotation_deg": pre.layout.rotation_deg,
-        "rhythm_strips": pre.layout.rhythm_strips,
-        # Every accepted printout is read at 25 mm/s (the layout stage refuses other speeds).
-        "paper_speed_mm_s": PAPER_SPEED_MM_S,
-    }
-
-
-def _input_kind(pre: Preprocessed) -> str:
-    """pdf, image, or waveform (a digital file drawn as a page)."""
-    if pre.signals is not None:
-        return "waveform"
-    return "pdf" if pre.kind == "pdf" else "image"
 
 
 def _task_outputs(output: ModelOutput) -> dict[str, dict[str, Any]]:

@@ -19,14 +19,13 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from mtecg.api import storage
+from mtecg.api.layout_record import stored_layout
 from mtecg.batch.inputs import Item
 from mtecg.batch.schema import STATUS_OK
 from mtecg.db import accounts, audit, migrate
 from mtecg.db.engine import make_engine, session_factory
 from mtecg.db.models import AuditEvent, Screening, utcnow
-from mtecg.geometry import PAPER_SPEED_MM_S
 from mtecg.imageio import copy_atomically
-from mtecg.ingest import WAVEFORM_KINDS
 from mtecg.model.manifest import ModelManifest
 from mtecg.security import patient_ref
 from mtecg.settings import Settings
@@ -131,15 +130,7 @@ class Importer:
             patient_ref_ciphertext=None
             if item.patient_ref is None
             else patient_ref.encrypt(self.secret_key, item.patient_ref, row["screening_id"]),
-            layout={
-                "profile": row["profile"],
-                "kind": _input_kind(row["input_type"]),
-                "input_type": row["input_type"],
-                "px_per_mm": row["px_per_mm"],
-                "rotation_deg": row["rotation_deg"],
-                "rhythm_strips": row["rhythm_strips"],
-                "paper_speed_mm_s": PAPER_SPEED_MM_S,
-            },
+            layout=stored_layout(row),
             model_id=row["model_id"],
             model_version=row["model_version"],
             weights_sha256=row["model_sha256"],
@@ -169,10 +160,3 @@ class Importer:
             lvef_probability=row["lvef_probability"],
             lvef_band=row["lvef_band"],
         )
-
-
-def _input_kind(input_type: str) -> str:
-    """The layout `kind` the service stores for this input type (see api/screening_store.py)."""
-    if input_type in WAVEFORM_KINDS:
-        return "waveform"
-    return "pdf" if input_type == "pdf" else "image"

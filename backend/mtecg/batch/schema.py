@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import pyarrow as pa
 
+from mtecg.api.layout_record import RECTIFICATION_FIELDS, rectification_column
 from mtecg.api.schemas import SCREENING_AID  # said by every result, and so by every row
 from mtecg.tasks import TASKS
 
@@ -41,6 +42,12 @@ SCHEMA: Final = pa.schema(
         ("px_per_mm", pa.float64()),
         ("rotation_deg", pa.float64()),
         ("rhythm_strips", pa.int32()),
+        ("layout_name", pa.string()),
+        ("time_windows", pa.string()),
+        ("paper_speed_mm_s", pa.float64()),
+        ("gain_mm_mv", pa.float64()),
+        ("pages", pa.string()),  # the 1-based PDF pages read, "2,3" (see api/layout_record.py)
+        *((rectification_column(name), pa.float64()) for name in RECTIFICATION_FIELDS),
         ("model_id", pa.string()),
         ("model_version", pa.string()),
         ("model_sha256", pa.string()),

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from mtecg.api.layout_record import layout_columns
 from mtecg.batch.inputs import Item
 from mtecg.batch.schema import READ_ERROR, STATUS_FAILED, STATUS_OK, STATUS_REFUSED, empty_row
 from mtecg.errors import Rejection
@@ -80,12 +81,7 @@ def prepare(
         return Prepared(row, None, item.clinical)
     ingest_ms = pre.timings_ms.get("open", 0.0)
     row.update(
-        input_type=pre.kind,
-        page=pre.page,
-        profile=pre.layout.profile,
-        px_per_mm=pre.layout.px_per_mm,
-        rotation_deg=pre.layout.rotation_deg,
-        rhythm_strips=pre.layout.rhythm_strips,
+        **layout_columns(pre),
         ingest_ms=round(ingest_ms, 3),
         layout_ms=round(sum(pre.timings_ms.values()) - ingest_ms, 3),
     )

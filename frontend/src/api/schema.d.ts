@@ -482,8 +482,13 @@ export interface components {
             /** Width */
             width: number;
         };
-        /** LayoutOut */
+        /**
+         * LayoutOut
+         * @description How the page was read. Rows stored before a field was recorded have it None.
+         */
         LayoutOut: {
+            /** Gain Mm Mv */
+            gain_mm_mv?: number | null;
             /** Input Type */
             input_type?: string | null;
             /**
@@ -491,16 +496,23 @@ export interface components {
              * @enum {string}
              */
             kind: "pdf" | "image" | "waveform";
+            /** Layout Name */
+            layout_name?: string | null;
+            /** Pages */
+            pages?: number[] | null;
             /** Paper Speed Mm S */
             paper_speed_mm_s: number | null;
             /** Profile */
             profile: string;
             /** Px Per Mm */
             px_per_mm: number;
+            rectification?: components["schemas"]["RectificationOut"] | null;
             /** Rhythm Strips */
             rhythm_strips: number;
             /** Rotation Deg */
             rotation_deg: number;
+            /** Time Windows */
+            time_windows?: ("exact" | "approximate") | null;
         };
         /** LeadChange */
         LeadChange: {
@@ -624,6 +636,18 @@ export interface components {
              * @constant
              */
             status: "ready";
+        };
+        /**
+         * RectificationOut
+         * @description What straightening a phone photo corrected (see docs/layout.md).
+         */
+        RectificationOut: {
+            /** Perspective */
+            perspective: number;
+            /** Residual Deg */
+            residual_deg: number;
+            /** Rotation Deg */
+            rotation_deg: number;
         };
         /** RiskBandOut */
         RiskBandOut: {

@@ -1,8 +1,8 @@
 "use client";
 
-import { hasMessage, t } from "@/i18n";
+import { hasMessage, t, type MessageKey } from "@/i18n";
 import { formatDateTime } from "@/lib/format";
-import { profileName } from "@/lib/labels";
+import { layoutName, profileName } from "@/lib/labels";
 import { TASKS, type ModelCard, type Screening } from "@/lib/types";
 import { Explanations } from "./Explanations";
 import { ScreeningAid, SyntheticBadge } from "./Notices";
@@ -16,29 +16,72 @@ export function PatientRef({ screening }: { screening: Pick<Screening, "patient_
   return <span className="mono">{t("result.patientRefHashOnly", { hash: screening.patient_ref_hash })}</span>;
 }
 
+/** A number with a unit from the dictionary, or "unknown" on rows stored before it was kept. */
+function valueOr(value: number | null | undefined, key: MessageKey, digits = 0): string {
+  return value === null || value === undefined ? t("result.layout.unknown") : t(key, { value: value.toFixed(digits) });
+}
+
+/** What straightening a phone photo corrected, and how straight its grid came out. */
+function RectificationInfo({ rectification }: { rectification: NonNullable<Screening["layout"]["rectification"]> }) {
+  return (
+    <div data-testid="layout-rectification">
+      <h4>{t("result.layout.photoTitle")}</h4>
+      <p className="small muted">{t("result.layout.photoHelp")}</p>
+      <dl className="facts">
+        <dt>{t("result.layout.perspective")}</dt>
+        <dd>{t("result.layout.perspectiveValue", { value: (rectification.perspective * 100).toFixed(1) })}</dd>
+        <dt>{t("result.layout.photoRotation")}</dt>
+        <dd>{t("result.layout.rotationValue", { value: rectification.rotation_deg.toFixed(1) })}</dd>
+        <dt>{t("result.layout.residual")}</dt>
+        <dd>{t("result.layout.residualValue", { value: rectification.residual_deg.toFixed(2) })}</dd>
+      </dl>
+    </div>
+  );
+}
+
 function LayoutInfo({ layout }: { layout: Screening["layout"] }) {
   const unknown = t("result.layout.unknown");
+  const pages = layout.kind === "waveform" ? null : layout.pages;
   return (
     <section aria-labelledby="layout-title" className="panel" data-testid="layout-info">
       <h3 id="layout-title">{t("result.layoutTitle")}</h3>
+      {layout.time_windows === "approximate" && (
+        <p className="layout-flag" role="note" data-testid="layout-approximate">
+          <strong>{t("result.layout.approximateTitle")}</strong> {t("result.layout.approximate")}
+        </p>
+      )}
       <dl className="facts">
         <dt>{t("result.layout.profile")}</dt>
         <dd>{profileName(layout.profile)}</dd>
         <dt>{t("result.layout.kind")}</dt>
         <dd>{t(`result.layout.kind.${layout.kind}`)}</dd>
+        <dt>{t("result.layout.name")}</dt>
+        <dd data-testid="layout-name">{layout.layout_name ? layoutName(layout.layout_name) : unknown}</dd>
+        <dt>{t("result.layout.speed")}</dt>
+        <dd>{valueOr(layout.paper_speed_mm_s, "result.layout.speedValue")}</dd>
+        <dt>{t("result.layout.gain")}</dt>
+        <dd>
+          {valueOr(layout.gain_mm_mv, "result.layout.gainValue")}
+          {typeof layout.gain_mm_mv === "number" && layout.gain_mm_mv !== 10 && (
+            <span className="small muted"> ({t("result.layout.gainRescaled")})</span>
+          )}
+        </dd>
+        <dt>{t("result.layout.timeWindows")}</dt>
+        <dd>{layout.time_windows ? t(`result.layout.timeWindows.${layout.time_windows}`) : unknown}</dd>
+        {pages && pages.length > 0 && (
+          <>
+            <dt>{t("result.layout.pages")}</dt>
+            <dd data-testid="layout-pages">{pages.join(", ")}</dd>
+          </>
+        )}
         <dt>{t("result.layout.scale")}</dt>
-        <dd>{t("result.layout.scaleValue", { value: layout.px_per_mm.toFixed(1) })}</dd>
+        <dd>{valueOr(layout.px_per_mm, "result.layout.scaleValue", 1)}</dd>
         <dt>{t("result.layout.rotation")}</dt>
-        <dd>{t("result.layout.rotationValue", { value: layout.rotation_deg.toFixed(1) })}</dd>
+        <dd>{valueOr(layout.rotation_deg, "result.layout.rotationValue", 1)}</dd>
         <dt>{t("result.layout.rhythm")}</dt>
         <dd>{layout.rhythm_strips}</dd>
-        <dt>{t("result.layout.speed")}</dt>
-        <dd>
-          {layout.paper_speed_mm_s === null
-            ? unknown
-            : t("result.layout.speedValue", { value: layout.paper_speed_mm_s })}
-        </dd>
       </dl>
+      {layout.rectification && <RectificationInfo rectification={layout.rectification} />}
     </section>
   );
 }

@@ -7,5 +7,6 @@ function labelOr(key: string, fallback: string): string {
 }
 
 export const metricName = (name: string) => labelOr(`about.metricName.${name}`, name);
+export const layoutName = (name: string) => labelOr(`result.layout.name.${name}`, name);
 export const profileName = (name: string) => labelOr(`screen.profile.${name}`, name);
 export const profileHelp = (name: string) => labelOr(`screen.profileHelp.${name}`, "");
