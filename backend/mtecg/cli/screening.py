@@ -70,6 +70,13 @@ def register(sub: Any) -> None:
     syn.add_argument("--out", type=Path, required=True, help="output folder")
     syn.add_argument("--layout", choices=(*LAYOUT_NAMES, "mixed"), default="mixed")
     syn.add_argument("--format", choices=("pdf", "png"), default="pdf")
+    syn.add_argument(
+        "--photo",
+        action="store_true",
+        help="write JPEG phone photos of the printouts instead (tilt <= 30 deg, rotation, curl, "
+        "creases, shadow, moire, blur; 3 x 4 layouts); labels.csv gives the true boxes in page "
+        "and photo px",
+    )
     syn.set_defaults(handler=_cmd_synth)
 
     pred = sub.add_parser(
@@ -151,7 +158,9 @@ def _write_signals(signals: Any, folder: Path) -> list[str] | None:
 def _cmd_synth(args: argparse.Namespace) -> int:
     from mtecg.synth.dataset import write_dataset
 
-    labels = write_dataset(args.n, args.seed, args.out, layout=args.layout, fmt=args.format)
+    labels = write_dataset(
+        args.n, args.seed, args.out, layout=args.layout, fmt=args.format, photo=args.photo
+    )
     emit({"status": "ok", "records": args.n, "labels": str(labels)}, args.json)
     return EXIT_OK
 
