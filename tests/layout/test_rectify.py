@@ -15,15 +15,17 @@ from mtecg.errors import RejectCode, Rejection
 from mtecg.geometry import LEADS
 from mtecg.ingest import open_document
 from mtecg.layout import find_layout
-from mtecg.synth.dataset import make_record
 from mtecg.layout.result import LayoutResult
+from mtecg.synth.dataset import make_record
 from mtecg.synth.photo import Photo, photo_to_page, photograph
 from mtecg.synth.scan import Scan
 
 BOX_TOLERANCE_MM = 1.5
 
 
-def _photo_of_record(photo: Photo) -> tuple[bytes, Photo, list[dict[str, object]], float, tuple[int, int]]:
+def _photo_of_record(
+    photo: Photo,
+) -> tuple[bytes, Photo, list[dict[str, object]], float, tuple[int, int]]:
     record = make_record(3, "siriraj-grid", "png", scan=Scan(dpi=200))
     page = np.asarray(Image.open(io.BytesIO(record.data)).convert("RGB"))
     image, _ = photograph(page, photo)

@@ -15,8 +15,14 @@ from PIL import Image
 
 from mtecg.geometry import LEADS
 from mtecg.synth.dataset import make_record, write_dataset
-from mtecg.synth.photo import MAX_TILT_DEG, Photo, draw_photo, page_to_photo, photo_to_page
-from mtecg.synth.photo import photograph
+from mtecg.synth.photo import (
+    MAX_TILT_DEG,
+    Photo,
+    draw_photo,
+    page_to_photo,
+    photo_to_page,
+    photograph,
+)
 from mtecg.synth.scan import Scan
 
 

@@ -5,10 +5,10 @@ towards two vanishing points. Mapping both vanishing points back to infinity (a 
 turning the families onto the image axes and making the grid squares square again gives a
 fronto-parallel page, which the 3 x 4 layout detection then reads as it reads a scan.
 
-The photo is decoded at full size once and looked at only at low resolution (the checks of the
-straightened page warp that overview, not the photo); the rectified page is a `PageSource` that warps
-the photo on demand at whatever scale and clip layout detection asks for, so only the regions
-read are resampled. Scans and PDFs (no perspective, little rotation) are passed through
+The photo is looked at only at low resolution (the checks of the straightened page warp that
+overview, not the photo again); the rectified page is a `PageSource` that warps the photo on
+demand at whatever scale and clip layout detection asks for, so only the regions read are
+resampled. Scans and PDFs (no perspective, little rotation) are passed through
 unchanged: rectification is used only where it corrects something.
 """
 

@@ -32,8 +32,8 @@ from mtecg.synth.layouts import (
     jitter,
     strip_layout,
 )
-from mtecg.synth.printout import pdf_bytes, render_pdf, render_strip_pdf
 from mtecg.synth.photo import Photo, draw_photo, page_to_photo, photograph
+from mtecg.synth.printout import pdf_bytes, render_pdf, render_strip_pdf
 from mtecg.synth.scan import Scan, draw_scan, png_bytes, scan_page
 from mtecg.synth.signals import ECG, Expression, Signals, synthesize
 

@@ -128,7 +128,10 @@ def photo_to_page(photo: Photo, size: tuple[int, int], points: npt.ArrayLike) ->
     points along y only, by an amount that depends on x alone)."""
     width, height = size
     to_photo = homography(photo, width, height)[0]
-    xy = _project(np.linalg.inv(to_photo), np.asarray(points, dtype=np.float64).reshape(-1, 2))
+    xy = _project(
+        np.linalg.inv(to_photo).astype(np.float64),
+        np.asarray(points, dtype=np.float64).reshape(-1, 2),
+    )
     xy[:, 1] -= _bow(photo, xy[:, 0], width, height)
     return xy
 
@@ -147,10 +150,12 @@ def _creases(page: RGBImage, photo: Photo, rng: np.random.Generator) -> RGBImage
         light = [(round(x + nx), round(y + ny)) for x, y in ends]
         cv2.line(gain, dark[0], dark[1], 1.0 - photo.crease_strength, 2, cv2.LINE_AA)
         cv2.line(gain, light[0], light[1], 1.0 + photo.crease_strength / 2, 1, cv2.LINE_AA)
-    return np.clip(page * gain[:, :, None], 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(page * gain[:, :, None], 0, 255), dtype=np.uint8)
 
 
-def _moire(size: tuple[int, int], depth: float, rng: np.random.Generator) -> npt.NDArray[np.float32]:
+def _moire(
+    size: tuple[int, int], depth: float, rng: np.random.Generator
+) -> npt.NDArray[np.float32]:
     """A gain field 1 - depth * (two fine gratings at nearly the same period and angle): their
     product beats into broad bands, as a camera sampling a fine print pattern shows."""
     w, h = size
@@ -181,9 +186,7 @@ def _warp(page: RGBImage, photo: Photo, matrix: Matrix, size: tuple[int, int]) -
     map_x = flat[:, :, 0]
     u = 2.0 * map_x / w - 1.0
     map_y = flat[:, :, 1] - np.float32(photo.curl * h) * (1.0 - u * u)
-    warped = cv2.remap(
-        page, map_x, map_y.astype(np.float32), cv2.INTER_LINEAR, borderValue=_DESK
-    )
+    warped = cv2.remap(page, map_x, map_y.astype(np.float32), cv2.INTER_LINEAR, borderValue=_DESK)
     return np.asarray(warped, dtype=np.uint8)
 
 
@@ -201,10 +204,10 @@ def photograph(page: RGBImage, photo: Photo) -> tuple[RGBImage, Matrix]:
     if photo.moire > 0:
         image = (image * _moire(size, photo.moire, rng)[:, :, None]).astype(np.uint8)
     if photo.blur_sigma_px > 0:
-        image = cv2.GaussianBlur(image, (0, 0), photo.blur_sigma_px)
+        image = np.asarray(cv2.GaussianBlur(image, (0, 0), photo.blur_sigma_px), dtype=np.uint8)
     if photo.jpeg_quality is not None:
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, photo.jpeg_quality])
         decoded = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED) if ok else None
         if decoded is not None:
-            image = decoded
+            image = np.asarray(decoded, dtype=np.uint8)
     return np.asarray(image, dtype=np.uint8), matrix
