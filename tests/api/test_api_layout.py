@@ -71,6 +71,8 @@ def test_a_strip_printout_keeps_what_the_layout_stage_found(
     assert {name: layout[name] for name in STRIP_FACTS} == {
         name: found[name] for name in STRIP_FACTS
     }
+    # the strip reader proves every lead from the PDF's printed labels
+    assert layout["labels_checked"] is found["labels_checked"] is True
     assert layout["rectification"] is None
 
 

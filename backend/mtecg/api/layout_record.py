@@ -28,6 +28,7 @@ _FACTS: Final = (
     "paper_speed_mm_s",
     "gain_mm_mv",
     "pages",
+    "labels_checked",
 )
 #: What the straightening of a photo corrected (see `mtecg.layout.rectify`).
 RECTIFICATION_FIELDS: Final = ("perspective", "rotation_deg", "residual_deg")

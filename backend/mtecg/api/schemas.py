@@ -192,6 +192,10 @@ class LayoutOut(BaseModel):
     gain_mm_mv: float | None = None
     #: The 1-based PDF pages the leads were read from (1 for an image).
     pages: list[int] | None = None
+    #: True when the printed lead labels were read (a PDF's text layer, or OCR on a scan or
+    #: photo) and agree with the panels; False when none were legible (then the leads rest on
+    #: the 3 x 4 geometry alone).
+    labels_checked: bool | None = None
     #: For a phone photo that was straightened first; None for pages read as they are.
     rectification: RectificationOut | None = None
 

@@ -47,6 +47,7 @@ SCHEMA: Final = pa.schema(
         ("paper_speed_mm_s", pa.float64()),
         ("gain_mm_mv", pa.float64()),
         ("pages", pa.string()),  # the 1-based PDF pages read, "2,3" (see api/layout_record.py)
+        ("labels_checked", pa.bool_()),
         *((rectification_column(name), pa.float64()) for name in RECTIFICATION_FIELDS),
         ("model_id", pa.string()),
         ("model_version", pa.string()),

@@ -77,6 +77,13 @@ def register(sub: Any) -> None:
         help="reprint every page on this paper style (tinted paper, dotted, major-only, no or "
         "dark grid); default: each layout's own grid",
     )
+    syn.add_argument(
+        "--photo",
+        action="store_true",
+        help="write JPEG phone photos of the printouts instead (tilt <= 30 deg, rotation, curl, "
+        "creases, shadow, moire, blur; 3 x 4 layouts); labels.csv gives the true boxes in page "
+        "and photo px",
+    )
     syn.set_defaults(handler=_cmd_synth)
 
     pred = sub.add_parser(
@@ -159,7 +166,13 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     from mtecg.synth.dataset import write_dataset
 
     labels = write_dataset(
-        args.n, args.seed, args.out, layout=args.layout, fmt=args.format, paper=args.paper
+        args.n,
+        args.seed,
+        args.out,
+        layout=args.layout,
+        fmt=args.format,
+        paper=args.paper,
+        photo=args.photo,
     )
     emit({"status": "ok", "records": args.n, "labels": str(labels)}, args.json)
     return EXIT_OK

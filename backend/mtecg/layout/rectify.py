@@ -5,9 +5,10 @@ towards two vanishing points. Mapping both vanishing points back to infinity (a 
 turning the families onto the image axes and making the grid squares square again gives a
 fronto-parallel page, which the 3 x 4 layout detection then reads as it reads a scan.
 
-The page is looked at once at low resolution; the rectified page is a `PageSource` that warps
-the photo on demand at whatever scale and clip layout detection asks for, so only the regions
-read are resampled. Scans and PDFs (no perspective, little rotation) are passed through
+The photo is looked at only at low resolution (the checks of the straightened page warp that
+overview, not the photo again); the rectified page is a `PageSource` that warps the photo on
+demand at whatever scale and clip layout detection asks for, so only the regions read are
+resampled. Scans and PDFs (no perspective, little rotation) are passed through
 unchanged: rectification is used only where it corrects something.
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mtecg.errors import Reason, RejectCode, Rejection
+from mtecg.ingest.image import ImagePage
 from mtecg.ingest.limits import DEFAULT_INGEST_LIMITS
 from mtecg.ingest.page import PageSource
 from mtecg.ingest.raster import RGB, Clip, Word, clip_box, output_size
@@ -338,9 +340,18 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
             return source, None
         raise _poor(f"grid lines still {residual:.1f} degrees off after correction")
     fitted, size = _fit_frame(to_rect, source, scale)
-    page = RectifiedPage(source, _inverse(fitted), size, DEFAULT_INGEST_LIMITS.max_pixels)
-    look = min(1.0, _OVERVIEW_MAX_SIDE / max(page.width, page.height))
-    rectified = page.render(look)
+    limit = DEFAULT_INGEST_LIMITS.max_pixels
+    small = ImagePage(source.kind, overview, limit)
+    to_small = np.diag([scale, scale, 1.0])
+    look = min(1.0, _OVERVIEW_MAX_SIDE / max(size))
+
+    def looked_at(fitted: Matrix, size: tuple[int, int]) -> RGB:
+        """The straightened page at `look`, warped from the overview (resampling the full
+        photo again for a 1000 px check costs more than finding the lines)."""
+        page = RectifiedPage(small, to_small @ _inverse(fitted), size, limit)
+        return page.render(look)
+
+    rectified = looked_at(fitted, size)
     paper = _paper_box(rectified)
     if not tilted and not _crops(paper, rectified.shape):
         return source, None
@@ -348,8 +359,7 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
         x0, y0, x1, y1 = (v / look for v in paper)
         fitted = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]]) @ fitted
         size = (max(1, round(x1 - x0)), max(1, round(y1 - y0)))
-        page = RectifiedPage(source, _inverse(fitted), size, DEFAULT_INGEST_LIMITS.max_pixels)
-        rectified = page.render(look)
+        rectified = looked_at(fitted, size)
     ratio = _aspect(rectified)
     if ratio is None and not (tilted and on_desk):
         return source, None

@@ -3,12 +3,15 @@
 Each record draws its labels, the features its ECG expresses, the signals, the layout, the
 header and the scan settings from its own random streams, all spawned from one seed. So a
 data set is reproducible record by record, and the same seed gives the same patient as PDF
-or PNG, with or without scan artefacts (tests rely on that).
+or PNG, with or without scan artefacts (tests rely on that). A photo record is the PNG page
+(drawn without scan artefacts) photographed by `synth.photo`, from a sixth stream.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pymupdf
+from PIL import Image
 
 from mtecg.geometry import CANONICAL_PX_PER_MM, RENDER_DPI
 from mtecg.synth.header import draw_header
@@ -29,6 +33,7 @@ from mtecg.synth.layouts import (
     strip_layout,
 )
 from mtecg.synth.paper import PAPER_NAMES, on_paper
+from mtecg.synth.photo import Photo, draw_photo, page_to_photo, photograph
 from mtecg.synth.printout import pdf_bytes, render_pdf, render_strip_pdf
 from mtecg.synth.scan import Scan, draw_scan, png_bytes, scan_page
 from mtecg.synth.signals import ECG, Expression, Signals, synthesize
@@ -62,6 +67,8 @@ CSV_COLUMNS = (
     "panels",
     "territory",
     "expression",
+    "photo",
+    "photo_panels",
 )
 
 
@@ -75,6 +82,12 @@ class SynthRecord:
     is turned `rotation_deg` counter-clockwise about its centre). A strip printout's panels
     also say their 1-based `page`, `start_s` and whether the window is the 3 x 4 one
     (`exact`); `strips` is its layout (None for 3 x 4 printouts, whose `layout` says all).
+
+    A photo (`fmt` "jpg") keeps `panels`, `px_per_mm` and `size_px` for the flat page that was
+    photographed; `photo` holds the camera settings (`synth.photo.page_to_photo(photo,
+    size_px, points)` maps page px to photo px) and `photo_panels` the same boxes in the photo
+    as quadrilaterals ({"lead", "quad": [[x, y] top-left, top-right, bottom-right,
+    bottom-left]}), curl included.
     """
 
     data: bytes
@@ -88,6 +101,8 @@ class SynthRecord:
     rotation_deg: float
     size_px: tuple[int, int]
     strips: StripLayout | None = None
+    photo: Photo | None = None
+    photo_panels: list[dict[str, object]] | None = None
 
     @property
     def signals(self) -> Signals:
@@ -122,15 +137,19 @@ class SynthRecord:
                 {k: round(v, 3) for k, v in self.expression.strengths().items() if v > 0},
                 separators=(",", ":"),
             ),
+            "photo": json.dumps(dataclasses.asdict(self.photo)) if self.photo else "",
+            "photo_panels": (
+                json.dumps(self.photo_panels, separators=(",", ":")) if self.photo_panels else ""
+            ),
         }
 
 
-def _check(layout: str, fmt: str) -> None:
+def _check(layout: str, fmt: str, photo: bool = False) -> None:
     if layout != MIXED and layout not in LAYOUT_NAMES:
         raise ValueError(f"unknown layout {layout!r}; known: {', '.join((*LAYOUT_NAMES, MIXED))}")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    if layout in STRIP_LAYOUT_NAMES and fmt != "pdf":
+    if layout in STRIP_LAYOUT_NAMES and (fmt != "pdf" or photo):
         raise ValueError(f"layout {layout} is rendered as PDF only (its labels prove its leads)")
 
 
@@ -147,16 +166,20 @@ def make_record(
     fmt: str = "pdf",
     scan: Scan | None = None,
     paper: str | None = None,
+    photo: Photo | bool = False,
 ) -> SynthRecord:
     """Draws one printout. `seed`: non-negative int(s); `layout`: a name or "mixed".
 
     For PNG, `scan` replaces the randomly drawn scan settings (e.g. `Scan(dpi=300)` for a
     clean straight rendering); the record's labels, signals and layout do not change with it.
     `paper` (a `synth.paper` style name) reprints the layout on that paper; None keeps its own.
+    `photo` (True: random settings from `draw_photo`; or given settings) makes the record a
+    JPEG phone photo of the page rendered at 150-250 dpi (or `scan`'s dpi); `fmt` is then
+    ignored. The same seed gives the same patient and layout with or without a photo.
     """
-    _check(layout, fmt)
-    streams = np.random.SeedSequence(list(np.atleast_1d(seed))).spawn(5)
-    label_rng, signal_rng, layout_rng, header_rng, scan_rng = (
+    _check(layout, "png" if photo else fmt, bool(photo))
+    streams = np.random.SeedSequence(list(np.atleast_1d(seed))).spawn(6)
+    label_rng, signal_rng, layout_rng, header_rng, scan_rng, photo_rng = (
         np.random.default_rng(s) for s in streams
     )
     labels = draw_labels(label_rng)
@@ -168,10 +191,13 @@ def make_record(
     if paper is not None:
         chosen = on_paper(chosen, paper)
     header = draw_header(labels, ecg.measurements, chosen.gain_mm_per_mv, header_rng)
-    settings = draw_scan(scan_rng) if scan is None else scan
+    if photo:
+        settings = scan or Scan(dpi=int(photo_rng.integers(150, 251)))
+    else:
+        settings = draw_scan(scan_rng) if scan is None else scan
     doc = render_pdf(chosen, ecg.signals, header)
     try:
-        if fmt == "pdf":
+        if fmt == "pdf" and not photo:
             data = pdf_bytes(doc)
             zoom = RENDER_DPI / 72
             rect = doc[0].rect.transform(pymupdf.Matrix(zoom, zoom)).irect
@@ -183,7 +209,7 @@ def make_record(
             size = (image.shape[1], image.shape[0])
     finally:
         doc.close()
-    return SynthRecord(
+    record = SynthRecord(
         data=data,
         fmt=fmt,
         layout=chosen,
@@ -194,6 +220,25 @@ def make_record(
         px_per_mm=px_per_mm,
         rotation_deg=rotation,
         size_px=size,
+    )
+    if not photo:
+        return record
+    camera = draw_photo(photo_rng) if photo is True else photo
+    return _photographed(record, image, camera)
+
+
+def _photographed(record: SynthRecord, page: np.ndarray, photo: Photo) -> SynthRecord:
+    """The record as a JPEG phone photo of its page, with its boxes carried into the photo."""
+    image, _ = photograph(page, dataclasses.replace(photo, jpeg_quality=None))
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=photo.jpeg_quality or 95)
+    quads = []
+    for panel in record.panels:
+        x0, y0, x1, y1 = (float(v) for v in panel["box"])  # type: ignore[attr-defined]
+        corners = page_to_photo(photo, record.size_px, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+        quads.append({"lead": panel["lead"], "quad": np.round(corners, 2).tolist()})
+    return dataclasses.replace(
+        record, data=buffer.getvalue(), fmt="jpg", photo=photo, photo_panels=quads
     )
 
 
@@ -226,22 +271,29 @@ def _strip_record(
 
 
 def write_dataset(
-    n: int, seed: int, out: Path, layout: str = MIXED, fmt: str = "pdf", paper: str | None = None
+    n: int,
+    seed: int,
+    out: Path,
+    layout: str = MIXED,
+    fmt: str = "pdf",
+    paper: str | None = None,
+    photo: bool = False,
 ) -> Path:
     """Writes n printouts (00000.pdf, ...) and out/labels.csv; returns the csv's path.
 
-    Record i is `make_record((seed, i), layout, fmt, paper=paper)`, so the set is
-    deterministic for a seed and any record can be regenerated on its own.
+    Record i is `make_record((seed, i), layout, fmt, paper=paper, photo=photo)`, so the set is
+    deterministic for a seed and any record can be regenerated on its own; photos are
+    00000.jpg, ....
     """
-    _check(layout, fmt)  # before anything is written
+    _check(layout, "png" if photo else fmt, photo)  # before anything is written
     if paper is not None and paper not in PAPER_NAMES:
         raise ValueError(f"unknown paper {paper!r}; known: {', '.join(PAPER_NAMES)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for i in range(n):
-        record = make_record((seed, i), layout, fmt, paper=paper)
-        name = f"{i:05d}.{fmt}"
+        record = make_record((seed, i), layout, fmt, paper=paper, photo=photo)
+        name = f"{i:05d}.{record.fmt}"
         (out / name).write_bytes(record.data)
         rows.append(record.csv_row(name))
     path = out / LABELS_CSV

@@ -74,6 +74,12 @@ function LayoutInfo({ layout }: { layout: Screening["layout"] }) {
             <dd data-testid="layout-pages">{pages.join(", ")}</dd>
           </>
         )}
+        <dt>{t("result.layout.labelsChecked")}</dt>
+        <dd data-testid="layout-labels">
+          {typeof layout.labels_checked === "boolean"
+            ? t(layout.labels_checked ? "result.layout.labelsChecked.yes" : "result.layout.labelsChecked.no")
+            : unknown}
+        </dd>
         <dt>{t("result.layout.scale")}</dt>
         <dd>{valueOr(layout.px_per_mm, "result.layout.scaleValue", 1)}</dd>
         <dt>{t("result.layout.rotation")}</dt>
