@@ -496,6 +496,8 @@ export interface components {
              * @enum {string}
              */
             kind: "pdf" | "image" | "waveform";
+            /** Labels Checked */
+            labels_checked?: boolean | null;
             /** Layout Name */
             layout_name?: string | null;
             /** Pages */
