@@ -136,7 +136,11 @@ class Service:
         try:
             package = load_package(settings.model_dir)
             predictor = Predictor(
-                package, settings.device, settings.runtime, settings.runtime_cache_dir
+                package,
+                settings.device,
+                settings.runtime,
+                settings.runtime_cache_dir,
+                release_torch_backbone=True,
             )
         except ModelPackageError as error:
             self.model_problem = f"model package unusable: {error}"

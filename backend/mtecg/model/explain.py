@@ -30,6 +30,7 @@ paths give the same maps.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -39,8 +40,6 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import torch
-from pytorch_grad_cam import GradCAMPlusPlus
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX
@@ -185,22 +184,47 @@ class _HeadsOnFeatures(nn.Module):
         return log_odds(scar, lvef)
 
 
-class _FeatureMapCAM(GradCAMPlusPlus):  # type: ignore[misc]  # the library is untyped
-    """Grad-CAM++ of `_HeadsOnFeatures`, with maps scaled to the image's size.
+@functools.cache
+def _grad_cam() -> Any:
+    """pytorch-grad-cam, imported when the first map is made.
+
+    Its package imports every CAM method it has, and with them torchvision, scikit-learn,
+    pandas and matplotlib: seconds of CPU at each start for a process (the CLI without
+    `--explain`, a server before its first upload) that may never draw a map.
+    """
+    import pytorch_grad_cam
+    import pytorch_grad_cam.utils.model_targets
+
+    return pytorch_grad_cam
+
+
+def _targets(indices: list[int]) -> list[Any]:
+    """The library's `ClassifierOutputTarget` for each output column in `indices`."""
+    target = _grad_cam().utils.model_targets.ClassifierOutputTarget
+    return [target(i) for i in indices]
+
+
+@functools.cache
+def _feature_map_cam_class() -> type[Any]:
+    """`GradCAMPlusPlus` on `_HeadsOnFeatures`, with maps scaled to the image's size.
 
     The library scales maps to the size of its input, which here is the feature map; the image
     the feature map came from has another size, so `get_target_width_height` says which.
+    Defined on first use, as the library it derives from is imported then (`_grad_cam`).
     """
 
-    def __init__(self, heads: _HeadsOnFeatures, width: int, height: int) -> None:
-        super().__init__(heads, [heads.feature_map])
-        self.size = (width, height)
+    class FeatureMapCAM(_grad_cam().GradCAMPlusPlus):  # type: ignore[misc]  # untyped library
+        def __init__(self, heads: _HeadsOnFeatures, width: int, height: int) -> None:
+            super().__init__(heads, [heads.feature_map])
+            self.size = (width, height)
 
-    def get_target_width_height(self, input_tensor: torch.Tensor) -> tuple[int, int]:
-        return self.size
+        def get_target_width_height(self, input_tensor: torch.Tensor) -> tuple[int, int]:
+            return self.size
+
+    return FeatureMapCAM
 
 
-def _run(cam: GradCAMPlusPlus, rows: torch.Tensor, targets: list[Any]) -> np.ndarray:
+def _run(cam: Any, rows: torch.Tensor, targets: list[Any]) -> np.ndarray:
     """`cam` on `rows`, closed afterwards (its hooks removed) and with autograd on.
 
     The library's context manager swallows an `IndexError` raised inside it (it prints it),
@@ -257,12 +281,12 @@ class Explainer:
             None if numerical is None else numerical.detach().clone(),
         )
         pair = image_tensor.detach().repeat(2, 1, 1, 1)  # a fresh tensor, even from inference mode
-        targets = [ClassifierOutputTarget(0), ClassifierOutputTarget(1)]
+        targets = _targets([0, 1])
         with self.lock, _network_restored(self.network):
             self.network.eval()
             if self.target_layer is None:
                 self.target_layer = last_spatial_module(wrapper, pair[:1])
-            cam = GradCAMPlusPlus(model=wrapper, target_layers=[self.target_layer])
+            cam = _grad_cam().GradCAMPlusPlus(model=wrapper, target_layers=[self.target_layer])
             with _backward_stops_at(self.target_layer):
                 maps = _run(cam, pair, targets)
         return {task: np.clip(maps[i], 0.0, 1.0).astype(np.float32) for i, task in enumerate(TASKS)}
@@ -297,9 +321,9 @@ class Explainer:
                 heads = _HeadsOnFeatures(network, tuple(t.repeat(tasks, 1) for t in clinical))
                 height, width = batch.shape[-2:]
                 maps = _run(
-                    _FeatureMapCAM(heads, int(width), int(height)),
+                    _feature_map_cam_class()(heads, int(width), int(height)),
                     feature_map.repeat(tasks, 1, 1, 1).requires_grad_(True),
-                    [ClassifierOutputTarget(i) for i in range(tasks) for _ in range(count)],
+                    _targets([i for i in range(tasks) for _ in range(count)]),
                 )
         per_image: list[dict[str, HeatMap]] = [
             {

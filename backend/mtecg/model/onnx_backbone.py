@@ -342,3 +342,41 @@ def _store(cache_dir: Path, key: str, graph: bytes, weights_sha256: str, maps: b
             cache_dir,
             error,
         )
+
+
+def release_torch_backbone(fast: OnnxNetwork) -> int:
+    """Frees the PyTorch backbone's weights that nothing runs any more; the bytes freed.
+
+    Once the graph is verified, every convolution runs on ONNX Runtime: of the timm backbone
+    only `forward_head` (pooling) still runs on PyTorch, in the prediction and in the maps'
+    backward pass (`maps_from_features`). Its modules are found by running it once on a zero
+    feature map of the graph's output shape; every other module's parameters and buffers become
+    empty tensors, so that a stray PyTorch pass through them fails loudly rather than answering.
+    Nothing is freed when the maps still need the whole PyTorch network, or the graph's output
+    shape is not fixed. For a long-lived server only: the package can no longer be written.
+    """
+    dims = fast.model.session.get_outputs()[0].shape[1:]
+    if not fast.maps_from_features or not all(isinstance(d, int) for d in dims):
+        return 0
+    backbone = fast.model.backbone
+    used: set[nn.Module] = set()
+    handles = [
+        module.register_forward_hook(lambda m, _i, _o: used.add(m)) for module in backbone.modules()
+    ]
+    try:
+        with torch.inference_mode():
+            fast.model.forward_head(torch.zeros(1, *dims))
+    finally:
+        for handle in handles:
+            handle.remove()
+    freed = 0
+    for module in backbone.modules():
+        if module in used:
+            continue
+        for param in module.parameters(recurse=False):
+            freed += param.numel() * param.element_size()
+            param.data = torch.empty(0, dtype=param.dtype)
+        for name, buffer in list(module.named_buffers(recurse=False)):
+            freed += buffer.numel() * buffer.element_size()
+            setattr(module, name, torch.empty(0, dtype=buffer.dtype))
+    return freed

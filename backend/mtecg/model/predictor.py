@@ -55,9 +55,12 @@ class Predictor:
         device: str = "auto",
         runtime: Runtime = "torch",
         cache_dir: Path | None = None,
+        release_torch_backbone: bool = False,
     ) -> None:
         """`runtime` moves the backbone of a CPU model onto ONNX Runtime (`mtecg.model.runtime`;
-        a CUDA model stays PyTorch); `cache_dir` keeps its exported graph between loads."""
+        a CUDA model stays PyTorch); `cache_dir` keeps its exported graph between loads;
+        `release_torch_backbone` then frees the PyTorch weights that no longer run (a server's
+        memory; the package's network is unusable afterwards, see `release_torch_backbone`)."""
         self.manifest: ModelManifest = package.manifest
         self.device = pick_device(device)
         self.network: nn.Module = package.network.to(self.device).eval()
@@ -66,9 +69,11 @@ class Predictor:
         self.explainer = Explainer(self.network, lock=self.lock)
         self.runtime: Runtime = runtime if self.device.type == "cpu" else "torch"
         if self.runtime != "torch":
-            from mtecg.model.onnx_backbone import accelerate
+            from mtecg.model import onnx_backbone
 
-            fast = accelerate(package, package.network, self.runtime, cache_dir)
+            fast = onnx_backbone.accelerate(package, package.network, self.runtime, cache_dir)
+            if release_torch_backbone:
+                onnx_backbone.release_torch_backbone(fast)
             if fast.maps_from_features:
                 self.explainer = Explainer(
                     fast, target_layer=fast.model.feature_map, lock=self.lock
