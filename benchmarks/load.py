@@ -91,6 +91,8 @@ def service_env(args: argparse.Namespace, work: Path, model: Path) -> dict[str, 
         **os.environ,
         "MTECG_DATABASE_URL": args.database_url or f"sqlite:///{work / 'mtecg.db'}",
         "MTECG_DATA_DIR": str(work / "data"),
+        # this run's own checkpoints: the default file would hold another run's chain heads
+        "MTECG_AUDIT_CHECKPOINT_FILE": str(work / "audit-checkpoints.jsonl"),
         "MTECG_MODEL_DIR": str(model),
         "MTECG_HOST": "127.0.0.1",
         "MTECG_PORT": str(free_port()),
