@@ -43,7 +43,7 @@ function LayoutInfo({ layout }: { layout: Screening["layout"] }) {
   const unknown = t("result.layout.unknown");
   const pages = layout.kind === "waveform" ? null : layout.pages;
   return (
-    <section aria-labelledby="layout-title" className="panel" data-testid="layout-info">
+    <section aria-labelledby="layout-title" className="panel layout-info" data-testid="layout-info">
       <h3 id="layout-title">{t("result.layoutTitle")}</h3>
       {layout.time_windows === "approximate" && (
         <p className="layout-flag" role="note" data-testid="layout-approximate">
