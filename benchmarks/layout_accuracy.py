@@ -6,7 +6,10 @@ Run: `.venv/bin/python benchmarks/layout_accuracy.py [--n 40] [--seed 9001] [--o
 Categories: every 3 x 4 layout (and "mixed", jittered) as a flat vector PDF, as a scan (random
 dpi, rotation, blur, noise, JPEG, light) and as a phone photo (`mtecg.synth.photo`: tilt up to
 30 degrees, rotation, curl, creases, moiré, shadow, blur, JPEG, desk); every strip layout
-(6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV) as PDF. For N records each:
+(6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV) as PDF; every paper style
+(`mtecg.synth.paper`: tinted, dotted, major lines only, no grid, dark grids) reprinting the mixed
+3 x 4 layouts, as PDF and as a scan. Dark grids are refused by design (`unreadable/dark_grid`:
+the trace cannot be told from a dark grid safely), so they count as refused. For N records each:
 read, refused (by code/reason), misread (a wrong lead anywhere: a panel whose box centre is not
 inside its own lead's true box, or on the wrong page, or a wrong scale or rotation), and the
 worst-edge box error in mm of paper (median, p95, max) with the count within 1.5 mm.
@@ -24,8 +27,9 @@ import json
 import statistics
 import sys
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,6 +39,7 @@ from mtecg.layout import find_layout
 from mtecg.layout.result import LayoutResult
 from mtecg.synth.dataset import BLOCK_LAYOUT_NAMES, MIXED, SynthRecord, make_record
 from mtecg.synth.layouts import STRIP_LAYOUT_NAMES
+from mtecg.synth.paper import PAPER_NAMES
 from mtecg.synth.photo import photo_to_page
 
 BOX_TOLERANCE_MM = 1.5
@@ -42,16 +47,31 @@ FORMS = ("pdf", "scan", "photo")
 DEFAULT_JSON = Path(__file__).parent / "results" / "layout_accuracy.json"
 
 
-def categories() -> list[tuple[str, str]]:
-    """(layout, form) pairs: 3 x 4 layouts in every form, strip layouts as PDF."""
-    blocks = [(name, form) for name in (MIXED, *BLOCK_LAYOUT_NAMES) for form in FORMS]
-    return blocks + [(name, "pdf") for name in STRIP_LAYOUT_NAMES]
+class Category(NamedTuple):
+    """One row of the report: a layout (or "mixed") in one form, optionally on a paper style."""
+
+    layout: str
+    form: str
+    paper: str | None = None
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.layout, self.form, self.paper) if part)
 
 
-def _record(seed: int, i: int, layout: str, form: str) -> SynthRecord:
-    if form == "photo":
-        return make_record((seed, i), layout, photo=True)
-    return make_record((seed, i), layout, "png" if form == "scan" else "pdf")
+def categories() -> list[Category]:
+    """3 x 4 layouts in every form, strip layouts as PDF, paper styles as PDF and scan."""
+    blocks = [Category(name, form) for name in (MIXED, *BLOCK_LAYOUT_NAMES) for form in FORMS]
+    strips = [Category(name, "pdf") for name in STRIP_LAYOUT_NAMES]
+    papers = [Category(MIXED, form, paper) for paper in PAPER_NAMES for form in ("pdf", "scan")]
+    return blocks + strips + papers
+
+
+def _record(seed: int, i: int, category: Category) -> SynthRecord:
+    if category.form == "photo":
+        return make_record((seed, i), category.layout, photo=True, paper=category.paper)
+    fmt = "png" if category.form == "scan" else "pdf"
+    return make_record((seed, i), category.layout, fmt, paper=category.paper)
 
 
 def _edges_on_page(record: SynthRecord, result: LayoutResult, box: tuple[float, ...]) -> np.ndarray:
@@ -89,12 +109,12 @@ def _score(record: SynthRecord, result: LayoutResult) -> tuple[float, bool]:
     return worst / record.px_per_mm, wrong
 
 
-def evaluate(layout: str, form: str, n: int, seed: int) -> dict[str, Any]:
+def evaluate(category: Category, n: int, seed: int) -> dict[str, Any]:
     errors: list[float] = []
     refused: Counter[str] = Counter()
     misread = 0
     for i in range(n):
-        record = _record(seed, i, layout, form)
+        record = _record(seed, i, category)
         try:
             result = find_layout(open_document(record.data))
         except Rejection as rejection:
@@ -104,7 +124,7 @@ def evaluate(layout: str, form: str, n: int, seed: int) -> dict[str, Any]:
         misread += int(wrong)
         errors.append(error_mm)
     return {
-        "category": f"{layout} {form}",
+        "category": category.name,
         "n": n,
         "read": len(errors),
         "misread": misread,
@@ -138,15 +158,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=9001, help="not a development seed")
     parser.add_argument("--only", default="", help="only categories whose name contains this")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write rows")
+    parser.add_argument("--jobs", type=int, default=1, help="categories evaluated in parallel")
     args = parser.parse_args()
     print("| category | read | within 1.5 mm | misread | refused (code/reason) | box error |")
     print("| --- | --- | --- | --- | --- | --- |")
-    rows = []
-    for layout, form in categories():
-        if args.only not in f"{layout} {form}":
-            continue
-        rows.append(evaluate(layout, form, args.n, args.seed))
-        print(_line(rows[-1]), flush=True)
+    chosen = [c for c in categories() if args.only in c.name]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(evaluate, c, args.n, args.seed) for c in chosen]
+        rows = []
+        for future in futures:
+            rows.append(future.result())
+            print(_line(rows[-1]), flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"seed": args.seed, "n": args.n, "rows": rows}, indent=1))
     return 0
