@@ -471,6 +471,16 @@ class MemorySampler:
             time.sleep(0.1)
 
 
+def memory_record(memory: GroupMemory) -> dict[str, Any]:
+    """Sums and each role of one sample, for the JSON report."""
+    return {
+        "pss_mb": round(memory.pss_mb, 1),
+        "rss_mb": round(memory.rss_mb, 1),
+        "uss_mb": round(memory.uss_mb, 1),
+        "by_role": memory.by_role(),
+    }
+
+
 def run_slice(
     server: Server, target: Target, printouts: list[bytes], count: int, seconds: float, most: int
 ) -> tuple[list[Sample], float, Peaks]:
@@ -580,7 +590,7 @@ def reconcile(url: str, data_dir: Path, acknowledged: list[str]) -> dict[str, An
 def print_table(levels: list[Level]) -> None:
     header = (
         f"{'clients':>7} {'sent':>5} {'201':>5} {'503':>5} {'503+RA':>6} {'other':>5} "
-        f"{'no-ans':>6} {'scr/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'RSS MB':>7}"
+        f"{'no-ans':>6} {'scr/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'PSS MB':>7} {'RSS MB':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -672,6 +682,7 @@ def main(argv: list[str] | None = None) -> int:
                         sys.exit(f"warm-up upload failed: {warm}\n{each.log.read_text()[-3000:]}")
                     if warm.screening_id:
                         samples.append(warm)
+            results["memory_after_warm_up"] = memory_record(server.memory())
             levels, baseline_levels = [], []
             for count in args.levels:
                 measured = run_level(servers, printouts, count, args)
@@ -716,6 +727,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"model: {model_text}; server ready in {results['start_to_ready_s']} s; "
         f"load average {before:.2f} before, {after:.2f} after"
+    )
+    rest = results["memory_after_warm_up"]
+    print(
+        f"ours after the warm-up upload, at rest: PSS {rest['pss_mb']:.0f} MB, "
+        f"summed RSS {rest['rss_mb']:.0f} MB, USS {rest['uss_mb']:.0f} MB"
     )
     print("ours:")
     print_table(levels)

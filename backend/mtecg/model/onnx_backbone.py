@@ -109,12 +109,17 @@ class OnnxNetwork(nn.Module):
 
 
 def session_options(threads: int) -> ort.SessionOptions:
-    """One session, `threads` intra-op threads that sleep when idle.
+    """One session, `threads` intra-op threads that sleep when idle, no memory arena.
 
     ONNX Runtime's threads spin for a while after each run by default; on a small machine that
-    takes the cores the sandbox workers need to read the next upload.
+    takes the cores the sandbox workers need to read the next upload. Its CPU arena keeps the
+    largest activations any batch ever needed and never gives them back (a 384 px resnet34d
+    server held about 350 MB more after a few batches of 4 and 13); without it activations
+    are allocated per run and freed after it, at a cost within the run-to-run noise
+    (benchmarks/README.md, issue 16).
     """
     options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = False
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
