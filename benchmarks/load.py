@@ -590,7 +590,8 @@ def reconcile(url: str, data_dir: Path, acknowledged: list[str]) -> dict[str, An
 def print_table(levels: list[Level]) -> None:
     header = (
         f"{'clients':>7} {'sent':>5} {'201':>5} {'503':>5} {'503+RA':>6} {'other':>5} "
-        f"{'no-ans':>6} {'scr/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'PSS MB':>7} {'RSS MB':>7}"
+        f"{'no-ans':>6} {'scr/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'PSS MB':>7} {'RSS MB':>7}"
     )
     print(header)
     print("-" * len(header))
