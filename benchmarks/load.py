@@ -177,20 +177,103 @@ class Server:
         finally:
             self.kill()
 
-    def rss_mb(self) -> float:
-        """Resident memory of the server and its sandbox workers (its process group)."""
-        if self.process is None:
-            return 0.0
-        total = 0
+    def memory(self) -> GroupMemory:
+        """Memory of the server and its sandbox workers now (its process group)."""
+        return GroupMemory.of_group(self.process.pid) if self.process is not None else GroupMemory()
+
+
+@dataclass(frozen=True)
+class ProcessMemory:
+    """One process's memory in MB from /proc/PID/smaps_rollup: RSS counts every resident page
+    it maps; PSS divides each page by the number of processes mapping it, so PSS summed over
+    a group is what the group really costs; USS (Private_*) is what ending it would free."""
+
+    role: str  # server, sandbox template, sandbox worker (or the command's name)
+    rss_mb: float
+    pss_mb: float
+    uss_mb: float
+
+
+def _role(pid: int, group: int) -> str:
+    if pid == group:
+        return "server"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    if b"mtecg.ingest.zygote" not in command:
+        return command.split(b"\0")[0].decode(errors="replace").rsplit("/", 1)[-1]
+    try:  # a worker is the template's child (a fork: same command line)
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return "?"
+    return "sandbox template" if parent == group else "sandbox worker"
+
+
+def process_memory(pid: int, group: int) -> ProcessMemory | None:
+    """None once the process is gone or its smaps_rollup cannot be read."""
+    try:
+        fields = {
+            name: int(rest.split()[0])
+            for name, _, rest in (
+                line.partition(":")
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+            )
+        }
+    except (OSError, ValueError, IndexError):
+        return None
+    private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return ProcessMemory(
+        _role(pid, group),
+        fields.get("Rss", 0) / 1024,
+        fields.get("Pss", 0) / 1024,
+        private / 1024,
+    )
+
+
+@dataclass(frozen=True)
+class GroupMemory:
+    """A process group's memory at one moment: sums, and each process."""
+
+    processes: tuple[ProcessMemory, ...] = ()
+
+    @classmethod
+    def of_group(cls, group: int) -> GroupMemory:
+        found = []
         for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
             try:
-                if not entry.name.isdigit() or os.getpgid(int(entry.name)) != self.process.pid:
+                if os.getpgid(int(entry.name)) != group:
                     continue
-                status = (entry / "status").read_text()
             except OSError:
                 continue
-            total += sum(int(line.split()[1]) for line in status.splitlines() if "VmRSS" in line)
-        return total / 1024
+            memory = process_memory(int(entry.name), group)
+            if memory is not None:
+                found.append(memory)
+        return cls(tuple(sorted(found, key=lambda m: (m.role != "server", m.role, -m.pss_mb))))
+
+    @property
+    def rss_mb(self) -> float:
+        return sum(p.rss_mb for p in self.processes)
+
+    @property
+    def pss_mb(self) -> float:
+        return sum(p.pss_mb for p in self.processes)
+
+    @property
+    def uss_mb(self) -> float:
+        return sum(p.uss_mb for p in self.processes)
+
+    def by_role(self) -> dict[str, dict[str, float]]:
+        """PSS and RSS per role (summed over its processes) and how many there are."""
+        roles: dict[str, dict[str, float]] = {}
+        for p in self.processes:
+            role = roles.setdefault(p.role, {"count": 0, "pss_mb": 0.0, "rss_mb": 0.0})
+            role["count"] += 1
+            role["pss_mb"] = round(role["pss_mb"] + p.pss_mb, 1)
+            role["rss_mb"] = round(role["rss_mb"] + p.rss_mb, 1)
+        return roles
 
 
 # -- clients ----------------------------------------------------------------------------------
@@ -312,10 +395,13 @@ class Level:
     p95_ms: float
     p99_ms: float
     mean_ms: float
-    peak_rss_mb: float
+    peak_pss_mb: float  # the headline: what the group really costs (shared pages once)
+    peak_rss_mb: float  # summed RSS: pages shared by the server and its workers count twice
+    peak_uss_mb: float
+    peak_by_role: dict[str, dict[str, float]]  # at the moment of peak PSS
 
 
-def summarise(clients: int, samples: list[Sample], seconds: float, peak_rss_mb: float) -> Level:
+def summarise(clients: int, samples: list[Sample], seconds: float, peak: Peaks) -> Level:
     latencies = [s.seconds * 1000 for s in samples if s.status == 201]
     refused = [s for s in samples if s.status == 503]
     others = Counter(f"{s.status} {s.code}" for s in samples if s.status not in (0, 201, 503))
@@ -333,20 +419,45 @@ def summarise(clients: int, samples: list[Sample], seconds: float, peak_rss_mb: 
         p95_ms=round(percentile(latencies, 95), 1),
         p99_ms=round(percentile(latencies, 99), 1),
         mean_ms=round(statistics.fmean(latencies), 1) if latencies else float("nan"),
-        peak_rss_mb=round(peak_rss_mb, 1),
+        peak_pss_mb=round(peak.pss_mb, 1),
+        peak_rss_mb=round(peak.rss_mb, 1),
+        peak_uss_mb=round(peak.uss_mb, 1),
+        peak_by_role=peak.at_pss_peak.by_role(),
     )
 
 
-class RssSampler:
-    """The server's peak RSS while a level runs (every 100 ms)."""
+@dataclass
+class Peaks:
+    """The highest sums seen (each on its own), and the group at the moment of peak PSS."""
+
+    pss_mb: float = 0.0
+    rss_mb: float = 0.0
+    uss_mb: float = 0.0
+    at_pss_peak: GroupMemory = field(default_factory=GroupMemory)
+
+    def add(self, now: GroupMemory) -> None:
+        if now.pss_mb > self.pss_mb:
+            self.pss_mb, self.at_pss_peak = now.pss_mb, now
+        self.rss_mb = max(self.rss_mb, now.rss_mb)
+        self.uss_mb = max(self.uss_mb, now.uss_mb)
+
+    def merge(self, other: Peaks) -> Peaks:
+        merged = Peaks(max(self.pss_mb, other.pss_mb), max(self.rss_mb, other.rss_mb))
+        merged.uss_mb = max(self.uss_mb, other.uss_mb)
+        merged.at_pss_peak = self.at_pss_peak if self.pss_mb >= other.pss_mb else other.at_pss_peak
+        return merged
+
+
+class MemorySampler:
+    """The server group's peak memory while a level runs (sampled every 100 ms)."""
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.peak = 0.0
+        self.peaks = Peaks()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> RssSampler:
+    def __enter__(self) -> MemorySampler:
         self._thread.start()
         return self
 
@@ -356,19 +467,29 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.server.rss_mb())
+            self.peaks.add(self.server.memory())
             time.sleep(0.1)
+
+
+def memory_record(memory: GroupMemory) -> dict[str, Any]:
+    """Sums and each role of one sample, for the JSON report."""
+    return {
+        "pss_mb": round(memory.pss_mb, 1),
+        "rss_mb": round(memory.rss_mb, 1),
+        "uss_mb": round(memory.uss_mb, 1),
+        "by_role": memory.by_role(),
+    }
 
 
 def run_slice(
     server: Server, target: Target, printouts: list[bytes], count: int, seconds: float, most: int
-) -> tuple[list[Sample], float, float]:
-    """`count` clients on one server for `seconds`: (samples, seconds taken, peak RSS MB)."""
+) -> tuple[list[Sample], float, Peaks]:
+    """`count` clients on one server for `seconds`: (samples, seconds taken, peak memory)."""
     clients = Clients(count, target, printouts, most, time.monotonic() + seconds)
     started = time.perf_counter()
-    with RssSampler(server) as rss:
+    with MemorySampler(server) as memory:
         clients.run()
-    return clients.samples, time.perf_counter() - started, rss.peak
+    return clients.samples, time.perf_counter() - started, memory.peaks
 
 
 def run_level(
@@ -381,12 +502,12 @@ def run_level(
     slices = SLICES if len(servers) > 1 else 1
     seconds = args.duration / slices
     most = max(1, args.requests // slices)
-    gathered: list[tuple[list[Sample], float, float]] = [([], 0.0, 0.0) for _ in servers]
+    gathered: list[tuple[list[Sample], float, Peaks]] = [([], 0.0, Peaks()) for _ in servers]
     for _ in range(slices):
         for i, (server, target) in enumerate(servers):
             samples, taken, peak = run_slice(server, target, printouts, count, seconds, most)
             done, total, highest = gathered[i]
-            gathered[i] = (done + samples, total + taken, max(highest, peak))
+            gathered[i] = (done + samples, total + taken, highest.merge(peak))
     return [(summarise(count, samples, taken, peak), samples) for samples, taken, peak in gathered]
 
 
@@ -469,7 +590,8 @@ def reconcile(url: str, data_dir: Path, acknowledged: list[str]) -> dict[str, An
 def print_table(levels: list[Level]) -> None:
     header = (
         f"{'clients':>7} {'sent':>5} {'201':>5} {'503':>5} {'503+RA':>6} {'other':>5} "
-        f"{'no-ans':>6} {'scr/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'RSS MB':>7}"
+        f"{'no-ans':>6} {'scr/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'PSS MB':>7} {'RSS MB':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -479,8 +601,13 @@ def print_table(levels: list[Level]) -> None:
             f"{level.refused_with_retry_after:>6} "
             f"{sum(level.other_errors.values()):>5} {level.no_answer:>6} "
             f"{level.throughput_per_s:>7.2f} {level.p50_ms:>8.0f} {level.p95_ms:>8.0f} "
-            f"{level.p99_ms:>8.0f} {level.peak_rss_mb:>7.0f}"
+            f"{level.p99_ms:>8.0f} {level.peak_pss_mb:>7.0f} {level.peak_rss_mb:>7.0f}"
         )
+        roles = ", ".join(
+            f"{role} x{int(m['count'])} {m['pss_mb']:.0f} (RSS {m['rss_mb']:.0f})"
+            for role, m in level.peak_by_role.items()
+        )
+        print(f"{'':>7} at peak PSS, MB: {roles}")
 
 
 def published_server(env: dict[str, str], work: Path, model: Path) -> Server:
@@ -556,6 +683,7 @@ def main(argv: list[str] | None = None) -> int:
                         sys.exit(f"warm-up upload failed: {warm}\n{each.log.read_text()[-3000:]}")
                     if warm.screening_id:
                         samples.append(warm)
+            results["memory_after_warm_up"] = memory_record(server.memory())
             levels, baseline_levels = [], []
             for count in args.levels:
                 measured = run_level(servers, printouts, count, args)
@@ -600,6 +728,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"model: {model_text}; server ready in {results['start_to_ready_s']} s; "
         f"load average {before:.2f} before, {after:.2f} after"
+    )
+    rest = results["memory_after_warm_up"]
+    print(
+        f"ours after the warm-up upload, at rest: PSS {rest['pss_mb']:.0f} MB, "
+        f"summed RSS {rest['rss_mb']:.0f} MB, USS {rest['uss_mb']:.0f} MB"
     )
     print("ours:")
     print_table(levels)

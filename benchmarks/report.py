@@ -609,7 +609,8 @@ def _load_lines(load: dict[str, Any]) -> list[str]:
         "p99_ms": "p99 ms",
         "refused_503": "503",
         "no_answer": "no answer",
-        "peak_rss_mb": "server peak RSS MB",
+        "peak_pss_mb": "server peak PSS MB",
+        "peak_rss_mb": "summed RSS MB",
     }
     rows = [
         [server, *(level.get(key, "") for key in columns)]

@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from mtecg.imageio import write_json_atomically
+from mtecg.memory import trim
 from mtecg.model.attribution import (
     SIMILAR_MAPS_CORRELATION,
     attribute,
@@ -153,6 +154,9 @@ class AttributionWorker:
             finally:
                 with self._lock:
                     self._queued.discard(job.screening_id)
+                    idle = self._jobs.empty()
+            if idle:
+                trim()  # the attributions' activations go back to the system, off the answer path
 
     def _yield_to_screenings(self) -> None:
         deadline = time.monotonic() + MAX_YIELD_S

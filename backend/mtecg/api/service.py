@@ -32,6 +32,7 @@ from mtecg.db.engine import make_engine, session_factory
 from mtecg.db.models import Screening, User, utcnow
 from mtecg.ingest import IngestLimits
 from mtecg.ingest.sandbox import Sandbox
+from mtecg.memory import trim
 from mtecg.model.manifest import ModelManifest
 from mtecg.model.package import ModelPackageError, load_package
 from mtecg.model.predictor import Clinical, Predictor
@@ -150,6 +151,7 @@ class Service:
         blank = np.full((height, width, 3), 255, dtype=np.uint8)
         clinical = warm_up_clinical(predictor.manifest)
         predictor.predict_batch([blank], None if clinical is None else [clinical])
+        trim()  # what the load (the ONNX export and its check) freed goes back to the system
         self.model = LoadedModel(
             predictor,
             ModelWorker(predictor, self.settings.max_batch),

@@ -109,12 +109,17 @@ class OnnxNetwork(nn.Module):
 
 
 def session_options(threads: int) -> ort.SessionOptions:
-    """One session, `threads` intra-op threads that sleep when idle.
+    """One session, `threads` intra-op threads that sleep when idle, no memory arena.
 
     ONNX Runtime's threads spin for a while after each run by default; on a small machine that
-    takes the cores the sandbox workers need to read the next upload.
+    takes the cores the sandbox workers need to read the next upload. Its CPU arena keeps the
+    largest activations any batch ever needed and never gives them back (a 384 px resnet34d
+    server held about 350 MB more after a few batches of 4 and 13); without it activations
+    are allocated per run and freed after it, at a cost within the run-to-run noise
+    (benchmarks/README.md, issue 16).
     """
     options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = False
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -353,8 +358,10 @@ def release_torch_backbone(fast: OnnxNetwork) -> int:
     feature map of the graph's output shape; every other module's parameters and buffers become
     empty tensors, so that a stray PyTorch pass through them fails loudly rather than answering.
     Nothing is freed when the maps still need the whole PyTorch network, or the graph's output
-    shape is not fixed. For a long-lived server only: the package can no longer be written.
+    shape is not fixed. For a long-lived server only: the package can no longer be written, and
+    the check images (about 70 MB at 384 px) are dropped, since the server checks no other graph.
     """
+    check_images.cache_clear()
     dims = fast.model.session.get_outputs()[0].shape[1:]
     if not fast.maps_from_features or not all(isinstance(d, int) for d in dims):
         return 0
