@@ -33,7 +33,7 @@ def find_layout(source: PageSource, profile: str = AUTO) -> LayoutResult:
         else:
             with clock.stage("orientation"):
                 orientation = find_orientation(page)
-            result, turns = _detect_upright(page, orientation)
+            result, turns = _detect_upright(page, orientation, rectification is not None)
         timed = dataclasses.replace(result, timings_ms={**clock.ms, **result.timings_ms})
         if rectification is None:
             return timed
@@ -47,7 +47,9 @@ def find_layout(source: PageSource, profile: str = AUTO) -> LayoutResult:
     return apply_profile(profile, source)
 
 
-def _detect_upright(page: PageSource, orientation: Orientation) -> tuple[LayoutResult, int]:
+def _detect_upright(
+    page: PageSource, orientation: Orientation, straightened: bool
+) -> tuple[LayoutResult, int]:
     """Detects the layout on the page turned upright; when the pulses did not say which end
     is up, the printed labels (OCR) must: the turn whose read they confirm is kept.
 
@@ -56,17 +58,19 @@ def _detect_upright(page: PageSource, orientation: Orientation) -> tuple[LayoutR
     Returns the result and the quarter turns applied.
     """
     if orientation.proven:
-        return _turn_result(detect_layout(turned(page, orientation.quarter_turns)), orientation)
+        return _turn_result(
+            detect_layout(turned(page, orientation.quarter_turns), straightened), orientation
+        )
     first: LayoutResult | Rejection
     try:
-        first = detect_layout(turned(page, orientation.quarter_turns))
+        first = detect_layout(turned(page, orientation.quarter_turns), straightened)
         if first.labels_checked:
             return _turn_result(first, orientation)
     except Rejection as rejection:
         first = rejection
     flipped = Orientation((orientation.quarter_turns + 2) % 4)
     try:
-        second = detect_layout(turned(page, flipped.quarter_turns))
+        second = detect_layout(turned(page, flipped.quarter_turns), straightened)
         if second.labels_checked:
             return _turn_result(second, flipped)
     except Rejection:
