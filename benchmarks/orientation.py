@@ -29,7 +29,7 @@ from layout_accuracy import BOX_TOLERANCE_MM, _score
 from mtecg.errors import Rejection
 from mtecg.ingest import open_document
 from mtecg.layout import find_layout
-from mtecg.layout.orientation import Orientation
+from mtecg.layout.orientation import Orientation, unturn_matrix
 from mtecg.layout.result import LayoutResult
 from mtecg.synth.dataset import SynthRecord, make_record
 
@@ -45,17 +45,6 @@ def turn_image(data: bytes, quarter_turns: int) -> tuple[bytes, tuple[int, int]]
     return buffer.getvalue(), (pixels.shape[1], pixels.shape[0])
 
 
-def _unturn(matrix_size: tuple[int, int], quarter_turns: int) -> np.ndarray:
-    """Map from the turned image's px to the original image's px."""
-    w, h = (float(v) for v in matrix_size)
-    return {
-        0: np.eye(3),
-        1: np.array([[0.0, -1.0, w], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
-        2: np.array([[-1.0, 0.0, w], [0.0, -1.0, h], [0.0, 0.0, 1.0]]),
-        3: np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, h], [0.0, 0.0, 1.0]]),
-    }[quarter_turns]
-
-
 def in_original_frame(
     result: LayoutResult, quarter_turns: int, size: tuple[int, int]
 ) -> LayoutResult:
@@ -65,7 +54,7 @@ def in_original_frame(
     rotation = (result.rotation_deg - turn + 180.0) % 360.0 - 180.0
     rectification = result.rectification
     if rectification is not None:
-        to_photo = _unturn(size, quarter_turns) @ np.array(rectification["homography"])
+        to_photo = unturn_matrix(*size, quarter_turns) @ np.array(rectification["homography"])
         rectification = {**rectification, "homography": (to_photo / to_photo[2, 2]).tolist()}
     return dataclasses.replace(result, rotation_deg=rotation, rectification=rectification)
 

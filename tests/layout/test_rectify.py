@@ -105,15 +105,16 @@ def test_a_sideways_or_upside_down_photo_is_read_with_the_right_leads(
     ("name", "code", "reason"),
     [
         ("eik_ecg00028.jpg", RejectCode.NOT_ECG, "no_trace_rows"),
-        ("eik_ecg00033.jpg", RejectCode.UNREADABLE, "rows_incomplete"),
+        ("eik_ecg00033.jpg", RejectCode.UNSUPPORTED_LAYOUT, "rows_uneven"),
     ],
 )
 def test_the_real_phone_photos_are_refused_with_a_reason(
     samples: Path, name: str, code: RejectCode, reason: str
 ) -> None:
     # 00033 is straightened well (checked by eye: rows level, lead separators upright) but its
-    # rows are then not all found at its 4.5 px/mm; 00028 (crumpled, no desk in view) cannot
-    # be straightened and is read as it is, and refused as before. Neither gets wrong leads.
+    # printer spaces the rows unevenly (37, 30, 32 mm); 00028 (crumpled, no desk in view)
+    # cannot be straightened and is read as it is, and refused as before. Neither gets wrong
+    # leads.
     data = (samples / "images" / name).read_bytes()
     with pytest.raises(Rejection) as caught:
         find_layout(open_document(data))

@@ -74,6 +74,19 @@ class Orientation:
         return float(turned - 360 if turned > 180 else turned)
 
 
+def unturn_matrix(width: float, height: float, quarter_turns: int) -> Matrix:
+    """Map from pixels of a `width` x `height` image turned `quarter_turns` counter-clockwise
+    (np.rot90) back to the image's own pixels (homogeneous 3 x 3)."""
+    w, h = float(width), float(height)
+    matrices = {
+        0: np.eye(3),
+        1: np.array([[0.0, -1.0, w], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+        2: np.array([[-1.0, 0.0, w], [0.0, -1.0, h], [0.0, 0.0, 1.0]]),
+        3: np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, h], [0.0, 0.0, 1.0]]),
+    }
+    return matrices[quarter_turns % 4]
+
+
 class TurnedPage:
     """A `PageSource` showing `source` turned by `quarter_turns` counter-clockwise."""
 
@@ -90,14 +103,7 @@ class TurnedPage:
 
     def to_source(self) -> Matrix:
         """The map from this page's pixels to the source's (homogeneous 3 x 3)."""
-        w, h = float(self._source.width), float(self._source.height)
-        matrices = {
-            0: np.eye(3),
-            1: np.array([[0.0, -1.0, w], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
-            2: np.array([[-1.0, 0.0, w], [0.0, -1.0, h], [0.0, 0.0, 1.0]]),
-            3: np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, h], [0.0, 0.0, 1.0]]),
-        }
-        return matrices[self.quarter_turns]
+        return unturn_matrix(self._source.width, self._source.height, self.quarter_turns)
 
     def _source_clip(self, clip: Clip | None) -> Clip:
         x0, y0, x1, y1 = clip_box(clip, self.width, self.height)
