@@ -166,7 +166,7 @@ def _opens_with_pulse(
 
     A pulse (1 mV x 0.2 s) is a flat-topped step 5-20 mm above the baseline and 5 mm wide,
     back on the baseline just after. Its top is looked for up to 25 mm above the baseline (a
-    20 mm/mV pulse) and from 8 mm before the row's start: when it is taller than the row
+    20 mm/mV pulse) and from 7 mm before the row's start: when it is taller than the row
     finder's band, only its falling edge is in the row. A pulse cut by the image border is
     taken at the width it shows.
     """
