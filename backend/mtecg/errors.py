@@ -86,6 +86,7 @@ class Reason(StrEnum):
     ROWS_MISSING = "rows_missing"
     NO_TRACE_ON_GRID = "no_trace_on_grid"
     PHOTO_NOT_RECTIFIED = "photo_not_rectified"
+    ORIENTATION_UNCLEAR = "orientation_unclear"  # turned, but which way up is not told
     DARK_GRID = "dark_grid"  # grid lines as dark as the trace (navy, dark green, dark grey)
     # too_low_resolution
     LOW_SCAN_RESOLUTION = "low_scan_resolution"

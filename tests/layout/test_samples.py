@@ -31,9 +31,21 @@ EXPECTED: dict[str, tuple[str, float | None]] = {
     "images/tereshchenko_rotatedFullScan.png": ("ok", 200 / 25.4),
     "images/eik_ecg00010.png": ("too_low_resolution", None),  # ~2.8 px/mm
     "images/eik_ecg00054.png": ("too_low_resolution", None),
-    "images/eik_ecg00021.bmp": ("too_low_resolution", None),  # 640 x 308 px: ~1.6 px/mm
-    "images/eik_ecg00028.jpg": ("not_ecg", None),  # crumpled paper: no grid, no trace found
-    "images/eik_ecg00033.jpg": ("unreadable", None),  # phone photo in perspective
+    # 640 x 308 px for 10 s (250 mm) and a pulse: about 2.5 px/mm, really below 4 px/mm (the
+    # grid reading says 1.6: its 1 mm lines, 2.6 px apart, alias into a 7.9 px pattern)
+    "images/eik_ecg00021.bmp": ("too_low_resolution", None),
+    # crumpled paper: no grid period readable, tremor in most leads
+    "images/eik_ecg00028.jpg": ("not_ecg", None),
+    # straightened well; its printer spaces the rows 37, 30 and 32 mm apart
+    "images/eik_ecg00033.jpg": ("unsupported_layout", None),
+}
+# The check that refuses each refused sample (a precise reason, not only a code).
+REASONS: dict[str, str] = {
+    "images/eik_ecg00010.png": "low_scan_resolution",
+    "images/eik_ecg00054.png": "low_scan_resolution",
+    "images/eik_ecg00021.bmp": "low_scan_resolution",
+    "images/eik_ecg00028.jpg": "no_trace_rows",
+    "images/eik_ecg00033.jpg": "rows_uneven",
 }
 
 
@@ -75,6 +87,7 @@ def test_sample_outcome(samples: Path, tmp_path: Path, name: str) -> None:
         assert code == 3, payload
         assert payload["status"] == "rejected"
         assert payload["code"] == expected, payload
+        assert payload["reason"] == REASONS[name], payload
         assert payload["message"]
         assert not out.exists()
         return

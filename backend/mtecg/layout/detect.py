@@ -50,6 +50,10 @@ MIN_PX_PER_MM = 4.0  # about 100 dpi: below it 1 mm grid squares and QRS notches
 _OVERVIEW_DPI = 100
 _OVERVIEW_MAX_SIDE = 1600
 _MIN_ROTATION_DEG = 0.2
+# Darkness from which a pixel counts in the deskew: anything printed, or (on a straightened
+# photo) grid ink, which on grey or faint paper is lighter.
+_PRINTED_LEVEL = 0.25
+_GRID_LEVEL = 0.1
 _ASSUMED_PAGE_WIDTH_MM = 280.0  # landscape A4/letter, only for grid-less images
 # ECG traces are thin lines: on every real and synthetic printout they cover under 3 % of the
 # page (docs/layout.md); random noise covers 18-40 %. Above this the picture is no printout,
@@ -205,8 +209,13 @@ def _printed_as_strips(text: str, words: list[Word], native_ppmm: float) -> bool
     return False
 
 
-def detect_layout(source: PageSource) -> LayoutResult:
-    """Finds the 3 x 4 block on a page and returns its panels and the canonical image."""
+def detect_layout(source: PageSource, straightened: bool = False) -> LayoutResult:
+    """Finds the 3 x 4 block on a page and returns its panels and the canonical image.
+
+    `straightened`: the page is a photo already brought onto the axes from its grid lines
+    (`mtecg.layout.rectify`); its leftover tilt is then measured on the grid alone, since the
+    photo's dark paper edges and shadows would sway a measure of everything printed.
+    """
     clock = Stopwatch()
     with clock.stage("overview"):
         overview, scale = _overview(source)
@@ -238,7 +247,10 @@ def detect_layout(source: PageSource) -> LayoutResult:
     angle = 0.0
     if not words:
         with clock.stage("deskew"):
-            angle = estimate_rotation(maps.printed)
+            angle = estimate_rotation(
+                maps.grid if straightened else maps.printed,
+                _GRID_LEVEL if straightened else _PRINTED_LEVEL,
+            )
             if abs(angle) < _MIN_ROTATION_DEG:
                 angle = 0.0
             else:
