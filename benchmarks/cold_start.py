@@ -82,9 +82,7 @@ def _environment(folder: Path, package: Path, cache: Path) -> dict[str, str]:
 
 def _ready(port: int) -> bool:
     try:
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/readyz", timeout=2
-        ) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -101,13 +99,8 @@ def start_to_ready(env: dict[str, str], importtime: bool = False) -> dict[str, A
     )
     try:
         while not _ready(port):
-            if (
-                server.poll() is not None
-                or time.perf_counter() - begin > READY_TIMEOUT_S
-            ):
-                raise RuntimeError(
-                    f"server not ready: {server.communicate()[1][-2000:]}"
-                )
+            if server.poll() is not None or time.perf_counter() - begin > READY_TIMEOUT_S:
+                raise RuntimeError(f"server not ready: {server.communicate()[1][-2000:]}")
             time.sleep(0.02)
         wall = time.perf_counter() - begin
         cpu = _tree_cpu_s(server.pid)
@@ -173,12 +166,8 @@ def measure(package: Path, runs: int, top: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--runs", type=int, default=1, help="cached starts (the best is shown)"
-    )
-    parser.add_argument(
-        "--top", type=int, default=15, help="packages in the import breakdown"
-    )
+    parser.add_argument("--runs", type=int, default=1, help="cached starts (the best is shown)")
+    parser.add_argument("--top", type=int, default=15, help="packages in the import breakdown")
     parser.add_argument("--model", type=Path, default=REPO / "models" / "demo")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -199,9 +188,7 @@ def main() -> None:
                     f"  {key:24} wall {figures[key]['wall_s']:6.2f} s   "
                     f"cpu {figures[key]['cpu_s']:6.2f} s"
                 )
-            print(
-                "  slowest imports (self ms of all their modules, -X importtime, cached start):"
-            )
+            print("  slowest imports (self ms of all their modules, -X importtime, cached start):")
             for module, ms in figures["top_imports_ms"]:
                 print(f"    {module:28} {ms:8.0f}")
     report["load_after"] = os.getloadavg()
