@@ -93,24 +93,27 @@ def start_to_ready(env: dict[str, str], importtime: bool = False) -> dict[str, A
     port = _free_port()
     flags = ["-X", "importtime"] if importtime else []
     command = [sys.executable, *flags, "-m", "mtecg.cli", "serve", "--port", str(port)]
-    begin = time.perf_counter()
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        while not _ready(port):
-            if server.poll() is not None or time.perf_counter() - begin > READY_TIMEOUT_S:
-                raise RuntimeError(f"server not ready: {server.communicate()[1][-2000:]}")
-            time.sleep(0.02)
-        wall = time.perf_counter() - begin
-        cpu = _tree_cpu_s(server.pid)
-    finally:
-        server.send_signal(signal.SIGINT)
+    # stderr to a file: -X importtime writes more than a pipe holds before anyone reads it.
+    with tempfile.TemporaryFile("w+") as log:
+        begin = time.perf_counter()
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            _, stderr = server.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _, stderr = server.communicate()
+            while not _ready(port):
+                if server.poll() is not None or time.perf_counter() - begin > READY_TIMEOUT_S:
+                    log.seek(0)
+                    raise RuntimeError(f"server not ready: {log.read()[-2000:]}")
+                time.sleep(0.02)
+            wall = time.perf_counter() - begin
+            cpu = _tree_cpu_s(server.pid)
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        log.seek(0)
+        stderr = log.read()
     result: dict[str, Any] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
     if importtime:
         result["imports"] = stderr
