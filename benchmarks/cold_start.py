@@ -5,7 +5,8 @@ and the demo package `models/demo`) it starts the real server on a temporary, mi
 database, twice: first with an empty runtime cache (`MTECG_RUNTIME_CACHE_DIR`: the backbone's
 graph is exported and checked against PyTorch) and then with the cache that start wrote (what
 every later start of a deployment pays). It prints the wall time to ready and the CPU seconds
-the server's process tree spent by then (the sandbox template and workers included), then a
+spent by then by the server process, and by it with its children (the sandbox's worker template
+and workers, which start beside the model and are not waited for), then a
 `python -X importtime` breakdown of one cached start: the slowest top-level packages the
 serving path imports. The load average is printed with the figures: on a busy machine the wall
 times grow, the CPU seconds much less.
