@@ -4,13 +4,22 @@ suites that process runs: pytest-xdist gives each worker its own session)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.services import tiny_package
+from support.services import RUNTIME_CACHE, tiny_package
 from tests_paths import SAMPLES
 
 from mtecg.synth.dataset import make_record
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runtime_cache() -> Iterator[None]:
+    """The CLI's exported ONNX graphs go to the suites' shared cache, not ./var/runtime."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MTECG_RUNTIME_CACHE_DIR", str(RUNTIME_CACHE))
+        yield
 
 
 @pytest.fixture(scope="session")

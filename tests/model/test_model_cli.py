@@ -18,6 +18,7 @@ from tests_paths import MTECG
 
 from mtecg.cli import main
 from mtecg.model.package import load_package, write_package
+from mtecg.model.runtime import PROBABILITY_TOLERANCE
 from mtecg.synth.dataset import make_record
 
 
@@ -61,6 +62,29 @@ def test_predict_synthetic_printout(package_dir: Path, tmp_path: Path) -> None:
         band = payload["risk"][task]["band"]
         assert band == written.risk_band(payload[task]["probability"]["positive"])
     assert len(payload["layout"]["panels"]) == 12
+
+
+def test_predict_gives_the_same_probabilities_on_both_runtimes(
+    package_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--runtime onnx` (the default, as the service's) answers as `--runtime torch` within the
+    runtime bar, and keeps its graph where MTECG_RUNTIME_CACHE_DIR says."""
+    cache = tmp_path / "runtime"
+    monkeypatch.setenv("MTECG_RUNTIME_CACHE_DIR", str(cache))
+    ecg = tmp_path / "ecg.pdf"
+    ecg.write_bytes(make_record(5, "siriraj-grid", "pdf").data)
+    answers = {}
+    for runtime in ("torch", "onnx"):
+        argv = ["predict", str(ecg), "--model", str(package_dir), "--runtime", runtime, "--json"]
+        assert main(argv) == 0
+        answers[runtime] = json.loads(capsys.readouterr().out)
+        assert bool(list(cache.glob("*.onnx"))) == (runtime == "onnx")
+    for task in ("scar", "lvef"):
+        torch_p, onnx_p = (answers[r][task]["probability"]["positive"] for r in ("torch", "onnx"))
+        assert abs(torch_p - onnx_p) <= PROBABILITY_TOLERANCE
 
 
 def test_predict_rejects_non_ecg(

@@ -34,8 +34,8 @@ from mtecg.ingest import IngestLimits
 from mtecg.ingest.sandbox import Sandbox
 from mtecg.memory import trim
 from mtecg.model.manifest import ModelManifest
-from mtecg.model.package import ModelPackageError, load_package
-from mtecg.model.predictor import Clinical, Predictor
+from mtecg.model.package import ModelPackageError
+from mtecg.model.predictor import Clinical, Predictor, load_predictor
 from mtecg.security.audit_chain import audit_key
 from mtecg.settings import Settings
 
@@ -96,11 +96,15 @@ class Service:
     # -- start and stop ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Checks the schema, makes the first accounts, loads the model, starts the sandbox."""
+        """Checks the schema, makes the first accounts, starts the sandbox, loads the model.
+
+        The sandbox goes first: its worker template is another process, whose imports then run
+        on another core while this one loads the model.
+        """
         self._check_schema_at_start()
         self.database_problem()  # bootstraps accounts when the database answers
-        self._load_model()
         self.sandbox = Sandbox(workers=self.settings.sandbox_workers)
+        self._load_model()
         self.audit_anchor.start()
 
     def stop(self) -> None:
@@ -135,9 +139,8 @@ class Service:
     def _load_model(self) -> None:
         settings = self.settings
         try:
-            package = load_package(settings.model_dir)
-            predictor = Predictor(
-                package,
+            predictor = load_predictor(
+                settings.model_dir,
                 settings.device,
                 settings.runtime,
                 settings.runtime_cache_dir,

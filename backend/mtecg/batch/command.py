@@ -18,7 +18,15 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
-from mtecg.cli.output import DEVICE_OPTION, EXIT_FAILED, EXIT_OK, EXIT_USAGE, MODEL_OPTION
+from mtecg.cli.output import (
+    DEVICE_OPTION,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    MODEL_OPTION,
+    RUNTIME_OPTION,
+    runtime_choice,
+)
 from mtecg.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:  # the rest is imported when `batch` runs: every `mtecg` command builds this
@@ -38,7 +46,7 @@ def register(sub: Any) -> None:
 
     bat = sub.add_parser(
         "batch",
-        parents=[MODEL_OPTION, DEVICE_OPTION],
+        parents=[MODEL_OPTION, DEVICE_OPTION, RUNTIME_OPTION],
         help="screen many printouts (files, folders, manifests) into one results table",
         description="Screens every input file with the sandboxed pipeline and one batching "
         "model, writing one row per file to RESULTS (.parquet or .csv). Resumable: run the "
@@ -227,10 +235,13 @@ def run_command(args: argparse.Namespace) -> int:
                 importer.forget(journal.rows(pending))
                 journal.discard(pending)
         maps_dir = maps_dir or journal.folder / "maps"
+    runtime, runtime_cache_dir = runtime_choice(args.runtime)
     options = EngineOptions(
         model_dir=model_dir,
         profile=profile,
         device=args.device,
+        runtime=runtime,
+        runtime_cache_dir=runtime_cache_dir,
         workers=args.workers,
         batch_size=args.batch_size,
         maps_dir=maps_dir,

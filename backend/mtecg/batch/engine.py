@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mtecg.ingest import IngestLimits
+from mtecg.model.runtime import Runtime
 
 Rows = list[dict[str, Any]]
 Progress = Generator[tuple[Rows, int]]
@@ -24,3 +25,5 @@ class EngineOptions:
     maps_dir: Path | None
     limits: IngestLimits = field(default_factory=IngestLimits)
     address: str | None = None  # Ray only
+    runtime: Runtime = "torch"  # what runs the network on a CPU (`mtecg.model.runtime`)
+    runtime_cache_dir: Path | None = None  # its exported graphs (`MTECG_RUNTIME_CACHE_DIR`)

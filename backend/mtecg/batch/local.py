@@ -15,12 +15,13 @@ from mtecg.batch.engine import EngineOptions, Progress
 from mtecg.batch.inputs import Item
 from mtecg.batch.stages import Done, Prepared, prepare, score
 from mtecg.ingest.sandbox import Sandbox
-from mtecg.model.package import load_package
-from mtecg.model.predictor import Predictor
+from mtecg.model.predictor import load_predictor
 
 
 def run(items: Sequence[Item], options: EngineOptions, done: Done) -> Progress:
-    predictor = Predictor(load_package(options.model_dir), device=options.device)
+    predictor = load_predictor(
+        options.model_dir, options.device, options.runtime, options.runtime_cache_dir
+    )
     sandbox = Sandbox(workers=options.workers)
     pool = ThreadPoolExecutor(options.workers, thread_name_prefix="mtecg-batch")
     window = 2 * options.workers + options.batch_size

@@ -28,6 +28,7 @@ from mtecg.batch.inputs import Item
 from mtecg.batch.schema import empty_row, to_table
 from mtecg.batch.stages import Done, Prepared, prepare, score
 from mtecg.ingest import IngestLimits
+from mtecg.model.runtime import Runtime
 
 SKIPPED: Final = "skipped"  # an input already done; dropped by the driver
 
@@ -62,11 +63,17 @@ class _Preparer:
 class _Scorer:
     """An actor holding the model; `map_batches` hands it batches of prepared files."""
 
-    def __init__(self, model_dir: Path, device: str, maps_dir: Path | None) -> None:
-        from mtecg.model.package import load_package
-        from mtecg.model.predictor import Predictor
+    def __init__(
+        self,
+        model_dir: Path,
+        device: str,
+        runtime: Runtime,
+        runtime_cache_dir: Path | None,
+        maps_dir: Path | None,
+    ) -> None:
+        from mtecg.model.predictor import load_predictor
 
-        self.predictor = Predictor(load_package(model_dir), device=device)
+        self.predictor = load_predictor(model_dir, device, runtime, runtime_cache_dir)
         self.maps_dir = maps_dir
 
     def __call__(self, batch: dict[str, np.ndarray]) -> pa.Table:
@@ -141,6 +148,8 @@ def run(items: Sequence[Item], options: EngineOptions, done: Done) -> Progress:
             fn_constructor_kwargs={
                 "model_dir": options.model_dir,
                 "device": options.device,
+                "runtime": options.runtime,
+                "runtime_cache_dir": options.runtime_cache_dir,
                 "maps_dir": options.maps_dir,
             },
             batch_size=options.batch_size,

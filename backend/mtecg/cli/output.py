@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from mtecg.errors import Rejection
-from mtecg.settings import DEFAULT_MODEL
+from mtecg.model.runtime import RUNTIMES, Runtime
+from mtecg.settings import DEFAULT_MODEL, Settings
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -46,6 +47,24 @@ DEVICE_OPTION: Final = _option_parent(
 MODEL_OPTION: Final = _option_parent(
     "--model", type=Path, default=None, help=f"model package folder (default {DEFAULT_MODEL})"
 )
+
+
+#: `--runtime`: what runs the network on a CPU; the service's choice when omitted.
+RUNTIME_OPTION: Final = _option_parent(
+    "--runtime",
+    choices=RUNTIMES,
+    default=None,
+    help="torch (PyTorch FP32, the reference), onnx (the backbone on ONNX Runtime) or onnx-int8; "
+    "default MTECG_RUNTIME, else onnx, as `mtecg serve`. The exported graph is kept in "
+    "MTECG_RUNTIME_CACHE_DIR (default var/runtime)",
+)
+
+
+def runtime_choice(runtime: str | None) -> tuple[Runtime, Path]:
+    """`--runtime` (else the service's, `MTECG_RUNTIME`) and the graph cache folder."""
+    settings = Settings()
+    chosen: Runtime = settings.runtime if runtime is None else cast(Runtime, runtime)
+    return chosen, settings.runtime_cache_dir
 
 
 def emit(payload: dict[str, Any], as_json: bool) -> None:

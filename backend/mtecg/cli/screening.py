@@ -13,10 +13,12 @@ from mtecg.cli.output import (
     EXIT_OK,
     JSON_OPTION,
     MODEL_OPTION,
+    RUNTIME_OPTION,
     CommandFailed,
     UsageError,
     emit,
     emit_rejection,
+    runtime_choice,
 )
 from mtecg.errors import Rejection
 from mtecg.imageio import write_png_atomically
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from mtecg.model.manifest import ModelManifest
-    from mtecg.model.package import ModelPackage
     from mtecg.model.predictor import Predictor, TaskResult
     from mtecg.preprocess import Preprocessed
 
@@ -88,7 +89,7 @@ def register(sub: Any) -> None:
 
     pred = sub.add_parser(
         "predict",
-        parents=[MODEL_OPTION, DEVICE_OPTION, JSON_OPTION],
+        parents=[MODEL_OPTION, DEVICE_OPTION, RUNTIME_OPTION, JSON_OPTION],
         help="screen one ECG printout: scar and LVEF < 50 %% probabilities",
         description="Reads the printout in a sandbox, then runs the model package on its "
         "canonical image. Exit status 3 when the file is not a readable 12-lead ECG.",
@@ -204,12 +205,15 @@ def _model_folder(folder: Path | None) -> Path:
     return DEFAULT_MODEL
 
 
-def _open_model(model_dir: Path) -> ModelPackage:
-    """The package; one that does not load fails the command (exit 1), not its usage."""
-    from mtecg.model.package import ModelPackageError, load_package
+def _open_model(model_dir: Path, device: str, runtime: str | None) -> Predictor:
+    """The package on its runtime; one that does not load fails the command (exit 1), not its
+    usage."""
+    from mtecg.model.package import ModelPackageError
+    from mtecg.model.predictor import load_predictor
 
+    chosen, cache_dir = runtime_choice(runtime)
     try:
-        return load_package(model_dir)
+        return load_predictor(model_dir, device, chosen, cache_dir)
     except ModelPackageError as error:
         raise CommandFailed(f"model: {error}") from error
 
@@ -226,16 +230,13 @@ def _profile_for(manifest: ModelManifest, profile: str | None) -> str:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from mtecg.model.predictor import Predictor
-
     model_dir = _model_folder(args.model)
     clinical = _read_clinical(args.clinical)
-    package = _open_model(model_dir)
-    manifest = package.manifest
+    predictor = _open_model(model_dir, args.device, args.runtime)
+    manifest = predictor.manifest
     if manifest.clinical_inputs is not None and clinical is None:
         raise UsageError("this model needs --clinical")
     profile = _profile_for(manifest, args.profile)
-    predictor = Predictor(package, device=args.device)
     try:
         result = _preprocess(args.input, profile)
     except Rejection as rejection:

@@ -79,9 +79,12 @@ def load_libraries() -> None:
     # reader of the sniffed kind when such a file comes: about 60 MB of address space, well
     # inside the cap, and most uploads are printouts.
     import pymupdf
+    import pytesseract  # noqa: F401  (label OCR, `mtecg.layout.label_ocr`: pandas)
+    import scipy.ndimage  # the layout stage's rows (`mtecg.layout.rows`)
+    import scipy.signal  # noqa: F401
 
     import mtecg.ingest
-    import mtecg.preprocess  # noqa: F401  (the layout stage: SciPy)
+    import mtecg.preprocess  # noqa: F401  (the layout stage)
 
     # MuPDF messages can quote the file (stderr is discarded too; this saves the work).
     pymupdf.TOOLS.mupdf_display_errors(False)  # type: ignore[no-untyped-call]

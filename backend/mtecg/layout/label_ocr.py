@@ -19,7 +19,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import numpy.typing as npt
-import pytesseract
 
 from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import (
@@ -95,6 +94,11 @@ def _sheet(corners: list[Corner]) -> tuple[npt.NDArray[np.uint8], int]:
 
 def read_labels(corners: list[Corner]) -> list[set[str]]:
     """The lead names legible in each corner (one OCR run over all of them)."""
+    # Here, not at the top: pytesseract imports pandas (over a second of CPU), which the
+    # server, importing `mtecg.layout` for its result types, never needs; the sandbox worker
+    # template imports it before forking (`mtecg.ingest.worker.load_libraries`).
+    import pytesseract
+
     sheet, step = _sheet(corners)
     read: list[set[str]] = [set() for _ in corners]
     try:

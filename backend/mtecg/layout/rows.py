@@ -14,8 +14,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
 
 BoolMap = npt.NDArray[np.bool_]
 
@@ -79,6 +77,12 @@ def find_rows(
     that knows a row is there (a printed lead label names it) may accept a flat one (a
     low-voltage aVL) or a busy one (a 20 mm/mV chest lead).
     """
+    # Here, not at the top: scipy.signal costs seconds of CPU to import, and the server imports
+    # this package for its result types only; the sandbox worker template imports SciPy before
+    # forking (`mtecg.ingest.worker.load_libraries`).
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import find_peaks
+
     max_tall = _MAX_TALL_PER_100MM if text_filter else np.inf
     h = trace.shape[0]
     profile = gaussian_filter1d(trace.sum(axis=1).astype(np.float64), 0.5 * px_per_mm)

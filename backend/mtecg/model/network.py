@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import timm
 import torch
 from torch import nn
 
@@ -23,6 +22,8 @@ def _backbone(spec: NetworkSpec) -> nn.Module:
     timm's own `reset_classifier` finds the classifier of any architecture; it adds a bias, so
     the layer it made is then swapped, at the same place, for a bias-free one.
     """
+    import timm  # here: it imports torchvision and more, which a cached graph's server never needs
+
     model: Any = timm.create_model(spec.backbone, pretrained=False, in_chans=spec.in_channels)
     model.reset_classifier(spec.latent_dim)
     head = model.get_classifier()
@@ -48,9 +49,9 @@ def features(backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
 class MultiTaskNet(nn.Module):
     """Image only: ReLU(backbone(x)) feeds one two-class head per task."""
 
-    def __init__(self, spec: NetworkSpec) -> None:
+    def __init__(self, spec: NetworkSpec, backbone: nn.Module | None = None) -> None:
         super().__init__()
-        self.model = _backbone(spec)
+        self.model = _backbone(spec) if backbone is None else backbone
         self.scar_head = nn.Linear(spec.latent_dim, 2, bias=spec.bias_head)
         self.lvef_head = nn.Linear(spec.latent_dim, 2, bias=spec.bias_head)
 
@@ -66,12 +67,12 @@ class MultiTaskNet(nn.Module):
 class MultiTaskClinicalNet(nn.Module):
     """Image plus clinical features: both embeddings concatenated feed each task's head."""
 
-    def __init__(self, spec: NetworkSpec) -> None:
+    def __init__(self, spec: NetworkSpec, backbone: nn.Module | None = None) -> None:
         super().__init__()
         if spec.clinical is None:
             raise ValueError("the clinical network needs a clinical spec")
         clinical = spec.clinical
-        self.model = _backbone(spec)
+        self.model = _backbone(spec) if backbone is None else backbone
         self.embedding_layer = nn.Embedding(2, clinical.embedding_size)
         rnn_class: type[nn.RNN | nn.LSTM] = nn.LSTM if "lstm" in clinical.rnn_type else nn.RNN
         self.clinical_rnn_layer = rnn_class(
@@ -121,7 +122,12 @@ class MultiTaskClinicalNet(nn.Module):
 Network = MultiTaskNet | MultiTaskClinicalNet
 
 
-def build_network(spec: NetworkSpec) -> Network:
-    """An untrained network of the spec's variant, in eval mode (never downloads weights)."""
-    network: Network = MultiTaskNet(spec) if spec.clinical is None else MultiTaskClinicalNet(spec)
+def build_network(spec: NetworkSpec, backbone: nn.Module | None = None) -> Network:
+    """An untrained network of the spec's variant, in eval mode (never downloads weights).
+
+    `backbone` stands in for the timm model when given (`mtecg.model.head_only`: a server whose
+    backbone runs from a verified ONNX graph builds no timm model at all).
+    """
+    variant = MultiTaskNet if spec.clinical is None else MultiTaskClinicalNet
+    network: Network = variant(spec, backbone)
     return network.eval()

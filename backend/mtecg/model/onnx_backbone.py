@@ -34,16 +34,18 @@ import torch
 from torch import nn
 
 from mtecg.errors import Rejection
+from mtecg.model import head_only
 from mtecg.model.explain import Explainer
 from mtecg.model.input_transform import to_batch
+from mtecg.model.manifest import ModelManifest
 from mtecg.model.network import Network
 from mtecg.model.package import ModelPackage, ModelPackageError
 from mtecg.model.runtime import PROBABILITY_TOLERANCE, Runtime
 
 log = logging.getLogger(__name__)
 
-#: Bumped whenever the export changes, so older cached graphs are made again.
-EXPORT_FORMAT: Final = 1
+#: Bumped whenever the export or its record changes, so older cached graphs are made again.
+EXPORT_FORMAT: Final = 2
 #: Synthetic canonical images checked (and, for int8, calibrated on) at export.
 CHECK_IMAGES: Final = 8
 CHECK_SEED: Final = 16
@@ -136,7 +138,7 @@ def accelerate(
     weights = package.manifest.weights
     if weights is None:
         raise RuntimeRefused("the package has no weights entry to key an exported graph by")
-    key = f"{weights.sha256.lower()}-{runtime}-f{EXPORT_FORMAT}"
+    key = _key(package.manifest, runtime)
     cached = _cached(cache_dir, key) if cache_dir is not None else None
     if cached is None:
         try:
@@ -146,26 +148,88 @@ def accelerate(
         maps = maps_from_features(network, package)
     else:
         graph, maps = cached
-    threads = torch.get_num_threads()
-    session = ort.InferenceSession(
-        graph, session_options(threads), providers=["CPUExecutionProvider"]
-    )
+    session = _session(graph)
     fast = OnnxNetwork(network, session, runtime, maps)
-    if cached is None:
-        try:
-            images = check_images()
-        except Rejection as error:
-            raise RuntimeRefused(f"{runtime}: cannot make the check images ({error})") from error
+    if cached is not None:
+        return fast
+    try:
+        images = check_images()
+    except Rejection as error:
+        raise RuntimeRefused(f"{runtime}: cannot make the check images ({error})") from error
+    # The head-only network (no timm backbone, `mtecg.model.head_only`) is what later starts
+    # serve from the cache, so it is what is checked, and served now too, when it exists.
+    served, classifier = fast, head_only.classifier_path(network) if maps else None
+    if classifier is not None:
+        rest = head_only.head_only_network(package.manifest, network.state_dict(), classifier)
+        served = OnnxNetwork(rest, session, runtime, maps)
+    gap = probability_gap(package, network, served, images)
+    if gap > PROBABILITY_TOLERANCE and served is not fast:  # its head is not pooling + linear
+        served, classifier = fast, None
         gap = probability_gap(package, network, fast, images)
-        if gap > PROBABILITY_TOLERANCE:
-            raise RuntimeRefused(
-                f"{runtime}: probabilities differ from PyTorch by {gap:.4f} on synthetic "
-                f"canonical images (at most {PROBABILITY_TOLERANCE} allowed); "
-                "use MTECG_RUNTIME=torch"
-            )
-        if cache_dir is not None:
-            _store(cache_dir, key, graph, weights.sha256.lower(), maps)
-    return fast
+    if gap > PROBABILITY_TOLERANCE:
+        raise RuntimeRefused(
+            f"{runtime}: probabilities differ from PyTorch by {gap:.4f} on synthetic "
+            f"canonical images (at most {PROBABILITY_TOLERANCE} allowed); "
+            "use MTECG_RUNTIME=torch"
+        )
+    if cache_dir is not None:
+        check = {"max_difference": gap, "tolerance": PROBABILITY_TOLERANCE}
+        _store(cache_dir, key, graph, package.manifest, maps, classifier, check)
+    return served
+
+
+def from_cache(
+    manifest: ModelManifest,
+    state: dict[str, torch.Tensor],
+    runtime: Runtime,
+    cache_dir: Path,
+) -> OnnxNetwork | None:
+    """The served network straight from a cached graph, with no timm backbone built, when the
+    graph's record vouches for it; else None (the caller loads the package and `accelerate`s).
+
+    It vouches when it was written for this package (`package_sha256`) after the head-only
+    network passed the export check within today's `PROBABILITY_TOLERANCE`, and the graph's
+    bytes still hash to the recorded sha256. `state` must come from the verified weights
+    (`mtecg.model.package.read_verified`).
+    """
+    key = _key(manifest, runtime)
+    cached = _cached(cache_dir, key)
+    record = _record(cache_dir, key)
+    if cached is None or record is None or record.get("package_sha256") != package_sha256(manifest):
+        return None
+    graph, maps = cached
+    classifier, check = record.get("head_only"), record.get("check")
+    if not (maps and isinstance(classifier, str) and isinstance(check, dict)):
+        return None
+    if not all(
+        isinstance(check.get(name), float | int) and check[name] <= PROBABILITY_TOLERANCE
+        for name in ("max_difference", "tolerance")
+    ):
+        return None
+    try:
+        rest = head_only.head_only_network(manifest, state, classifier)
+    except (KeyError, RuntimeError, ValueError):  # not the weights the record was made from
+        return None
+    return OnnxNetwork(rest, _session(graph), runtime, maps)
+
+
+def _session(graph: bytes) -> ort.InferenceSession:
+    threads = torch.get_num_threads()
+    return ort.InferenceSession(graph, session_options(threads), providers=["CPUExecutionProvider"])
+
+
+def package_sha256(manifest: ModelManifest) -> str:
+    """sha256 of what a network's answers depend on: the manifest's architecture, input,
+    clinical inputs and weights entry (not its metrics or texts, which `evaluate` rewrites)."""
+    facts = manifest.to_json()
+    wanted = {name: facts.get(name) for name in ("architecture", "input", "clinical_inputs")}
+    wanted["weights"] = facts.get("weights")
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
+
+
+def _key(manifest: ModelManifest, runtime: Runtime) -> str:
+    assert manifest.weights is not None
+    return f"{manifest.weights.sha256.lower()}-{runtime}-f{EXPORT_FORMAT}"
 
 
 def export(network: Network, package: ModelPackage, runtime: Runtime) -> bytes:
@@ -306,16 +370,23 @@ def _paths(cache_dir: Path, key: str) -> tuple[Path, Path]:
     return cache_dir / f"{key}.onnx", cache_dir / f"{key}.json"
 
 
+def _record(cache_dir: Path, key: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads(_paths(cache_dir, key)[1].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def _cached(cache_dir: Path, key: str) -> tuple[bytes, bool] | None:
     """The cached graph for `key` and its `maps_from_features`, if its record vouches for these
     exact bytes; else None."""
-    graph_path, record_path = _paths(cache_dir, key)
+    record = _record(cache_dir, key)
     try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        graph = graph_path.read_bytes()
-    except (OSError, ValueError):
+        graph = _paths(cache_dir, key)[0].read_bytes()
+    except OSError:
         return None
-    if not isinstance(record, dict):
+    if record is None:
         return None
     weights_ok = record.get("weights_sha256") == key.split("-", 1)[0]
     graph_ok = record.get("graph_sha256") == hashlib.sha256(graph).hexdigest()
@@ -324,14 +395,29 @@ def _cached(cache_dir: Path, key: str) -> tuple[bytes, bool] | None:
     return (graph, maps) if valid and isinstance(maps, bool) else None
 
 
-def _store(cache_dir: Path, key: str, graph: bytes, weights_sha256: str, maps: bool) -> None:
-    """Writes graph then record, each atomically; a cache that cannot be written is skipped."""
+def _store(
+    cache_dir: Path,
+    key: str,
+    graph: bytes,
+    manifest: ModelManifest,
+    maps: bool,
+    classifier: str | None,
+    check: dict[str, float],
+) -> None:
+    """Writes graph then record, each atomically; a cache that cannot be written is skipped.
+
+    The record says what was checked: the package, the graph's bytes, whether the head-only
+    network (`classifier`, None when it is not used) passed, and the check's largest difference.
+    """
     graph_path, record_path = _paths(cache_dir, key)
     record = {
-        "weights_sha256": weights_sha256,
+        "weights_sha256": key.split("-", 1)[0],
+        "package_sha256": package_sha256(manifest),
         "graph_sha256": hashlib.sha256(graph).hexdigest(),
         "format": EXPORT_FORMAT,
         "maps_from_features": maps,
+        "head_only": classifier,
+        "check": check,
         "torch": torch.__version__,
         "onnxruntime": ort.__version__,
     }

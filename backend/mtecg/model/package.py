@@ -68,6 +68,18 @@ def load_package(directory: Path | str) -> ModelPackage:
 
 
 def _read_package(directory: Path) -> ModelPackage:
+    manifest, state, source = read_verified(directory)
+    return ModelPackage(manifest, network_from_state(manifest, state, source), directory)
+
+
+def read_verified(directory: Path) -> tuple[ModelManifest, dict[str, torch.Tensor], str]:
+    """A package folder's manifest and state dict, once its weights' size and sha256 match
+    model.json; and the weights file's name for messages. Raises `ModelPackageError`.
+
+    The network is not built here: `load_package` builds it and loads the state strictly; a
+    server whose backbone runs from a verified cached graph loads only the rest
+    (`mtecg.model.head_only`).
+    """
     manifest_path = directory / MANIFEST_FILE
     if not manifest_path.is_file():
         raise ModelPackageError(
@@ -92,7 +104,7 @@ def _read_package(directory: Path) -> ModelPackage:
         raise ModelPackageError(
             f"{weights_path}: not a readable safetensors file ({error})"
         ) from None
-    return ModelPackage(manifest, network_from_state(manifest, state, str(weights_path)), directory)
+    return manifest, state, str(weights_path)
 
 
 def _verify(data: bytes, expected: WeightsInfo, path: Path) -> None:

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,10 +20,19 @@ from torch import nn
 from mtecg.model.explain import Explainer, HeatMap, to_canonical
 from mtecg.model.input_transform import to_batch
 from mtecg.model.manifest import ModelManifest
-from mtecg.model.package import ModelPackage
+from mtecg.model.package import (
+    MANIFEST_FILE,
+    ModelPackage,
+    load_package,
+    network_from_state,
+    read_verified,
+)
 from mtecg.model.runtime import Runtime
 from mtecg.tasks import TASKS
 from mtecg.timing import Stopwatch
+
+if TYPE_CHECKING:
+    from mtecg.model.onnx_backbone import OnnxNetwork
 
 Clinical = Mapping[str, float]
 """One patient's clinical inputs by the names in model.json (booleans as 0/1, age in years)."""
@@ -56,11 +66,14 @@ class Predictor:
         runtime: Runtime = "torch",
         cache_dir: Path | None = None,
         release_torch_backbone: bool = False,
+        accelerated: OnnxNetwork | None = None,
     ) -> None:
         """`runtime` moves the backbone of a CPU model onto ONNX Runtime (`mtecg.model.runtime`;
         a CUDA model stays PyTorch); `cache_dir` keeps its exported graph between loads;
         `release_torch_backbone` then frees the PyTorch weights that no longer run (a server's
-        memory; the package's network is unusable afterwards, see `release_torch_backbone`)."""
+        memory; the package's network is unusable afterwards, see `release_torch_backbone`).
+        `accelerated` is the network already on the runtime (`load_predictor`, from a verified
+        cached graph; `package.network` is then its head-only part)."""
         self.manifest: ModelManifest = package.manifest
         self.device = pick_device(device)
         self.network: nn.Module = package.network.to(self.device).eval()
@@ -71,8 +84,10 @@ class Predictor:
         if self.runtime != "torch":
             from mtecg.model import onnx_backbone
 
-            fast = onnx_backbone.accelerate(package, package.network, self.runtime, cache_dir)
-            if release_torch_backbone:
+            fast = accelerated or onnx_backbone.accelerate(
+                package, package.network, self.runtime, cache_dir
+            )
+            if release_torch_backbone and accelerated is None:
                 onnx_backbone.release_torch_backbone(fast)
             if fast.maps_from_features:
                 self.explainer = Explainer(
@@ -205,3 +220,35 @@ class Predictor:
             risk_band=self.manifest.risk_band(probability),
             reference_marker=spec.reference_marker,
         )
+
+
+def load_predictor(
+    directory: Path | str,
+    device: str = "auto",
+    runtime: Runtime = "torch",
+    cache_dir: Path | None = None,
+    release_torch_backbone: bool = False,
+) -> Predictor:
+    """A model folder as a `Predictor` on `runtime`: how `mtecg serve` and the CLI load one.
+
+    With an ONNX runtime on a CPU and a cached graph whose record vouches for this package
+    (`onnx_backbone.from_cache`), no timm backbone is built, or imported: only the heads'
+    weights are loaded around the graph. Otherwise it is `Predictor(load_package(directory))`,
+    which refuses the same broken packages with the same errors (the weights' size and sha256
+    are checked before anything else in both cases).
+    """
+    directory = Path(directory)
+    if runtime == "torch" or pick_device(device).type != "cpu" or cache_dir is None:
+        package = load_package(directory)
+    elif not (directory / MANIFEST_FILE).exists():
+        package = load_package(directory)  # a published checkpoint folder, converted
+    else:
+        from mtecg.model import onnx_backbone
+
+        manifest, state, source = read_verified(directory)
+        fast = onnx_backbone.from_cache(manifest, state, runtime, cache_dir)
+        if fast is not None:
+            head_only = ModelPackage(manifest, fast.torch_network, directory)
+            return Predictor(head_only, device, runtime, cache_dir, accelerated=fast)
+        package = ModelPackage(manifest, network_from_state(manifest, state, source), directory)
+    return Predictor(package, device, runtime, cache_dir, release_torch_backbone)
