@@ -87,6 +87,23 @@ def test_cached_start_never_imports_timm(package: Path, exported: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_first_start_exports_apart_and_never_imports_timm(
+    package: Path, tmp_path: Path
+) -> None:
+    """With an empty cache the graph is exported and checked by a child process: the loading
+    process still imports no timm, and the cache then holds the verified graph and record."""
+    cache = tmp_path / "runtime"
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_TIMM, str(package), str(cache)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert len(list(cache.glob("*.onnx"))) == len(list(cache.glob("*.json"))) == 1
+
+
 def test_a_damaged_graph_is_exported_and_checked_again(
     package: Path, exported: Path, tmp_path: Path
 ) -> None:

@@ -233,9 +233,12 @@ def load_predictor(
 
     With an ONNX runtime on a CPU and a cached graph whose record vouches for this package
     (`onnx_backbone.from_cache`), no timm backbone is built, or imported: only the heads'
-    weights are loaded around the graph. Otherwise it is `Predictor(load_package(directory))`,
-    which refuses the same broken packages with the same errors (the weights' size and sha256
-    are checked before anything else in both cases).
+    weights are loaded around the graph. Without such a graph, a child process exports and
+    checks it into the cache first (`mtecg.model.graph_export`: the export's memory and timm
+    never enter this process). Otherwise (the torch runtime, a GPU, no cache folder, a published
+    checkpoint folder, or a head the record cannot vouch for) it is
+    `Predictor(load_package(directory))`, which refuses the same broken packages with the same
+    errors (the weights' size and sha256 are checked before anything else in both cases).
     """
     directory = Path(directory)
     if runtime == "torch" or pick_device(device).type != "cpu" or cache_dir is None:
@@ -247,6 +250,11 @@ def load_predictor(
 
         manifest, state, source = read_verified(directory)
         fast = onnx_backbone.from_cache(manifest, state, runtime, cache_dir)
+        if fast is None:  # a first start: exported and checked apart (`graph_export`)
+            from mtecg.model.graph_export import export_in_child
+
+            export_in_child(directory, runtime, cache_dir)
+            fast = onnx_backbone.from_cache(manifest, state, runtime, cache_dir)
         if fast is not None:
             head_only = ModelPackage(manifest, fast.torch_network, directory)
             return Predictor(head_only, device, runtime, cache_dir, accelerated=fast)
