@@ -28,12 +28,14 @@ from mtecg.ingest.limits import DEFAULT_INGEST_LIMITS
 from mtecg.ingest.page import PageSource
 from mtecg.ingest.raster import RGB, Clip, Word, clip_box, output_size
 from mtecg.layout.deskew import MAX_ANGLE_DEG
+from mtecg.layout.grid_phase import MIN_CARRIER_PX, fit_lattice
 from mtecg.layout.ink import ink_maps
 from mtecg.layout.scale import grid_periods
 
 Matrix = npt.NDArray[np.float64]
 
 _OVERVIEW_MAX_SIDE = 1000
+_REFINE_MAX_SIDE = 2000
 #: Only the darkest 5 % of the grid map is searched for lines: mostly the 5 mm lines. Hough
 #: time grows with the pixels searched, and on a dense 1 mm grid a third of the page is grid.
 _GRID_PERCENTILE = 95.0
@@ -367,6 +369,10 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
         raise _poor("the grid squares are not square after correction")
     fitted = np.diag([1.0, 1.0 / ratio, 1.0]) @ fitted
     size = (size[0], max(1, round(size[1] / ratio)))
+    fine = min(1.0, _REFINE_MAX_SIDE / max(size))
+    fitted = _refined(
+        RectifiedPage(source, _inverse(fitted), size, limit).render(fine), fine, fitted
+    )
     to_photo = _inverse(fitted)
     return (
         RectifiedPage(source, to_photo, size, DEFAULT_INGEST_LIMITS.max_pixels),
@@ -402,6 +408,23 @@ def _crops(box: tuple[float, float, float, float] | None, shape: tuple[int, ...]
     return (
         min(x0, y0, w - x1, h - y1) < 0 or max(x0, w - x1) > 0.02 * w or max(y0, h - y1) > 0.02 * h
     )
+
+
+def _refined(rectified: RGB, look: float, fitted: Matrix) -> Matrix:
+    """`fitted` corrected so that the grid of `rectified` (the page seen through it at `look`)
+    falls on a true square lattice (see `grid_phase`); unchanged when the grid is too faint."""
+    grid = ink_maps(rectified).grid
+    periods = grid_periods(grid)
+    if not periods:
+        return fitted
+    # The finest lattice whose phase can be measured well: the lines seen, or every fifth.
+    carrier = periods[0] if periods[0] >= MIN_CARRIER_PX else 5 * periods[0]
+    fit = fit_lattice(grid, carrier)
+    if fit is None:
+        return fitted
+    to_look = np.diag([look, look, 1.0])
+    refined: Matrix = _inverse(to_look) @ fit.correction @ to_look @ fitted
+    return refined
 
 
 def _direction(stage: Matrix, lines: Matrix, weights: npt.NDArray[np.float64]) -> Matrix:
