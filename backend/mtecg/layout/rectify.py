@@ -64,8 +64,9 @@ class Rectification:
 
     `perspective` is the strength of the projective part (the largest relative change of
     scale across the page, 0 for a flat scan); `rotation_deg` the in-plane rotation undone
-    (counter-clockwise as seen); `residual_deg` the RMS angle of the rectified grid lines
-    from the axes (the quality figure: 0 is perfect).
+    (counter-clockwise as seen); `residual_deg` the RMS angle of the grid lines from the axes
+    after the vanishing-point correction (the line fit's quality figure: 0 is perfect); the
+    grid-lattice refinement that follows (`grid_phase`) then moves the page by a few mm at most.
     """
 
     homography: Matrix
@@ -370,9 +371,11 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
     fitted = np.diag([1.0, 1.0 / ratio, 1.0]) @ fitted
     size = (size[0], max(1, round(size[1] / ratio)))
     fine = min(1.0, _REFINE_MAX_SIDE / max(size))
-    fitted = _refined(
-        RectifiedPage(source, _inverse(fitted), size, limit).render(fine), fine, fitted
+    correction = _lattice_correction(
+        RectifiedPage(source, _inverse(fitted), size, limit).render(fine), fine
     )
+    if correction is not None:
+        fitted, size = _corrected_frame(correction, fitted, size)
     to_photo = _inverse(fitted)
     return (
         RectifiedPage(source, to_photo, size, DEFAULT_INGEST_LIMITS.max_pixels),
@@ -410,21 +413,39 @@ def _crops(box: tuple[float, float, float, float] | None, shape: tuple[int, ...]
     )
 
 
-def _refined(rectified: RGB, look: float, fitted: Matrix) -> Matrix:
-    """`fitted` corrected so that the grid of `rectified` (the page seen through it at `look`)
-    falls on a true square lattice (see `grid_phase`); unchanged when the grid is too faint."""
+#: A lattice fit that misses the grid by more than this fraction of its period (RMS) has
+#: been misled (a crumpled sheet, a grid hidden under print) and is not used.
+_MAX_LATTICE_MISS = 0.12
+
+
+def _lattice_correction(rectified: RGB, look: float) -> Matrix | None:
+    """The homography (rectified px -> corrected rectified px) that puts the grid of
+    `rectified` (the page at `look`) onto a true square lattice (see `grid_phase`), or None
+    when the grid is too faint or too irregular to measure it."""
     grid = ink_maps(rectified).grid
     periods = grid_periods(grid)
     if not periods:
-        return fitted
+        return None
     # The finest lattice whose phase can be measured well: the lines seen, or every fifth.
     carrier = periods[0] if periods[0] >= MIN_CARRIER_PX else 5 * periods[0]
     fit = fit_lattice(grid, carrier)
-    if fit is None:
-        return fitted
+    if fit is None or fit.residual_px > _MAX_LATTICE_MISS * carrier:
+        return None
     to_look = np.diag([look, look, 1.0])
-    refined: Matrix = _inverse(to_look) @ fit.correction @ to_look @ fitted
-    return refined
+    correction: Matrix = _inverse(to_look) @ fit.correction @ to_look
+    return correction
+
+
+def _corrected_frame(
+    correction: Matrix, fitted: Matrix, size: tuple[int, int]
+) -> tuple[Matrix, tuple[int, int]]:
+    """`fitted` followed by `correction`, in a frame re-sized to hold the whole old frame
+    (the correction may change the scale along either axis by a few percent)."""
+    w, h = size
+    corners = _apply(correction, [[0, 0], [w, 0], [0, h], [w, h]])
+    low, span = corners.min(axis=0), corners.max(axis=0) - corners.min(axis=0)
+    shift = np.array([[1, 0, -low[0]], [0, 1, -low[1]], [0, 0, 1.0]])
+    return shift @ correction @ fitted, (max(1, round(span[0])), max(1, round(span[1])))
 
 
 def _direction(stage: Matrix, lines: Matrix, weights: npt.NDArray[np.float64]) -> Matrix:
