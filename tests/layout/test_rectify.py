@@ -129,14 +129,16 @@ def test_a_sideways_photo_is_refused_not_misread() -> None:
     ("name", "code", "reason"),
     [
         ("eik_ecg00028.jpg", RejectCode.NOT_ECG, "no_trace_rows"),
-        ("eik_ecg00033.jpg", RejectCode.UNREADABLE, "rows_incomplete"),
+        ("eik_ecg00033.jpg", RejectCode.UNSUPPORTED_LAYOUT, "rows_uneven"),
     ],
 )
 def test_the_real_phone_photos_are_refused_with_a_reason(
     samples: Path, name: str, code: RejectCode, reason: str
 ) -> None:
-    # 00033 is straightened well (checked by eye: rows level, lead separators upright) but its
-    # rows are then not all found at its 4.5 px/mm; 00028 (crumpled, no desk in view) cannot
+    # 00033 is straightened well (checked by eye: rows level, lead separators upright, grid
+    # square) but its first row pitch is 1.26 times its second, more than a 3 x 4 block's rows
+    # differ (its printer spaced them so; before the grid-lattice refinement its rows were not
+    # all found at all); 00028 (crumpled, no desk in view) cannot
     # be straightened and is read as it is, and refused as before. Neither gets wrong leads.
     data = (samples / "images" / name).read_bytes()
     with pytest.raises(Rejection) as caught:
