@@ -63,6 +63,16 @@ def _demodulate(grid: FloatMap, period: float, axis: int) -> npt.NDArray[np.comp
     return np.asarray(real, np.float64) + 1j * np.asarray(imag, np.float64)
 
 
+def _solve(
+    system: Matrix, target: npt.NDArray[np.float64], weight: npt.NDArray[np.float64]
+) -> Matrix:
+    """Weighted least squares through the normal equations: the systems are thousands of
+    rows by at most eight columns, where a full SVD (`lstsq`) costs far more."""
+    weighted = system * weight[:, None]
+    solution: Matrix = np.linalg.solve(weighted.T @ system, weighted.T @ target)
+    return solution
+
+
 def _wrap(values: npt.NDArray[np.float64], period: float) -> npt.NDArray[np.float64]:
     wrapped: npt.NDArray[np.float64] = (values + period / 2) % period - period / 2
     return wrapped
@@ -110,11 +120,7 @@ def _unwrapped(
         active = usable & (radius <= limit)
         unwrapped = predicted + _wrap(offset - predicted, period)
         terms = 3 if limit == _RADII[0] else design.shape[1]
-        coef, *_ = np.linalg.lstsq(
-            design[active, :terms] * weight[active, None],
-            unwrapped[active] * weight[active],
-            rcond=None,
-        )
+        coef = _solve(design[active, :terms], unwrapped[active], weight[active] ** 2)
         predicted = design[:, :terms] @ coef
     return predicted + _wrap(offset - predicted, period), usable
 
@@ -146,9 +152,7 @@ def fit_lattice(grid: FloatMap, period: float) -> GridFit | None:
     weight = np.sqrt(np.concatenate([np.abs(zx).ravel()[use_x], np.abs(zy).ravel()[use_y]]))
     keep = np.ones(len(target), dtype=bool)
     for _ in range(_TRIM_ROUNDS):
-        h, *_ = np.linalg.lstsq(
-            system[keep] * weight[keep, None], target[keep] * weight[keep], rcond=None
-        )
+        h = _solve(system[keep], target[keep], weight[keep] ** 2)
         miss = np.abs(system @ h - target) * scale
         keep = miss <= max(_MIN_TRIM_PX, 3.0 * float(np.median(miss[keep])))
     normalised = np.append(h, 1.0).reshape(3, 3)

@@ -29,7 +29,7 @@ from mtecg.ingest.page import PageSource
 from mtecg.ingest.raster import RGB, Clip, Word, clip_box, output_size
 from mtecg.layout.deskew import MAX_ANGLE_DEG
 from mtecg.layout.grid_phase import MIN_CARRIER_PX, fit_lattice
-from mtecg.layout.ink import ink_maps
+from mtecg.layout.ink import grid_map
 from mtecg.layout.scale import grid_periods
 
 Matrix = npt.NDArray[np.float64]
@@ -257,7 +257,7 @@ def _residual_deg(matrix: Matrix, lines: Matrix) -> float:
 
 def _aspect(image: RGB) -> float | None:
     """Vertical over horizontal grid period of a rectified overview, if both are readable."""
-    grid = ink_maps(image).grid
+    grid = grid_map(image)
     across, down = grid_periods(grid), grid_periods(np.ascontiguousarray(grid.T))
     pairs = [(d / a, a) for a in across[:2] for d in down[:2]]
     ratio = min(pairs, key=lambda pair: abs(math.log(pair[0])), default=None)
@@ -287,7 +287,7 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
         return source, None
     scale = min(1.0, _OVERVIEW_MAX_SIDE / max(source.width, source.height))
     overview = source.render(scale)
-    lines = _grid_lines(ink_maps(overview).grid)
+    lines = _grid_lines(grid_map(overview))
     if len(lines) < 2 * _MIN_LINES_PER_FAMILY:
         return source, None
     lengths = np.hypot(lines[:, 2] - lines[:, 0], lines[:, 3] - lines[:, 1])
@@ -422,7 +422,7 @@ def _lattice_correction(rectified: RGB, look: float) -> Matrix | None:
     """The homography (rectified px -> corrected rectified px) that puts the grid of
     `rectified` (the page at `look`) onto a true square lattice (see `grid_phase`), or None
     when the grid is too faint or too irregular to measure it."""
-    grid = ink_maps(rectified).grid
+    grid = grid_map(rectified)
     periods = grid_periods(grid)
     if not periods:
         return None
