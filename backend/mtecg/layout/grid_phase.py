@@ -69,7 +69,7 @@ def _solve(
     """Weighted least squares through the normal equations: the systems are thousands of
     rows by at most eight columns, where a full SVD (`lstsq`) costs far more."""
     weighted = system * weight[:, None]
-    solution: Matrix = np.linalg.solve(weighted.T @ system, weighted.T @ target)
+    solution: Matrix = np.linalg.solve(weighted.T @ system, weighted.T @ target).astype(np.float64)
     return solution
 
 
