@@ -125,6 +125,17 @@ def ink_maps(image: RGBImage) -> InkMaps:
     return InkMaps(trace=trace, printed=printed, dark_grid=dark_grid)
 
 
+def grid_map(image: RGBImage) -> FloatMap:
+    """`ink_maps(image).grid` alone: what straightening a photo measures its grid lines on,
+    without the dark-grid test, whose long-line search costs more than the map itself."""
+    cmax = _channel_max(image)
+    level = paper_level(cmax)
+    trace = 1.0 - cmax / level
+    printed = np.clip(1.0 - _channel_min(image) / level, 0.0, 1.0)
+    grid: FloatMap = np.where(trace < TRACE_BINARY, printed, 0.0).astype(np.float32)
+    return grid
+
+
 def trace_only(image: RGBImage) -> RGBImage:
     """The image with paper and grid painted white and traces kept as dark grey levels.
 

@@ -28,12 +28,14 @@ from mtecg.ingest.limits import DEFAULT_INGEST_LIMITS
 from mtecg.ingest.page import PageSource
 from mtecg.ingest.raster import RGB, Clip, Word, clip_box, output_size
 from mtecg.layout.deskew import MAX_ANGLE_DEG
-from mtecg.layout.ink import ink_maps
+from mtecg.layout.grid_phase import MIN_CARRIER_PX, fit_lattice
+from mtecg.layout.ink import grid_map
 from mtecg.layout.scale import grid_periods
 
 Matrix = npt.NDArray[np.float64]
 
 _OVERVIEW_MAX_SIDE = 1000
+_REFINE_MAX_SIDE = 2000
 #: Only the darkest 5 % of the grid map is searched for lines: mostly the 5 mm lines. Hough
 #: time grows with the pixels searched, and on a dense 1 mm grid a third of the page is grid.
 _GRID_PERCENTILE = 95.0
@@ -62,8 +64,9 @@ class Rectification:
 
     `perspective` is the strength of the projective part (the largest relative change of
     scale across the page, 0 for a flat scan); `rotation_deg` the in-plane rotation undone
-    (counter-clockwise as seen); `residual_deg` the RMS angle of the rectified grid lines
-    from the axes (the quality figure: 0 is perfect).
+    (counter-clockwise as seen); `residual_deg` the RMS angle of the grid lines from the axes
+    after the vanishing-point correction (the line fit's quality figure: 0 is perfect); the
+    grid-lattice refinement that follows (`grid_phase`) then moves the page by a few mm at most.
     """
 
     homography: Matrix
@@ -254,7 +257,7 @@ def _residual_deg(matrix: Matrix, lines: Matrix) -> float:
 
 def _aspect(image: RGB) -> float | None:
     """Vertical over horizontal grid period of a rectified overview, if both are readable."""
-    grid = ink_maps(image).grid
+    grid = grid_map(image)
     across, down = grid_periods(grid), grid_periods(np.ascontiguousarray(grid.T))
     pairs = [(d / a, a) for a in across[:2] for d in down[:2]]
     ratio = min(pairs, key=lambda pair: abs(math.log(pair[0])), default=None)
@@ -284,7 +287,7 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
         return source, None
     scale = min(1.0, _OVERVIEW_MAX_SIDE / max(source.width, source.height))
     overview = source.render(scale)
-    lines = _grid_lines(ink_maps(overview).grid)
+    lines = _grid_lines(grid_map(overview))
     if len(lines) < 2 * _MIN_LINES_PER_FAMILY:
         return source, None
     lengths = np.hypot(lines[:, 2] - lines[:, 0], lines[:, 3] - lines[:, 1])
@@ -367,6 +370,12 @@ def rectify(source: PageSource) -> tuple[PageSource, Rectification | None]:
         raise _poor("the grid squares are not square after correction")
     fitted = np.diag([1.0, 1.0 / ratio, 1.0]) @ fitted
     size = (size[0], max(1, round(size[1] / ratio)))
+    fine = min(1.0, _REFINE_MAX_SIDE / max(size))
+    correction = _lattice_correction(
+        RectifiedPage(source, _inverse(fitted), size, limit).render(fine), fine
+    )
+    if correction is not None:
+        fitted, size = _corrected_frame(correction, fitted, size)
     to_photo = _inverse(fitted)
     return (
         RectifiedPage(source, to_photo, size, DEFAULT_INGEST_LIMITS.max_pixels),
@@ -402,6 +411,41 @@ def _crops(box: tuple[float, float, float, float] | None, shape: tuple[int, ...]
     return (
         min(x0, y0, w - x1, h - y1) < 0 or max(x0, w - x1) > 0.02 * w or max(y0, h - y1) > 0.02 * h
     )
+
+
+#: A lattice fit that misses the grid by more than this fraction of its period (RMS) has
+#: been misled (a crumpled sheet, a grid hidden under print) and is not used.
+_MAX_LATTICE_MISS = 0.12
+
+
+def _lattice_correction(rectified: RGB, look: float) -> Matrix | None:
+    """The homography (rectified px -> corrected rectified px) that puts the grid of
+    `rectified` (the page at `look`) onto a true square lattice (see `grid_phase`), or None
+    when the grid is too faint or too irregular to measure it."""
+    grid = grid_map(rectified)
+    periods = grid_periods(grid)
+    if not periods:
+        return None
+    # The finest lattice whose phase can be measured well: the lines seen, or every fifth.
+    carrier = periods[0] if periods[0] >= MIN_CARRIER_PX else 5 * periods[0]
+    fit = fit_lattice(grid, carrier)
+    if fit is None or fit.residual_px > _MAX_LATTICE_MISS * carrier:
+        return None
+    to_look = np.diag([look, look, 1.0])
+    correction: Matrix = _inverse(to_look) @ fit.correction @ to_look
+    return correction
+
+
+def _corrected_frame(
+    correction: Matrix, fitted: Matrix, size: tuple[int, int]
+) -> tuple[Matrix, tuple[int, int]]:
+    """`fitted` followed by `correction`, in a frame re-sized to hold the whole old frame
+    (the correction may change the scale along either axis by a few percent)."""
+    w, h = size
+    corners = _apply(correction, [[0, 0], [w, 0], [0, h], [w, h]])
+    low, span = corners.min(axis=0), corners.max(axis=0) - corners.min(axis=0)
+    shift = np.array([[1, 0, -low[0]], [0, 1, -low[1]], [0, 0, 1.0]])
+    return shift @ correction @ fitted, (max(1, round(span[0])), max(1, round(span[1])))
 
 
 def _direction(stage: Matrix, lines: Matrix, weights: npt.NDArray[np.float64]) -> Matrix:
