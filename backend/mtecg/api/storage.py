@@ -26,7 +26,7 @@ from typing import Final
 import numpy as np
 from PIL import Image
 
-from mtecg.imageio import write_png_atomically
+from mtecg.imageio import fsync_folder, write_png_atomically
 from mtecg.layout.result import RGBImage
 from mtecg.model.explain import HeatMap
 from mtecg.model.overlay import render_overlay
@@ -53,11 +53,15 @@ def write_images(
         np.array_equal(canonical[:, :, 0], canonical[:, :, 2])
     )
     paths = {"canonical": folder / "canonical.png"}
-    write_png_atomically(canonical[:, :, 0] if grey else canonical, paths["canonical"])
+    # Each file is flushed before its rename; the folder (every rename) once, at the end.
+    write_png_atomically(
+        canonical[:, :, 0] if grey else canonical, paths["canonical"], sync_folder=False
+    )
     for task, heat in heatmaps.items():
         paths[task] = folder / f"{task}{HEATMAP_SUFFIX}"
         levels = np.round(np.clip(heat, 0.0, 1.0) * HEAT_SCALE).astype(np.uint16)
-        write_png_atomically(levels, paths[task])
+        write_png_atomically(levels, paths[task], sync_folder=False)
+    fsync_folder(folder)
     return {name: str(path.relative_to(data_dir)) for name, path in paths.items()}
 
 
