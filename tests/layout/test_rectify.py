@@ -127,14 +127,6 @@ def test_a_crumpled_photo_is_refused_as_not_straightened() -> None:
     )
 
 
-def test_a_sideways_photo_is_refused_not_misread() -> None:
-    # Rows running down the picture are not turned upright yet (EXIF orientation is): refused.
-    data, *_ = _photo_of_record(Photo(20.0, 0.0, 90.0))
-    with pytest.raises(Rejection) as caught:
-        find_layout(open_document(data))
-    assert caught.value.code in (RejectCode.NOT_ECG, RejectCode.UNREADABLE)
-
-
 @pytest.mark.parametrize(
     ("name", "code", "reason"),
     [
