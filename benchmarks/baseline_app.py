@@ -8,6 +8,10 @@ dpi, fixed crop, grid colours removed in the crop, 6 x 2 rearrangement), one for
 answers both probabilities as JSON. No authentication, sandbox, layout detection, explanation
 maps, storage or audit: that is what our service adds, and what `load.py` measures it against.
 The forward pass is our `Predictor` on the same package, so both servers run the same weights.
+
+torch is imported before anything of mtecg's: `import mtecg` makes OpenMP's threads sleep when
+idle (`OMP_WAIT_POLICY=PASSIVE`, our service's setting), and the published app runs with
+OpenMP's own default, which this keeps.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import torch  # noqa: F401  (first: OpenMP reads its wait policy when torch loads it)
+
+# isort: split
 import baseline
 import uvicorn
 from fastapi import FastAPI, File, UploadFile
