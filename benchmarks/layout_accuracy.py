@@ -6,7 +6,8 @@ Run: `.venv/bin/python benchmarks/layout_accuracy.py [--n 40] [--seed 9001] [--o
 Categories: every 3 x 4 layout (and "mixed", jittered) as a flat vector PDF, as a scan (random
 dpi, rotation, blur, noise, JPEG, light) and as a phone photo (`mtecg.synth.photo`: tilt up to
 30 degrees, rotation, curl, creases, moiré, shadow, blur, JPEG, desk); every strip layout
-(6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV) as PDF. For N records each:
+(6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV) as PDF, and the one-page
+ones (6 x 2, 12 x 1) also as scans. For N records each:
 read, refused (by code/reason), misread (a wrong lead anywhere: a panel whose box centre is not
 inside its own lead's true box, or on the wrong page, or a wrong scale or rotation), and the
 worst-edge box error in mm of paper (median, p95, max) with the count within 1.5 mm.
@@ -34,7 +35,7 @@ from mtecg.ingest import open_document
 from mtecg.layout import find_layout
 from mtecg.layout.result import LayoutResult
 from mtecg.synth.dataset import BLOCK_LAYOUT_NAMES, MIXED, SynthRecord, make_record
-from mtecg.synth.layouts import STRIP_LAYOUT_NAMES
+from mtecg.synth.layouts import STRIP_LAYOUT_NAMES, strip_layout
 from mtecg.synth.photo import photo_to_page
 
 BOX_TOLERANCE_MM = 1.5
@@ -43,9 +44,10 @@ DEFAULT_JSON = Path(__file__).parent / "results" / "layout_accuracy.json"
 
 
 def categories() -> list[tuple[str, str]]:
-    """(layout, form) pairs: 3 x 4 layouts in every form, strip layouts as PDF."""
+    """(layout, form) pairs: 3 x 4 layouts in every form, strip layouts as PDF and scan."""
     blocks = [(name, form) for name in (MIXED, *BLOCK_LAYOUT_NAMES) for form in FORMS]
-    return blocks + [(name, "pdf") for name in STRIP_LAYOUT_NAMES]
+    scans = [(name, "scan") for name in STRIP_LAYOUT_NAMES if strip_layout(name).pages == 1]
+    return blocks + [(name, "pdf") for name in STRIP_LAYOUT_NAMES] + scans
 
 
 def _record(seed: int, i: int, layout: str, form: str) -> SynthRecord:

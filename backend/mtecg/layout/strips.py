@@ -45,10 +45,10 @@ STANDARD_GAIN_MM_MV = 10.0
 SPEEDS_MM_S = (25.0, 50.0)
 GAINS_MM_MV = (5.0, 10.0, 20.0)
 _OVERVIEW_DPI = 100
-_OVERVIEW_PPMM = _OVERVIEW_DPI / MM_PER_INCH
+OVERVIEW_PPMM = _OVERVIEW_DPI / MM_PER_INCH
 _SEARCH_MM = 15.0  # how far from its label a row's baseline is looked for, at most
 _SAME_ROW_MM = 4.0  # labels closer than this in y name strips of one row (6 x 2)
-_RULE_MM = 255.0  # horizontal strokes longer than any 10 s row are rules and frames
+RULE_MM = 255.0  # horizontal strokes longer than any 10 s row are rules and frames
 # What a label may be from the row it names: printers put it just above or below the
 # baseline, never as far as the next row (rows are at least 12 mm apart on any printout).
 _LABEL_ROW_FRACTION = 0.5
@@ -122,7 +122,7 @@ def trace_map(
     light grey, and the rows must not break up where a lead is flat (a scan's noise needs a
     darker threshold).
     """
-    scale = _OVERVIEW_PPMM / ppmm
+    scale = OVERVIEW_PPMM / ppmm
     binary = ink_maps(page.render(scale)).trace > faint
     for x0, y0, x1, y1, text in words:
         if text.strip() not in LEADS:
@@ -131,7 +131,7 @@ def trace_map(
             max(0, floor(y0 * scale)) : ceil(y1 * scale) + 1,
             max(0, floor(x0 * scale)) : ceil(x1 * scale) + 1,
         ] = False
-    return remove_straight_lines(binary, _OVERVIEW_PPMM, _RULE_MM), scale
+    return remove_straight_lines(binary, OVERVIEW_PPMM, RULE_MM), scale
 
 
 def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | None:
@@ -140,7 +140,7 @@ def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | N
     Labels sit just above or below their own row's baseline; half the distance to the next
     label up or down keeps the search off the neighbouring row.
     """
-    ppmm = _OVERVIEW_PPMM
+    ppmm = OVERVIEW_PPMM
     apart = [abs(o - y) for o in others if abs(o - y) > _SAME_ROW_MM * ppmm]
     half = min(_SEARCH_MM * ppmm, 0.5 * min(apart)) if apart else _SEARCH_MM * ppmm
     # First the baseline nearest the label, then the row's extent in a band centred on that
@@ -157,7 +157,7 @@ def _strongest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
     """
     y0 = max(0, round(at - half))
     band = trace[y0 : round(at + half) + 1]
-    rows = find_rows(band, _OVERVIEW_PPMM, min_tall=0, text_filter=False)
+    rows = find_rows(band, OVERVIEW_PPMM, min_tall=0, text_filter=False)
     if not rows:
         return None
     counts = band.sum(axis=1)
@@ -178,7 +178,7 @@ def page_spans(
     `labels` give each lead's left x, centre x and centre y (native px); `trace` is the page's
     `trace_map` at `scale` (overview px per native px).
     """
-    native_ppmm = _OVERVIEW_PPMM / scale
+    native_ppmm = OVERVIEW_PPMM / scale
     label_ys = [yc * scale for _, _, yc in labels.values()]
     rows: list[TraceRow] = []
     on_row: dict[int, list[str]] = {}
@@ -190,7 +190,7 @@ def page_spans(
                 f"no trace row was found beside the label {lead}; the leads cannot be told "
                 "apart safely.",
             )
-        same = [k for k, r in enumerate(rows) if abs(r.baseline - row.baseline) < _OVERVIEW_PPMM]
+        same = [k for k, r in enumerate(rows) if abs(r.baseline - row.baseline) < OVERVIEW_PPMM]
         if not same:
             rows.append(row)
         on_row.setdefault(same[0] if same else len(rows) - 1, []).append(lead)

@@ -1,0 +1,177 @@
+"""Reading raster scans printed as strips (6 x 2, 12 x 1) from their printed lead labels.
+
+A scan has no text layer, so its arrangement is proven by OCR or not at all: the labels a
+printer puts above each strip's start are read (Tesseract, one run over a sheet of small
+corners, as `label_ocr` reads a 3 x 4 page's) at every place a strip layout may start a lead,
+t = 0 and each 62.5 mm after it on every trace row. A layout is accepted only when the page
+has its number of rows, no legible lettered label (aVR ... V6) stands anywhere but where that
+layout prints it, and at least `MIN_CONFIRMED` of them stand where it does. Roman numerals
+neither prove nor contradict: an OCR drops or adds strokes of "III". The leads' places then
+follow from the layout, and `strips` cuts their windows as it does for a PDF.
+
+The paper speed and gain must be printed and legible ("25 mm/s", "10 mm/mV" above the
+traces): a 6 x 2 row is 250 mm at 25 mm/s (10 s) and at 50 mm/s (5 s) alike, so nothing else
+on the page tells them apart safely.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytesseract
+
+from mtecg.errors import Reason, RejectCode, Rejection
+from mtecg.geometry import CANONICAL_COLUMNS, CANONICAL_PX_PER_MM, LEADS, SEGMENT_MM
+from mtecg.ingest.page import PageSource
+from mtecg.layout.ink import TRACE_BINARY, trace_only
+from mtecg.layout.label_ocr import LETTERED, OCR_TIMEOUT_S, Corner, glyphs, read_labels
+from mtecg.layout.result import LayoutResult
+from mtecg.layout.rows import TraceRow, find_rows
+from mtecg.layout.strips import (
+    GAINS_MM_MV,
+    OVERVIEW_PPMM,
+    SPEEDS_MM_S,
+    Labels,
+    page_spans,
+    strips_result,
+    trace_map,
+)
+
+#: Lettered labels that must stand where a layout prints them before it is accepted (of 9).
+MIN_CONFIRMED = 6
+_LIMB, _CHEST = CANONICAL_COLUMNS
+_STARTS = 4  # label places per row: t = 0 and every 62.5 mm (2.5 s at 25 mm/s) after it
+#: Known strip layouts: (row, place) -> the lead printed there; place k is k x 62.5 mm from
+#: t = 0 (a 6 x 2 page's second strip starts mid-row, 125 mm, at 25 and at 50 mm/s alike).
+LAYOUTS: dict[str, dict[tuple[int, int], str]] = {
+    "6x2": {
+        **{(r, 0): lead for r, lead in enumerate(_LIMB)},
+        **{(r, 2): lead for r, lead in enumerate(_CHEST)},
+    },
+    "12x1": {(r, 0): lead for r, lead in enumerate(LEADS)},
+}
+_ROWS = {name: 1 + max(r for r, _ in places) for name, places in LAYOUTS.items()}
+_MIN_ROW_MM = 200.0  # a strip row spans the page's 250 mm; shorter rows are no strip rows
+_LEAD_IN_MM = 3.0  # a corner starts this far left of its place (labels start at it or after)
+_CORNER_W_MM = 16.0
+_CORNER_MAX_H_MM = 14.0
+_TEXT_CONFIG = "--psm 11 --dpi 300 -c tessedit_char_whitelist=0123456789.,mVs/"
+# OCR of a blurred scan drops the slash ("25mms", "5mmmV"); "mm" is still required, so a
+# duration ("94 ms") never reads as a speed.
+_SPEED = re.compile(r"(\d+(?:[.,]\d+)?)\s*mm\s*/?\s*s(?![a-z])", re.IGNORECASE)
+_GAIN = re.compile(r"(\d+(?:[.,]\d+)?)\s*mm\s*/?\s*m+V", re.IGNORECASE)
+
+
+def _strip_rows(trace: np.ndarray) -> list[TraceRow]:
+    """The page's full-width trace rows (overview px), top to bottom.
+
+    Any row counts, flat (a low-voltage aVL) or busy (a 20 mm/mV chest lead): only rows as
+    long as a strip row are kept, which no line of text is.
+    """
+    rows = find_rows(trace, OVERVIEW_PPMM, min_tall=0, text_filter=False)
+    return [r for r in rows if r.right - r.start >= _MIN_ROW_MM * OVERVIEW_PPMM]
+
+
+def _corners(
+    page: PageSource, rows: list[TraceRow], x_zero: float, ppmm: float
+) -> list[tuple[int, int, Corner]]:
+    """Each row's label corners (native geometry, cut at 11.81 px/mm), grid removed."""
+    baselines = [r.baseline * ppmm / OVERVIEW_PPMM for r in rows]
+    pitch = float(np.min(np.diff(baselines))) if len(baselines) > 1 else 2 * _CORNER_MAX_H_MM
+    height = min(0.5 * pitch, _CORNER_MAX_H_MM * ppmm)
+    f = CANONICAL_PX_PER_MM / ppmm
+    out: list[tuple[int, int, Corner]] = []
+    for r, baseline in enumerate(baselines):
+        for k in range(_STARTS):
+            x0 = x_zero + (k * SEGMENT_MM - _LEAD_IN_MM) * ppmm
+            box = (x0, baseline - height, x0 + _CORNER_W_MM * ppmm, baseline)
+            if box[2] > page.width or box[1] < 0:
+                continue
+            out.append((r, k, (None, trace_only(page.render(f, box)))))
+    return out
+
+
+def _match(rows: int, read: dict[tuple[int, int], set[str]]) -> str | None:
+    """The known layout the legible lettered labels prove, or None."""
+    for name, places in LAYOUTS.items():
+        if rows != _ROWS[name]:
+            continue
+        wrong = any(words & LETTERED - {places.get(at)} for at, words in read.items())
+        confirmed = sum(places.get(at) in words & LETTERED for at, words in read.items())
+        if not wrong and confirmed >= MIN_CONFIRMED:
+            return name
+    return None
+
+
+def _stated(text: str, pattern: re.Pattern[str], allowed: tuple[float, ...], what: str) -> float:
+    """The one speed or gain the page prints legibly; refuses none, several or an odd one."""
+    found = {float(m.replace(",", ".")) for m in pattern.findall(text)}
+    if len(found) != 1 or next(iter(found)) not in allowed:
+        shown = ", ".join(f"{v:g}" for v in sorted(found)) or "none legible"
+        raise Rejection(
+            RejectCode.UNSUPPORTED_LAYOUT,
+            f"the scan's printed {what} ({shown}) cannot be read as one of "
+            + ", ".join(f"{v:g}" for v in allowed)
+            + "; the leads cannot be timed or scaled safely. Upload the PDF, or a scan that "
+            "shows the printed settings.",
+            Reason.PAPER_SPEED if what == "paper speed (mm/s)" else Reason.GAIN,
+        )
+    return next(iter(found))
+
+
+def _settings_text(page: PageSource, top: float, ppmm: float) -> str:
+    """What OCR reads of the page above its first trace row (where printers state settings)."""
+    if top < 5 * ppmm:
+        return ""
+    f = CANONICAL_PX_PER_MM / ppmm
+    sheet = glyphs(trace_only(page.render(f, (0, 0, page.width, top))))
+    try:
+        data = pytesseract.image_to_data(
+            sheet, config=_TEXT_CONFIG, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_S
+        )
+    except (RuntimeError, pytesseract.TesseractError, OSError):
+        return ""
+    words = [
+        (int(t), int(x), str(w).strip())
+        for w, t, x in zip(data["text"], data["top"], data["left"], strict=True)
+        if str(w).strip()
+    ]
+    # Reading order: lines of words whose tops lie within 2 mm, left to right.
+    words.sort(key=lambda w: (round(w[0] / (2 * CANONICAL_PX_PER_MM)), w[1]))
+    return " ".join(w for _, _, w in words)
+
+
+def read_strip_scan(page: PageSource, ppmm: float) -> LayoutResult | None:
+    """Reads a straightened raster page printed as 6 x 2 or 12 x 1 strips at `ppmm` px/mm.
+
+    None when its labels prove no known strip layout (the caller's own refusal then stands);
+    a refusal when they do but the page cannot be read safely (settings not legible, rows
+    not aligned in time, strips too short).
+    """
+    trace, scale = trace_map(page, ppmm, [], TRACE_BINARY)
+    rows = _strip_rows(trace)
+    if len(rows) not in _ROWS.values():
+        return None
+    x_zero = float(np.median([r.start for r in rows])) / scale
+    corners = _corners(page, rows, x_zero, ppmm)
+    words = read_labels([corner for _, _, corner in corners])
+    read = {(r, k): found for (r, k, _), found in zip(corners, words, strict=True)}
+    name = _match(len(rows), read)
+    if name is None:
+        return None
+    first_top = rows[0].baseline / scale - min(
+        0.5 * float(np.diff([r.baseline for r in rows]).min()) / scale, _CORNER_MAX_H_MM * ppmm
+    )
+    text = _settings_text(page, first_top, ppmm)
+    speed = _stated(text, _SPEED, SPEEDS_MM_S, "paper speed (mm/s)")
+    gain = _stated(text, _GAIN, GAINS_MM_MV, "gain (mm/mV)")
+    labels: Labels = {}
+    for (r, k), lead in LAYOUTS[name].items():
+        x = x_zero + (k * SEGMENT_MM + 1.0) * ppmm
+        labels[lead] = (x, x, rows[r].baseline / scale)
+    spans = page_spans(page, trace, scale, labels, speed)
+    result = strips_result(spans, speed, gain)
+    panels = tuple(dataclasses.replace(p, page=None) for p in result.panels)
+    return dataclasses.replace(result, panels=panels, pages=(), labels_checked=True)
