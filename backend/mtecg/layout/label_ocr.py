@@ -36,6 +36,7 @@ from mtecg.layout.result import RGBImage
 # panel, in the upper part of the panel (above the baseline, below the panel top).
 CORNER_W_MM = 16.0
 CORNER_H_MM = 0.55 * PANEL_H_MM
+GLYPH_INK = 160  # grey level below which a corner pixel is ink
 _GAP_PX = 40
 _MAX_GLYPH_PX = round(6 * CANONICAL_PX_PER_MM)
 _MIN_CONFIDENCE = 60.0
@@ -72,7 +73,7 @@ def glyphs(corner: RGBImage) -> npt.NDArray[np.uint8]:
     small separate strokes, so components wider or taller than a glyph go (a label the trace
     touches goes with it: it is then not legible, and proves nothing).
     """
-    ink = (corner.min(axis=2) < 160).astype(np.uint8)
+    ink = (corner.min(axis=2) < GLYPH_INK).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     keep = (stats[:, cv2.CC_STAT_WIDTH] <= _MAX_GLYPH_PX) & (
         stats[:, cv2.CC_STAT_HEIGHT] <= _MAX_GLYPH_PX

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import cv2
 import numpy as np
 import pytesseract
 
@@ -26,8 +27,8 @@ from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import CANONICAL_COLUMNS, CANONICAL_PX_PER_MM, LEADS, SEGMENT_MM
 from mtecg.ingest.page import PageSource
 from mtecg.layout.ink import TRACE_BINARY, trace_only
-from mtecg.layout.label_ocr import LETTERED, OCR_TIMEOUT_S, Corner, glyphs, read_labels
-from mtecg.layout.result import LayoutResult
+from mtecg.layout.label_ocr import GLYPH_INK, LETTERED, OCR_TIMEOUT_S, Corner, glyphs, read_labels
+from mtecg.layout.result import LayoutResult, RGBImage
 from mtecg.layout.rows import TraceRow, find_rows
 from mtecg.layout.strips import (
     GAINS_MM_MV,
@@ -80,7 +81,9 @@ def _corners(
     """Each row's label corners (native geometry, cut at 11.81 px/mm), grid removed."""
     baselines = [r.baseline * ppmm / OVERVIEW_PPMM for r in rows]
     pitch = float(np.min(np.diff(baselines))) if len(baselines) > 1 else 2 * _CORNER_MAX_H_MM
-    height = min(0.5 * pitch, _CORNER_MAX_H_MM * ppmm)
+    # Labels stand up to two thirds of the way to the next row up (its trace, clipped to its
+    # own half of the pitch, is one large stroke that the glyph filter drops).
+    height = min(0.75 * pitch, _CORNER_MAX_H_MM * ppmm)
     f = CANONICAL_PX_PER_MM / ppmm
     out: list[tuple[int, int, Corner]] = []
     for r, baseline in enumerate(baselines):
@@ -89,7 +92,26 @@ def _corners(
             box = (x0, baseline - height, x0 + _CORNER_W_MM * ppmm, baseline)
             if box[2] > page.width or box[1] < 0:
                 continue
-            out.append((r, k, (None, trace_only(page.render(f, box)))))
+            out.append((r, k, (None, _inside(trace_only(page.render(f, box))))))
+    return out
+
+
+def _inside(corner: RGBImage) -> RGBImage:
+    """The corner with every stroke that touches its edge painted white.
+
+    A label lies wholly inside its corner; pieces of trace cut off by the corner's edges (a P
+    wave, a T wave) are glyph-sized and an OCR reads them as letters.
+    """
+    ink = (corner.min(axis=2) < GLYPH_INK).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    edge = (x == 0) | (y == 0) | (x + w == corner.shape[1]) | (y + h == corner.shape[0])
+    edge[0] = False
+    if count <= 1 or not edge.any():
+        return corner
+    out = corner.copy()
+    out[edge[labels]] = 255
     return out
 
 
