@@ -81,8 +81,13 @@ def test_ocr_runs_in_the_sandbox_worker_under_its_limits() -> None:
 
 
 def test_without_tesseract_the_page_is_read_unchecked(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No OCR is no witness: the page is read as before, and says its labels were not checked."""
+    """No OCR is no witness: a page with one rhythm strip is read as before, and says its labels
+    were not checked; one with three is refused, as its rows may be a 6 x 2 page's."""
     monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
-    result = find_layout(open_document(_scan().data))
+    one = make_record(21, "letter-3x4-1r", "png", scan=Scan(dpi=300))
+    result = find_layout(open_document(one.data))
     assert [p.lead for p in result.panels] == list(LEADS)
     assert not result.labels_checked
+    with pytest.raises(Rejection) as refused:
+        find_layout(open_document(_scan().data))
+    assert refused.value.reason == Reason.LEAD_LABELS_CONTRADICT
