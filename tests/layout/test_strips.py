@@ -21,7 +21,7 @@ from PIL import Image
 from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS, PANEL_H_PX, PANEL_W_PX
 from mtecg.ingest import open_document
-from mtecg.layout import LayoutResult, find_layout
+from mtecg.layout import LayoutResult, find_layout, strip_scan
 from mtecg.synth.dataset import SynthRecord, make_record
 from mtecg.synth.header import Header
 from mtecg.synth.layouts import STRIP_LAYOUT_NAMES, Strip, StripLayout, strip_layout
@@ -266,3 +266,14 @@ def test_a_strip_scan_without_legible_settings_is_refused() -> None:
     pixels, layout = _scan_6x2()
     pixels[: round((layout.paper.baseline0_mm - 15) * _PPMM)] = 255
     assert _scan_refusal(pixels).reason == Reason.PAPER_SPEED
+
+
+def test_a_scans_gain_is_what_its_text_and_pulses_agree_on() -> None:
+    """Either witness alone will do; two that disagree, or none, are a refusal."""
+    assert strip_scan.gain_from("25mm/s 10mm/mV", None) == 10.0
+    assert strip_scan.gain_from("25mm/s 140mm/mV", 10.0) == 10.0  # a misread is no witness
+    assert strip_scan.gain_from("25mm/s 20mm/mV", 20.0) == 20.0
+    for text, pulse in (("25mm/s 20mm/mV", 10.0), ("25mm/s", None)):
+        with pytest.raises(Rejection) as refused:
+            strip_scan.gain_from(text, pulse)
+        assert refused.value.reason == Reason.GAIN

@@ -9,9 +9,11 @@ layout prints it, and at least `MIN_CONFIRMED` of them stand where it does. Roma
 neither prove nor contradict: an OCR drops or adds strokes of "III". The leads' places then
 follow from the layout, and `strips` cuts their windows as it does for a PDF.
 
-The paper speed and gain must be printed and legible ("25 mm/s", "10 mm/mV" above the
-traces): a 6 x 2 row is 250 mm at 25 mm/s (10 s) and at 50 mm/s (5 s) alike, so nothing else
-on the page tells them apart safely.
+The paper speed must be printed and legible ("25 mm/s" above the traces): a 6 x 2 row is
+250 mm at 25 mm/s (10 s) and at 50 mm/s (5 s) alike, so nothing else on the page tells them
+apart safely. The gain is what the printed "10 mm/mV" and the calibration pulses' height
+(1 mV) agree on, or either where the other is illegible or missing; when they disagree, or
+neither is there, the page is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from mtecg.ingest.page import PageSource
 from mtecg.layout.ink import TRACE_BINARY, trace_only
 from mtecg.layout.label_ocr import GLYPH_INK, LETTERED, OCR_TIMEOUT_S, Corner, glyphs, read_labels
 from mtecg.layout.result import LayoutResult, RGBImage
-from mtecg.layout.rows import TraceRow, find_rows
+from mtecg.layout.rows import BoolMap, TraceRow, find_rows
 from mtecg.layout.strips import (
     GAINS_MM_MV,
     OVERVIEW_PPMM,
@@ -37,6 +39,7 @@ from mtecg.layout.strips import (
     Labels,
     page_spans,
     strips_result,
+    time_zero,
     trace_map,
 )
 
@@ -58,6 +61,9 @@ _MIN_ROW_MM = 200.0  # a strip row spans the page's 250 mm; shorter rows are no 
 _LEAD_IN_MM = 3.0  # a corner starts this far left of its place (labels start at it or after)
 _CORNER_W_MM = 16.0
 _CORNER_MAX_H_MM = 14.0
+_PULSE_SEARCH_MM = 20.0  # pulses stand this far left of t = 0 at most (0.2 s at 50 mm/s + gap)
+_PULSE_MAX_MM = 22.0  # the tallest pulse: 1 mV at 20 mm/mV, and a little more
+_PULSE_TOLERANCE = 0.15
 _TEXT_CONFIG = "--psm 11 --dpi 300 -c tessedit_char_whitelist=0123456789.,mVs/"
 # OCR of a blurred scan drops the slash ("25mms", "5mmmV"); "mm" is still required, so a
 # duration ("94 ms") never reads as a speed.
@@ -127,20 +133,60 @@ def _match(rows: int, read: dict[tuple[int, int], set[str]]) -> str | None:
     return None
 
 
-def _stated(text: str, pattern: re.Pattern[str], allowed: tuple[float, ...], what: str) -> float:
-    """The one speed or gain the page prints legibly; refuses none, several or an odd one."""
-    found = {float(m.replace(",", ".")) for m in pattern.findall(text)}
-    if len(found) != 1 or next(iter(found)) not in allowed:
-        shown = ", ".join(f"{v:g}" for v in sorted(found)) or "none legible"
-        raise Rejection(
-            RejectCode.UNSUPPORTED_LAYOUT,
-            f"the scan's printed {what} ({shown}) cannot be read as one of "
-            + ", ".join(f"{v:g}" for v in allowed)
-            + "; the leads cannot be timed or scaled safely. Upload the PDF, or a scan that "
-            "shows the printed settings.",
-            Reason.PAPER_SPEED if what == "paper speed (mm/s)" else Reason.GAIN,
+def _legible(text: str, pattern: re.Pattern[str], allowed: tuple[float, ...]) -> set[float]:
+    """The allowed values the OCR'd text states (a misread such as "40 mm/mV" is no value)."""
+    return {float(m.replace(",", ".")) for m in pattern.findall(text)} & set(allowed)
+
+
+def _refuse(reason: Reason, detail: str) -> Rejection:
+    return Rejection(
+        RejectCode.UNSUPPORTED_LAYOUT,
+        f"{detail}; the leads cannot be timed or scaled safely. Upload the PDF, or a scan that "
+        "shows the printed settings.",
+        reason,
+    )
+
+
+def _speed(text: str) -> float:
+    """The paper speed the page prints: nothing else tells 25 from 50 mm/s on a strip page."""
+    found = _legible(text, _SPEED, SPEEDS_MM_S)
+    if len(found) != 1:
+        raise _refuse(Reason.PAPER_SPEED, "the scan's printed paper speed is not legible")
+    return found.pop()
+
+
+def _pulse_gain(trace: BoolMap, rows: list[TraceRow], x_zero: float) -> float | None:
+    """The gain the rows' calibration pulses show (a 1 mV step is `gain` mm tall), or None.
+
+    Each pulse stands left of its row's t = 0 (`x_zero`, overview px); its top is the highest
+    ink there above the baseline, searched no nearer the next row up than 15 % of the pitch.
+    """
+    ppmm = OVERVIEW_PPMM
+    pitch = float(np.diff([r.baseline for r in rows]).min())
+    reach = min(_PULSE_MAX_MM * ppmm, 0.85 * pitch)
+    x0, x1 = max(0, round(x_zero - _PULSE_SEARCH_MM * ppmm)), max(0, round(x_zero))
+    heights = []
+    for row in rows:
+        y0 = max(0, round(row.baseline - reach))
+        ink = np.flatnonzero(trace[y0 : round(row.baseline) + 1, x0:x1].any(axis=1))
+        if ink.size:
+            heights.append((row.baseline - y0 - ink[0]) / ppmm)
+    if len(heights) <= len(rows) // 2:
+        return None
+    height = float(np.median(heights))
+    near = [g for g in GAINS_MM_MV if abs(height - g) <= _PULSE_TOLERANCE * g]
+    return near[0] if near else None
+
+
+def gain_from(text: str, pulse: float | None) -> float:
+    """The gain the printed text and the calibration pulse agree on (either, if one is mute)."""
+    found = _legible(text, _GAIN, GAINS_MM_MV) | ({pulse} if pulse is not None else set())
+    if len(found) != 1:
+        shown = ", ".join(f"{g:g}" for g in sorted(found)) or "none legible"
+        raise _refuse(
+            Reason.GAIN, f"the scan's printed gain and calibration pulse ({shown}) do not agree"
         )
-    return next(iter(found))
+    return found.pop()
 
 
 def _settings_text(page: PageSource, top: float, ppmm: float) -> str:
@@ -176,7 +222,7 @@ def read_strip_scan(page: PageSource, ppmm: float) -> LayoutResult | None:
     rows = _strip_rows(trace)
     if len(rows) not in _ROWS.values():
         return None
-    x_zero = float(np.median([r.start for r in rows])) / scale
+    x_zero = time_zero(rows) / scale
     corners = _corners(page, rows, x_zero, ppmm)
     words = read_labels([corner for _, _, corner in corners])
     read = {(r, k): found for (r, k, _), found in zip(corners, words, strict=True)}
@@ -187,8 +233,8 @@ def read_strip_scan(page: PageSource, ppmm: float) -> LayoutResult | None:
         0.5 * float(np.diff([r.baseline for r in rows]).min()) / scale, _CORNER_MAX_H_MM * ppmm
     )
     text = _settings_text(page, first_top, ppmm)
-    speed = _stated(text, _SPEED, SPEEDS_MM_S, "paper speed (mm/s)")
-    gain = _stated(text, _GAIN, GAINS_MM_MV, "gain (mm/mV)")
+    speed = _speed(text)
+    gain = gain_from(text, _pulse_gain(trace, rows, x_zero * scale))
     labels: Labels = {}
     for (r, k), lead in LAYOUTS[name].items():
         x = x_zero + (k * SEGMENT_MM + 1.0) * ppmm

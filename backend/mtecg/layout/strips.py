@@ -170,6 +170,16 @@ def _strongest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
 Labels = dict[str, tuple[float, float, float]]
 
 
+def time_zero(rows: list[TraceRow]) -> float:
+    """The x (px of the rows) of t = 0: where the rows begin.
+
+    A row's detected pulse (`start` past `left`) is trusted only where no row shows a clean
+    start: the pulse test, made for 25 mm/s, can take a QRS at a row's very start for a pulse.
+    """
+    clean = [r.left for r in rows if r.start == r.left]
+    return float(np.median(clean or [r.start for r in rows]))
+
+
 def page_spans(
     page: PageSource, trace: BoolMap, scale: float, labels: Labels, speed: float
 ) -> dict[str, _Span]:
@@ -194,11 +204,7 @@ def page_spans(
         if not same:
             rows.append(row)
         on_row.setdefault(same[0] if same else len(rows) - 1, []).append(lead)
-    # t = 0: where the rows begin. A row's detected pulse (`start` past `left`) is trusted only
-    # where no row shows a clean start: the pulse test, made for 25 mm/s, can take a QRS at a
-    # row's very start for a pulse.
-    clean = [r.left for r in rows if r.start == r.left]
-    x_zero = float(np.median(clean or [r.start for r in rows])) / scale
+    x_zero = time_zero(rows) / scale
     x_end = float(np.median([r.right for r in rows])) / scale
     baselines = [r.baseline / scale for r in rows]
     mm_per_s = speed * native_ppmm
