@@ -23,6 +23,7 @@ import re
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytesseract
 
 from mtecg.errors import Reason, RejectCode, Rejection
@@ -64,6 +65,7 @@ _CORNER_MAX_H_MM = 14.0
 _PULSE_SEARCH_MM = 20.0  # pulses stand this far left of t = 0 at most (0.2 s at 50 mm/s + gap)
 _PULSE_MAX_MM = 22.0  # the tallest pulse: 1 mV at 20 mm/mV, and a little more
 _PULSE_TOLERANCE = 0.15
+_SHEET_GAP_PX = 40
 _TEXT_CONFIG = "--psm 11 --dpi 300 -c tessedit_char_whitelist=0123456789.,mVs/"
 # OCR of a blurred scan drops the slash ("25mms", "5mmmV"); "mm" is still required, so a
 # duration ("94 ms") never reads as a speed.
@@ -189,12 +191,27 @@ def gain_from(text: str, pulse: float | None) -> float:
     return found.pop()
 
 
-def _settings_text(page: PageSource, top: float, ppmm: float) -> str:
-    """What OCR reads of the page above its first trace row (where printers state settings)."""
+def _settings_text(page: PageSource, top: float, ppmm: float, binarised: bool) -> str:
+    """What OCR reads of the page above its first trace row (where printers state settings).
+
+    `binarised`: the glyphs alone, black on white (the trace and grid removed); otherwise the
+    grey page, which Tesseract binarises itself (better on some blurred scans, worse on others).
+    """
     if top < 5 * ppmm:
         return ""
-    f = CANONICAL_PX_PER_MM / ppmm
-    sheet = glyphs(trace_only(page.render(f, (0, 0, page.width, top))))
+    # Tesseract merges a line's left and right ends (patient name ... "25 mm/s") into one line
+    # and can drop the right end, and the ink test is fairer to a small region under uneven
+    # light: the band is cut in overlapping thirds, each cleaned on its own and stacked on a
+    # sheet. The overlap (a tenth of the page, about 30 mm) holds any one "25 mm/s" whole.
+    pieces = []
+    for a in (0.0, 0.3, 0.6):
+        box = (a * page.width, 0.0, (a + 0.4) * page.width, top)
+        piece = page.render(CANONICAL_PX_PER_MM / ppmm, box)
+        pieces.append(
+            glyphs(trace_only(piece)) if binarised else cv2.cvtColor(piece, cv2.COLOR_RGB2GRAY)
+        )
+    gap = np.full((_SHEET_GAP_PX, max(p.shape[1] for p in pieces)), 255, dtype=np.uint8)
+    sheet = np.vstack([part for piece in pieces for part in (gap, _pad(piece, gap.shape[1]))])
     try:
         data = pytesseract.image_to_data(
             sheet, config=_TEXT_CONFIG, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_S
@@ -209,6 +226,13 @@ def _settings_text(page: PageSource, top: float, ppmm: float) -> str:
     # Reading order: lines of words whose tops lie within 2 mm, left to right.
     words.sort(key=lambda w: (round(w[0] / (2 * CANONICAL_PX_PER_MM)), w[1]))
     return " ".join(w for _, _, w in words)
+
+
+def _pad(piece: npt.NDArray[np.uint8], width: int) -> npt.NDArray[np.uint8]:
+    """The piece padded with white on the right to `width`."""
+    out = np.full((piece.shape[0], width), 255, dtype=np.uint8)
+    out[:, : piece.shape[1]] = piece
+    return out
 
 
 def read_strip_scan(page: PageSource, ppmm: float) -> LayoutResult | None:
@@ -232,7 +256,10 @@ def read_strip_scan(page: PageSource, ppmm: float) -> LayoutResult | None:
     first_top = rows[0].baseline / scale - min(
         0.5 * float(np.diff([r.baseline for r in rows]).min()) / scale, _CORNER_MAX_H_MM * ppmm
     )
-    text = _settings_text(page, first_top, ppmm)
+    text = _settings_text(page, first_top, ppmm, binarised=True)
+    if not _legible(text, _SPEED, SPEEDS_MM_S):
+        # A second reading, only when the first fails: what either reads must then agree.
+        text += " " + _settings_text(page, first_top, ppmm, binarised=False)
     speed = _speed(text)
     gain = gain_from(text, _pulse_gain(trace, rows, x_zero * scale))
     labels: Labels = {}
