@@ -203,13 +203,12 @@ def _settings_text(page: PageSource, top: float, ppmm: float, binarised: bool) -
     # and can drop the right end, and the ink test is fairer to a small region under uneven
     # light: the band is cut in overlapping thirds, each cleaned on its own and stacked on a
     # sheet. The overlap (a tenth of the page, about 30 mm) holds any one "25 mm/s" whole.
-    pieces = []
+    pieces: list[npt.NDArray[np.uint8]] = []
     for a in (0.0, 0.3, 0.6):
         box = (a * page.width, 0.0, (a + 0.4) * page.width, top)
         piece = page.render(CANONICAL_PX_PER_MM / ppmm, box)
-        pieces.append(
-            glyphs(trace_only(piece)) if binarised else cv2.cvtColor(piece, cv2.COLOR_RGB2GRAY)
-        )
+        grey = cv2.cvtColor(piece, cv2.COLOR_RGB2GRAY)
+        pieces.append(glyphs(trace_only(piece)) if binarised else np.asarray(grey, np.uint8))
     gap = np.full((_SHEET_GAP_PX, max(p.shape[1] for p in pieces)), 255, dtype=np.uint8)
     sheet = np.vstack([part for piece in pieces for part in (gap, _pad(piece, gap.shape[1]))])
     try:
