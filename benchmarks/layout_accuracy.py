@@ -6,10 +6,11 @@ Run: `.venv/bin/python benchmarks/layout_accuracy.py [--n 40] [--seed 9001] [--o
 Categories: every 3 x 4 layout (and "mixed", jittered) as a flat vector PDF, as a scan (random
 dpi, rotation, blur, noise, JPEG, light) and as a phone photo (`mtecg.synth.photo`: tilt up to
 30 degrees, rotation, curl, creases, moiré, shadow, blur, JPEG, desk); every strip layout
-(6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV) as PDF; every paper style
-(`mtecg.synth.paper`: tinted, dotted, major lines only, no grid, dark grids) reprinting the mixed
-3 x 4 layouts, as PDF and as a scan. Dark grids are refused by design (`unreadable/dark_grid`:
-the trace cannot be told from a dark grid safely), so they count as refused. For N records each:
+(6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV) as PDF, and the one-page
+ones (6 x 2, 12 x 1) also as scans; every paper style (`mtecg.synth.paper`: tinted, dotted,
+major lines only, no grid, dark grids) reprinting the mixed 3 x 4 layouts, as PDF and as a
+scan. Dark grids are refused by design (`unreadable/dark_grid`: the trace cannot be told from a
+dark grid safely), so they count as refused. For N records each:
 read, refused (by code/reason), misread (a wrong lead anywhere: a panel whose box centre is not
 inside its own lead's true box, or on the wrong page, or a wrong scale or rotation), and the
 worst-edge box error in mm of paper (median, p95, max) with the count within 1.5 mm.
@@ -38,7 +39,7 @@ from mtecg.ingest import open_document
 from mtecg.layout import find_layout
 from mtecg.layout.result import LayoutResult
 from mtecg.synth.dataset import BLOCK_LAYOUT_NAMES, MIXED, SynthRecord, make_record
-from mtecg.synth.layouts import STRIP_LAYOUT_NAMES
+from mtecg.synth.layouts import STRIP_LAYOUT_NAMES, strip_layout
 from mtecg.synth.paper import PAPER_NAMES
 from mtecg.synth.photo import photo_to_page
 
@@ -60,11 +61,13 @@ class Category(NamedTuple):
 
 
 def categories() -> list[Category]:
-    """3 x 4 layouts in every form, strip layouts as PDF, paper styles as PDF and scan."""
+    """3 x 4 layouts in every form, strip layouts as PDF (the one-page ones also as scans),
+    paper styles as PDF and scan."""
     blocks = [Category(name, form) for name in (MIXED, *BLOCK_LAYOUT_NAMES) for form in FORMS]
     strips = [Category(name, "pdf") for name in STRIP_LAYOUT_NAMES]
+    scans = [Category(n, "scan") for n in STRIP_LAYOUT_NAMES if strip_layout(n).pages == 1]
     papers = [Category(MIXED, form, paper) for paper in PAPER_NAMES for form in ("pdf", "scan")]
-    return blocks + strips + papers
+    return blocks + strips + scans + papers
 
 
 def _record(seed: int, i: int, category: Category) -> SynthRecord:

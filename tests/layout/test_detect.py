@@ -7,18 +7,22 @@ boxes must land where the generator drew the leads.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mtecg.errors import RejectCode, Rejection
+from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS
 from mtecg.ingest import open_document
 from mtecg.layout import LayoutResult, find_layout
 from mtecg.synth.dataset import BLOCK_LAYOUT_NAMES, SynthRecord, make_record
-from mtecg.synth.scan import Scan
+from mtecg.synth.header import Header
+from mtecg.synth.layouts import LAYOUTS
+from mtecg.synth.printout import pdf_bytes, render_pdf
+from mtecg.synth.scan import Scan, png_bytes, scan_page
 
 # Largest allowed distance between a detected and a true box edge, in millimetres of paper
 # (1 mm = 11.8 px at 300 dpi; a panel is 59.4 x 29.6 mm).
@@ -137,3 +141,39 @@ def test_canonical_image_has_the_grid_removed() -> None:
     chroma = canonical.max(axis=2).astype(int) - canonical.min(axis=2)
     assert chroma.max() == 0  # no grid colour left
     assert 0.002 < (canonical < 128).mean() < 0.08  # some trace, mostly paper
+
+
+def _far_apart_rows(fmt: str) -> tuple[bytes, list[dict[str, object]]]:
+    """A letter page whose three rows are spread 65 mm apart (no rhythm strip)."""
+    layout = dataclasses.replace(
+        LAYOUTS["letter-3x4-1r"], rhythm_leads=(), row_pitch_mm=65.0, baseline0_mm=44.0
+    )
+    assert layout.fits_page()
+    header = Header(lines=("Synthetic ECG for software testing",), settings="25 mm/s 10 mm/mV")
+    doc = render_pdf(layout, make_record(11, "letter-3x4-1r", "pdf").signals, header)
+    try:
+        if fmt == "pdf":
+            return pdf_bytes(doc), layout.panel_boxes(300 / 25.4)
+        image = scan_page(doc[0], Scan(dpi=200), np.random.default_rng(0))
+        return png_bytes(image), layout.panel_boxes(200 / 25.4)
+    finally:
+        doc.close()
+
+
+def test_a_pdf_with_rows_far_apart_is_read_by_its_labels() -> None:
+    data, panels = _far_apart_rows("pdf")
+    result = find_layout(open_document(data))
+    truth = {p["lead"]: np.array(p["box"], dtype=float) for p in panels}
+    assert [p.lead for p in result.panels] == list(LEADS)
+    assert max(np.abs(np.array(p.box) - truth[p.lead]).max() for p in result.panels) <= (
+        BOX_TOLERANCE_MM * 300 / 25.4
+    )
+
+
+def test_a_scan_with_rows_far_apart_is_refused_as_rows_missing() -> None:
+    """Without a text layer nothing names the rows before the fit: rows 65 mm apart look like
+    a block with rows missed between them (a known gap, not a misread)."""
+    data, _ = _far_apart_rows("png")
+    with pytest.raises(Rejection) as refused:
+        find_layout(open_document(data))
+    assert refused.value.reason == Reason.ROWS_MISSING

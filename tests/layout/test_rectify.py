@@ -96,6 +96,8 @@ def test_a_sideways_or_upside_down_photo_is_read_with_the_right_leads(
     data, photo, truth_panels, px_per_mm, size = _photo_of_record(photo)
     result = find_layout(open_document(data))
     _assert_right_leads_within_tolerance(result, photo, truth_panels, px_per_mm, size)
+
+
 def test_a_steep_curled_photo_is_straightened_to_within_tolerance_by_its_grid() -> None:
     # At 28 degrees the vanishing points from Hough segments alone leave the page several mm
     # out of true at its edges (and the bow of the paper bends every row); the fit of the grid

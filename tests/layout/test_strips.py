@@ -1,27 +1,32 @@
-"""PDFs printed as strips (6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV).
+"""Pages printed as strips (6 x 2, 12 x 1, 6 x 1 over two pages, 25/50 mm/s, 5/10/20 mm/mV).
 
 Every synthetic strip layout is read with each lead in its own panel, on the right page, its
 box where the generator drew it; pages whose labels contradict the traces are refused; the two
-real European multi-page exports are read with the right leads.
+real European multi-page exports are read with the right leads. Scans of 6 x 2 and 12 x 1
+pages are read from their OCR'd labels and printed settings, or refused when those are
+swapped, illegible or missing.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pymupdf
 import pytest
+from PIL import Image
 
 from mtecg.errors import Reason, RejectCode, Rejection
 from mtecg.geometry import CANONICAL_H_PX, CANONICAL_W_PX, LEADS, PANEL_H_PX, PANEL_W_PX
 from mtecg.ingest import open_document
-from mtecg.layout import LayoutResult, find_layout
+from mtecg.layout import LayoutResult, find_layout, strip_scan
 from mtecg.synth.dataset import SynthRecord, make_record
 from mtecg.synth.header import Header
 from mtecg.synth.layouts import STRIP_LAYOUT_NAMES, Strip, StripLayout, strip_layout
 from mtecg.synth.printout import pdf_bytes, render_strip_pdf
+from mtecg.synth.scan import Scan, png_bytes
 
 BOX_TOLERANCE_MM = 1.5
 HEADER = Header(lines=("Synthetic ECG for software testing",), settings="")
@@ -159,3 +164,116 @@ def test_real_multi_page_exports_are_read_with_their_leads(samples: Path, name: 
                 centre = (panel.box[1] + panel.box[3]) / 2
                 assert abs(centre - labels[panel.lead]) < 8 * ppmm, panel
     assert {p.page for p in result.panels if p.lead in LEADS[6:]} == {pages[1]}
+
+
+# Scans: no text layer, so the printed labels (OCR) prove the layout and the printed settings
+# give speed and gain. Clean 300 dpi renderings and a crooked 200 dpi one.
+SCANS = {
+    "6x2": Scan(dpi=300),
+    "6x2-50mms": Scan(dpi=300),
+    "12x1": Scan(dpi=300, rotation_deg=2.5, blur_sigma_px=0.4),
+    "12x1-50mms": Scan(dpi=300),
+    "6x2-20mm": Scan(dpi=250, rotation_deg=-3.0, jpeg_quality=80),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCANS))
+def test_strip_scans_are_read_with_their_leads_where_they_were_drawn(name: str) -> None:
+    record = make_record(23, name, "png", scan=SCANS[name])
+    result = find_layout(open_document(record.data))
+    truth = {p["lead"]: p for p in record.panels}
+    assert [p.lead for p in result.panels] == list(LEADS)
+    assert result.layout_name == name.split("-")[0]
+    assert result.labels_checked
+    assert (result.paper_speed_mm_s, result.gain_mm_mv) == (
+        record.strips.speed_mm_s,  # type: ignore[union-attr]
+        record.layout.gain_mm_per_mv,
+    )
+    assert abs(result.rotation_deg - record.rotation_deg) < 0.3
+    assert all(abs(p.start_s - truth[p.lead]["start_s"]) < 0.05 for p in result.panels)  # type: ignore[operator]
+    assert _canonical_error_mm(record, result) <= BOX_TOLERANCE_MM
+
+
+_PPMM = 300 / 25.4
+
+
+def _scan_6x2() -> tuple[np.ndarray, StripLayout]:
+    record = make_record(23, "6x2", "png", scan=Scan(dpi=300))
+    assert record.strips is not None
+    return np.array(Image.open(io.BytesIO(record.data)).convert("RGB")), record.strips
+
+
+def _scan_refusal(pixels: np.ndarray) -> Rejection:
+    with pytest.raises(Rejection) as caught:
+        find_layout(open_document(png_bytes(pixels)))
+    assert caught.value.code is RejectCode.UNSUPPORTED_LAYOUT
+    return caught.value
+
+
+def _strip_box(layout: StripLayout, lead: str) -> tuple[int, int, int, int]:
+    """Where a lead's strip is printed, label included (300 dpi px)."""
+    strip = next(s for s in layout.strips if s.lead == lead)
+    x0, x1 = layout.strip_x_mm(strip), layout.strip_x_mm(replace(strip, start_s=strip.end_s))
+    y = layout.baseline_mm(strip.row)
+    half = layout.paper.row_pitch_mm / 2
+    return (
+        round(x0 * _PPMM),
+        round((y - half) * _PPMM),
+        round(x1 * _PPMM),
+        round((y + half) * _PPMM),
+    )
+
+
+def test_a_strip_scan_with_two_leads_swapped_is_refused() -> None:
+    """aVR and V4 trade places, traces and labels together: no known layout prints that."""
+    pixels, layout = _scan_6x2()
+    (ax0, ay0, ax1, ay1), (bx0, by0, _, _) = _strip_box(layout, "aVR"), _strip_box(layout, "V4")
+    h, w = ay1 - ay0, ax1 - ax0
+    first = pixels[ay0 : ay0 + h, ax0 : ax0 + w].copy()
+    pixels[ay0 : ay0 + h, ax0 : ax0 + w] = pixels[by0 : by0 + h, bx0 : bx0 + w]
+    pixels[by0 : by0 + h, bx0 : bx0 + w] = first
+    _scan_refusal(pixels)
+
+
+def _erase_labels(pixels: np.ndarray, layout: StripLayout, leads: set[str]) -> np.ndarray:
+    """The scan with the named leads' printed labels painted white."""
+    out = pixels.copy()
+    for strip in layout.strips:
+        if strip.lead in leads:
+            x = layout.strip_x_mm(strip)
+            y = layout.baseline_mm(strip.row) - 0.3 * layout.paper.row_pitch_mm
+            rows = slice(round((y - 4) * _PPMM), round((y + 1) * _PPMM))
+            out[rows, round(x * _PPMM) : round((x + 8) * _PPMM)] = 255
+    return out
+
+
+def test_a_strip_scan_with_illegible_labels_is_refused() -> None:
+    pixels, layout = _scan_6x2()
+    _scan_refusal(_erase_labels(pixels, layout, set(LEADS) - {"I", "II", "III"}))
+
+
+def test_a_6x2_scan_is_never_read_as_3x4_when_its_labels_cannot_tell() -> None:
+    """This scan's six rows fit a 3 x 4 block with three rhythm strips, and the labels OCR
+    reads (I/II/III, V1-V3) stand where such a page prints them; only aVR/aVL/aVF 62.5 mm in
+    prove a 3 x 4, and too few lettered labels are legible to prove the 6 x 2 either."""
+    record = make_record((22, 3), "6x2", "png")
+    rejection = _scan_refusal(np.array(Image.open(io.BytesIO(record.data)).convert("RGB")))
+    assert rejection.reason == Reason.LEAD_LABELS_CONTRADICT
+
+
+def test_a_strip_scan_without_legible_settings_is_refused() -> None:
+    """Its rows are 250 mm at 25 and at 50 mm/s alike: the printed speed is the only witness."""
+    pixels, layout = _scan_6x2()
+    pixels[: round((layout.paper.baseline0_mm - 15) * _PPMM)] = 255
+    assert _scan_refusal(pixels).reason == Reason.PAPER_SPEED
+
+
+def test_a_scans_gain_is_what_its_text_and_pulses_agree_on() -> None:
+    """Either witness alone will do; two that disagree, or none, are a refusal."""
+    assert strip_scan.gain_from("25mm/s 10mm/mV", None) == 10.0
+    assert strip_scan.gain_from("25mm/s 140mm/mV", 10.0) == 10.0  # a misread is no witness
+    assert strip_scan.gain_from("25mm/s 20mm/mV", 20.0) == 20.0
+    for text, pulse in (("25mm/s 20mm/mV", 10.0), ("25mm/s", None)):
+        with pytest.raises(Rejection) as refused:
+            strip_scan.gain_from(text, pulse)
+        assert refused.value.reason == Reason.GAIN

@@ -87,9 +87,7 @@ def test_cached_start_never_imports_timm(package: Path, exported: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_a_first_start_exports_apart_and_never_imports_timm(
-    package: Path, tmp_path: Path
-) -> None:
+def test_a_first_start_exports_apart_and_never_imports_timm(package: Path, tmp_path: Path) -> None:
     """With an empty cache the graph is exported and checked by a child process: the loading
     process still imports no timm, and the cache then holds the verified graph and record."""
     cache = tmp_path / "runtime"

@@ -15,8 +15,11 @@ from mtecg.geometry import SEGMENT_MM, STRIP_MM
 from mtecg.layout.rows import TraceRow
 
 _MIN_LEAD_CHANGES = 3  # of the 9 column boundaries of the block's rows
-# Rows of a 3 x 4 block are 25-45 mm apart on every printer seen; farther means rows missed.
+# Rows of a 3 x 4 block are 25-45 mm apart on most printers; farther means rows missed,
+# unless the printed labels (a PDF's text layer) name the rows: letter-size exports spread
+# the three rows over the page, up to 70 mm apart.
 _MAX_ROW_PITCH_MM = 50.0
+_MAX_LABELLED_ROW_PITCH_MM = 75.0
 # How far the rows' start may lie before t = 0 (an undetected pulse) or after it (rows
 # shorter than 10 s by a scan's slack), in mm, before the page counts as distorted.
 _PULSE_ALLOWANCE_MM = 8.0
@@ -117,7 +120,8 @@ def fit_block(
         )
     block = long_rows[:3]
     pitches = np.diff([r.baseline for r in block])
-    if pitches.max() > _MAX_ROW_PITCH_MM * ppmm:
+    max_pitch = _MAX_LABELLED_ROW_PITCH_MM if labels_confirmed else _MAX_ROW_PITCH_MM
+    if pitches.max() > max_pitch * ppmm:
         raise Rejection(
             RejectCode.UNREADABLE,
             "trace rows are missing between the rows found (faint or very small traces?). "

@@ -27,6 +27,8 @@ from mtecg.geometry import (
     SEGMENT_MM,
     STRIP_MM,
 )
+from mtecg.ingest.image import ImagePage
+from mtecg.ingest.limits import DEFAULT_INGEST_LIMITS
 from mtecg.ingest.page import PageSource
 from mtecg.layout.block import BlockFit, fit_block
 from mtecg.layout.canonical import stack_6x2
@@ -36,6 +38,7 @@ from mtecg.layout.label_ocr import CORNER_H_MM, CORNER_W_MM, Corner, check_label
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage
 from mtecg.layout.rows import find_rows, remove_straight_lines
 from mtecg.layout.scale import grid_periods
+from mtecg.layout.strip_scan import read_strip_scan
 from mtecg.layout.strips import read_strips
 from mtecg.layout.text_layer import (
     Word,
@@ -209,12 +212,37 @@ def _printed_as_strips(text: str, words: list[Word], native_ppmm: float) -> bool
     return False
 
 
+_MIDDLE_LEADS = frozenset(COLUMNS_3X4[1])
+_NOT_PROVEN = (
+    "the page's rows may be a 3 x 4 printout with rhythm strips or a 6 x 2 one, and its "
+    "lead labels are not legible enough to tell which. Upload the PDF, or a sharper scan."
+)
+
+
+def _as_strips(
+    source: PageSource, native_ppmm: float, angle: float, refused: Rejection, clock: Stopwatch
+) -> LayoutResult:
+    """A raster page the 3 x 4 fit refused as another layout, read as strips if its labels
+    prove one (`strip_scan`); otherwise the fit's refusal stands."""
+    with clock.stage("strips"):
+        page = source
+        if angle != 0.0:
+            straight = _rotate(source.render(1.0), angle)
+            page = ImagePage(source.kind, straight, DEFAULT_INGEST_LIMITS.max_pixels)
+        result = read_strip_scan(page, native_ppmm)
+    if result is None:
+        raise refused
+    return replace(result, rotation_deg=round(angle, 2), timings_ms=clock.ms)
+
+
 def detect_layout(source: PageSource, straightened: bool = False) -> LayoutResult:
     """Finds the 3 x 4 block on a page and returns its panels and the canonical image.
 
     `straightened`: the page is a photo already brought onto the axes from its grid lines
     (`mtecg.layout.rectify`); its leftover tilt is then measured on the grid alone, since the
     photo's dark paper edges and shadows would sway a measure of everything printed.
+    A raster page the fit refuses as not 3 x 4 may still be a strip printout its printed
+    labels prove (`_as_strips`).
     """
     clock = Stopwatch()
     with clock.stage("overview"):
@@ -284,6 +312,8 @@ def detect_layout(source: PageSource, straightened: bool = False) -> LayoutResul
                 trace = remove_straight_lines(binary, ppmm)
                 fit = fit_block(find_rows(trace, ppmm), trace, ppmm, labels_confirmed)
         except Rejection as rejection:
+            if not words and rejection.code is RejectCode.UNSUPPORTED_LAYOUT:
+                return _as_strips(source, ppmm / scale, angle, rejection, clock)
             if rejection.code is RejectCode.NOT_ECG and grid_seen:
                 rejection = Rejection(
                     RejectCode.UNREADABLE,
@@ -299,9 +329,21 @@ def detect_layout(source: PageSource, straightened: bool = False) -> LayoutResul
             canonical = _canonical(source, panels, native_ppmm, angle)
         if not words:
             # No text layer to prove the leads: the printed labels, where OCR can read them.
-            with clock.stage("labels"):
-                rhythm = _rhythm_corners(source, fit, ppmm, scale, angle)
-                labels_confirmed = check_labels(panel_corners(canonical) + rhythm)
+            # Two or three rhythm strips: the rows may be a 6 x 2 page's (one row perhaps
+            # too flat to find). Its limb-lead rows print I/II/III and V1-V3 where a 3 x 4
+            # page prints them, never aVR/aVL/aVF 62.5 mm in: only those prove the 3 x 4.
+            proof = _MIDDLE_LEADS if fit.rhythm_strips >= 2 else frozenset()
+            try:
+                with clock.stage("labels"):
+                    rhythm = _rhythm_corners(source, fit, ppmm, scale, angle)
+                    labels_confirmed = check_labels(panel_corners(canonical) + rhythm, proof)
+            except Rejection as rejection:
+                return _as_strips(source, native_ppmm, angle, rejection, clock)
+            if proof and not labels_confirmed:
+                unproven = Rejection(
+                    RejectCode.UNSUPPORTED_LAYOUT, _NOT_PROVEN, Reason.LEAD_LABELS_CONTRADICT
+                )
+                return _as_strips(source, native_ppmm, angle, unproven, clock)
         return LayoutResult(
             profile="auto",
             px_per_mm=round(native_ppmm, 3),

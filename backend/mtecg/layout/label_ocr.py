@@ -35,6 +35,7 @@ from mtecg.layout.result import RGBImage
 # panel, in the upper part of the panel (above the baseline, below the panel top).
 CORNER_W_MM = 16.0
 CORNER_H_MM = 0.55 * PANEL_H_MM
+GLYPH_INK = 160  # grey level below which a corner pixel is ink
 _GAP_PX = 40
 _MAX_GLYPH_PX = round(6 * CANONICAL_PX_PER_MM)
 _MIN_CONFIDENCE = 60.0
@@ -42,8 +43,8 @@ _MIN_CONFIDENCE = 60.0
 _MIN_CONFIRMED = 3
 #: Tesseract is a subprocess: it inherits the sandbox worker's address-space and CPU limits,
 #: and this bounds its wall time (a stuck OCR must not hold the job until the sandbox's kill).
-_OCR_TIMEOUT_S = 10.0
-_LETTERED = frozenset(LEADS) - {"I", "II", "III"}
+OCR_TIMEOUT_S = 10.0
+LETTERED = frozenset(LEADS) - {"I", "II", "III"}
 _TESSERACT_CONFIG = (
     f"--psm 11 --dpi 300 -c tessedit_char_whitelist={''.join(sorted(set(''.join(LEADS))))}"
 )
@@ -64,14 +65,14 @@ def panel_corners(canonical: RGBImage) -> list[Corner]:
     return corners
 
 
-def _glyphs(corner: RGBImage) -> npt.NDArray[np.uint8]:
+def glyphs(corner: RGBImage) -> npt.NDArray[np.uint8]:
     """The corner's ink as black on white, with everything larger than a glyph removed.
 
     The trace runs through every corner; an OCR reads its curves as letters. Label glyphs are
     small separate strokes, so components wider or taller than a glyph go (a label the trace
     touches goes with it: it is then not legible, and proves nothing).
     """
-    ink = (corner.min(axis=2) < 160).astype(np.uint8)
+    ink = (corner.min(axis=2) < GLYPH_INK).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     keep = (stats[:, cv2.CC_STAT_WIDTH] <= _MAX_GLYPH_PX) & (
         stats[:, cv2.CC_STAT_HEIGHT] <= _MAX_GLYPH_PX
@@ -88,7 +89,7 @@ def _sheet(corners: list[Corner]) -> tuple[npt.NDArray[np.uint8], int]:
     sheet = np.full((len(corners) * step + _GAP_PX, w + 2 * _GAP_PX), 255, dtype=np.uint8)
     for i, (_, corner) in enumerate(corners):
         top = _GAP_PX + i * step
-        sheet[top : top + corner.shape[0], _GAP_PX : _GAP_PX + corner.shape[1]] = _glyphs(corner)
+        sheet[top : top + corner.shape[0], _GAP_PX : _GAP_PX + corner.shape[1]] = glyphs(corner)
     return sheet, step
 
 
@@ -106,7 +107,7 @@ def read_labels(corners: list[Corner]) -> list[set[str]]:
             sheet,
             config=_TESSERACT_CONFIG,
             output_type=pytesseract.Output.DICT,
-            timeout=_OCR_TIMEOUT_S,
+            timeout=OCR_TIMEOUT_S,
         )
     except (RuntimeError, pytesseract.TesseractError, OSError):
         # Timed out, killed by the worker's limits, or not installed: no witness, no verdict.
@@ -121,14 +122,16 @@ def read_labels(corners: list[Corner]) -> list[set[str]]:
     return read
 
 
-def check_labels(corners: list[Corner]) -> bool:
+def check_labels(corners: list[Corner], proof: frozenset[str] = frozenset()) -> bool:
     """Refuses a raster page whose legible labels contradict its 3 x 4 panels.
 
-    Returns whether the labels were checked: at least three panels show their own label.
+    Returns whether the labels were checked: at least three panels show their own label, and
+    one of `proof` (the leads only a 3 x 4 printout prints where they are) among them.
     """
     confirmed = 0
+    proven = not proof
     for (lead, _), words in zip(corners, read_labels(corners), strict=True):
-        wrong = sorted(words & _LETTERED - {lead})
+        wrong = sorted(words & LETTERED - {lead})
         if wrong:
             where = f"where the 3 x 4 layout puts {lead}" if lead else "inside a rhythm strip"
             raise Rejection(
@@ -139,4 +142,5 @@ def check_labels(corners: list[Corner]) -> bool:
                 Reason.LEAD_LABELS_CONTRADICT,
             )
         confirmed += lead in words
-    return confirmed >= _MIN_CONFIRMED
+        proven = proven or (lead in proof and lead in words)
+    return confirmed >= _MIN_CONFIRMED and proven

@@ -45,10 +45,10 @@ STANDARD_GAIN_MM_MV = 10.0
 SPEEDS_MM_S = (25.0, 50.0)
 GAINS_MM_MV = (5.0, 10.0, 20.0)
 _OVERVIEW_DPI = 100
-_OVERVIEW_PPMM = _OVERVIEW_DPI / MM_PER_INCH
+OVERVIEW_PPMM = _OVERVIEW_DPI / MM_PER_INCH
 _SEARCH_MM = 15.0  # how far from its label a row's baseline is looked for, at most
 _SAME_ROW_MM = 4.0  # labels closer than this in y name strips of one row (6 x 2)
-_RULE_MM = 255.0  # horizontal strokes longer than any 10 s row are rules and frames
+RULE_MM = 255.0  # horizontal strokes longer than any 10 s row are rules and frames
 # What a label may be from the row it names: printers put it just above or below the
 # baseline, never as far as the next row (rows are at least 12 mm apart on any printout).
 _LABEL_ROW_FRACTION = 0.5
@@ -71,6 +71,7 @@ class _Span:
     """Where one lead is printed: its page, row baseline, x of t = 0 and time range."""
 
     page: PageSource
+    ppmm: float  # native px per mm of paper
     baseline: float  # native px
     x_zero: float  # native px of t = 0 on this row
     start_s: float
@@ -110,16 +111,19 @@ def page_settings(text: str) -> tuple[float, float]:
     return speed, gain
 
 
-def _trace_map(page: PageSource, words: list[Word]) -> tuple[BoolMap, float]:
-    """The page's trace pixels at overview resolution, text erased, and its scale.
+def trace_map(
+    page: PageSource, ppmm: float, words: list[Word], faint: float
+) -> tuple[BoolMap, float]:
+    """The page's trace pixels at overview resolution, labels erased, and its scale.
 
     Lead labels are black like the trace and would lengthen the rows they touch; the text
     layer says exactly where they are. (Only labels: some exports draw their grid as text.)
-    Faint ink counts: a thin flat trace at 100 dpi is anti-aliased to light grey, and the rows
-    must not break up where a lead is flat.
+    Ink darker than `faint` counts: on a PDF a thin flat trace at 100 dpi is anti-aliased to
+    light grey, and the rows must not break up where a lead is flat (a scan's noise needs a
+    darker threshold).
     """
-    scale = _OVERVIEW_DPI / (page.native_dpi or _OVERVIEW_DPI)
-    binary = ink_maps(page.render(scale)).trace > TRACE_NONE
+    scale = OVERVIEW_PPMM / ppmm
+    binary = ink_maps(page.render(scale)).trace > faint
     for x0, y0, x1, y1, text in words:
         if text.strip() not in LEADS:
             continue
@@ -127,7 +131,7 @@ def _trace_map(page: PageSource, words: list[Word]) -> tuple[BoolMap, float]:
             max(0, floor(y0 * scale)) : ceil(y1 * scale) + 1,
             max(0, floor(x0 * scale)) : ceil(x1 * scale) + 1,
         ] = False
-    return remove_straight_lines(binary, _OVERVIEW_PPMM, _RULE_MM), scale
+    return remove_straight_lines(binary, OVERVIEW_PPMM, RULE_MM), scale
 
 
 def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | None:
@@ -136,7 +140,7 @@ def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | N
     Labels sit just above or below their own row's baseline; half the distance to the next
     label up or down keeps the search off the neighbouring row.
     """
-    ppmm = _OVERVIEW_PPMM
+    ppmm = OVERVIEW_PPMM
     apart = [abs(o - y) for o in others if abs(o - y) > _SAME_ROW_MM * ppmm]
     half = min(_SEARCH_MM * ppmm, 0.5 * min(apart)) if apart else _SEARCH_MM * ppmm
     # First the baseline nearest the label, then the row's extent in a band centred on that
@@ -153,7 +157,7 @@ def _strongest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
     """
     y0 = max(0, round(at - half))
     band = trace[y0 : round(at + half) + 1]
-    rows = find_rows(band, _OVERVIEW_PPMM, min_tall=0, text_filter=False)
+    rows = find_rows(band, OVERVIEW_PPMM, min_tall=0, text_filter=False)
     if not rows:
         return None
     counts = band.sum(axis=1)
@@ -163,12 +167,28 @@ def _strongest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
     return replace(row, baseline=row.baseline + y0)
 
 
-def _page_spans(
-    page: PageSource, words: list[Word], labels: dict[str, tuple[float, float, float]], speed: float
+Labels = dict[str, tuple[float, float, float]]
+
+
+def time_zero(rows: list[TraceRow]) -> float:
+    """The x (px of the rows) of t = 0: where the rows begin.
+
+    A row's detected pulse (`start` past `left`) is trusted only where no row shows a clean
+    start: the pulse test, made for 25 mm/s, can take a QRS at a row's very start for a pulse.
+    """
+    clean = [r.left for r in rows if r.start == r.left]
+    return float(np.median(clean or [r.start for r in rows]))
+
+
+def page_spans(
+    page: PageSource, trace: BoolMap, scale: float, labels: Labels, speed: float
 ) -> dict[str, _Span]:
-    """Matches each label on the page to its row and 2.5 s boundary; refuses what fits none."""
-    trace, scale = _trace_map(page, words)
-    native_ppmm = (page.native_dpi or _OVERVIEW_DPI) / MM_PER_INCH
+    """Matches each label on the page to its row and 2.5 s boundary; refuses what fits none.
+
+    `labels` give each lead's left x, centre x and centre y (native px); `trace` is the page's
+    `trace_map` at `scale` (overview px per native px).
+    """
+    native_ppmm = OVERVIEW_PPMM / scale
     label_ys = [yc * scale for _, _, yc in labels.values()]
     rows: list[TraceRow] = []
     on_row: dict[int, list[str]] = {}
@@ -180,15 +200,11 @@ def _page_spans(
                 f"no trace row was found beside the label {lead}; the leads cannot be told "
                 "apart safely.",
             )
-        same = [k for k, r in enumerate(rows) if abs(r.baseline - row.baseline) < _OVERVIEW_PPMM]
+        same = [k for k, r in enumerate(rows) if abs(r.baseline - row.baseline) < OVERVIEW_PPMM]
         if not same:
             rows.append(row)
         on_row.setdefault(same[0] if same else len(rows) - 1, []).append(lead)
-    # t = 0: where the rows begin. A row's detected pulse (`start` past `left`) is trusted only
-    # where no row shows a clean start: the pulse test, made for 25 mm/s, can take a QRS at a
-    # row's very start for a pulse.
-    clean = [r.left for r in rows if r.start == r.left]
-    x_zero = float(np.median(clean or [r.start for r in rows])) / scale
+    x_zero = time_zero(rows) / scale
     x_end = float(np.median([r.right for r in rows])) / scale
     baselines = [r.baseline / scale for r in rows]
     mm_per_s = speed * native_ppmm
@@ -227,8 +243,12 @@ def _page_spans(
             starts.append((lead, boundary))
         for i, (lead, start) in enumerate(starts):
             end = starts[i + 1][1] if i + 1 < len(starts) else min(10.0, end_s)
-            spans[lead] = _Span(page, baselines[k], x_zero, start, end)
+            spans[lead] = _Span(page, native_ppmm, baselines[k], x_zero, start, end)
     return spans
+
+
+def _native_ppmm(page: PageSource) -> float:
+    return (page.native_dpi or _OVERVIEW_DPI) / MM_PER_INCH
 
 
 def _pages(source: PageSource) -> Iterator[PageSource]:
@@ -262,7 +282,9 @@ def _spans(source: PageSource) -> tuple[dict[str, _Span], float, float]:
                 Reason.LEAD_LABELS_CONTRADICT,
                 "the PDF's pages state different paper speeds or gains.",
             )
-        spans.update(_page_spans(page, words, labels, speed))
+        ppmm = _native_ppmm(page)
+        trace, scale = trace_map(page, ppmm, words, TRACE_NONE)
+        spans.update(page_spans(page, trace, scale, labels, speed))
         if len(spans) == len(LEADS):
             break
     missing = [lead for lead in LEADS if lead not in spans]
@@ -286,7 +308,7 @@ def _panel(lead: str, span: _Span, speed: float, gain: float) -> tuple[Panel, bo
             f"{_WINDOW_S:.1f} s.",
         )
     start = float(np.clip(wanted, span.start_s, max(span.start_s, span.end_s - _WINDOW_S)))
-    ppmm = (span.page.native_dpi or _OVERVIEW_DPI) / MM_PER_INCH
+    ppmm = span.ppmm
     x0 = span.x_zero + start * speed * ppmm
     half_h = PANEL_H_MM / 2 * gain / STANDARD_GAIN_MM_MV * ppmm
     box: Box = (
@@ -300,13 +322,12 @@ def _panel(lead: str, span: _Span, speed: float, gain: float) -> tuple[Panel, bo
     )
 
 
-def _tiles(page: PageSource, panels: list[Panel]) -> dict[str, RGBImage]:
+def _tiles(page: PageSource, ppmm: float, panels: list[Panel]) -> dict[str, RGBImage]:
     """Each panel of one page cut at 11.81 px/mm and resampled to 701 x 350 without grid.
 
     The page is rendered once over the panels' union; each box is then resized on its own,
     which is where a 50 mm/s or 5/20 mm/mV panel is brought to 25 mm/s and 10 mm/mV.
     """
-    ppmm = (page.native_dpi or _OVERVIEW_DPI) / MM_PER_INCH
     f = CANONICAL_PX_PER_MM / ppmm
     bx0 = max(0, min(p.box[0] for p in panels))
     by0 = max(0, min(p.box[1] for p in panels))
@@ -357,6 +378,11 @@ def _layout_name(spans: dict[str, _Span]) -> str:
 def read_strips(source: PageSource) -> LayoutResult:
     """Reads a PDF whose text layer labels every lead (any arrangement of 2.5-10 s strips)."""
     spans, speed, gain = _spans(source)
+    return strips_result(spans, speed, gain)
+
+
+def strips_result(spans: dict[str, _Span], speed: float, gain: float) -> LayoutResult:
+    """The twelve leads' panels and canonical image, cut from where their spans lie."""
     panels: list[Panel] = []
     exact = True
     for lead in LEADS:
@@ -366,12 +392,12 @@ def read_strips(source: PageSource) -> LayoutResult:
     tiles: dict[str, RGBImage] = {}
     pages = sorted({s.page.page_index for s in spans.values()})
     for index in pages:
-        page = next(s.page for s in spans.values() if s.page.page_index == index)
-        tiles.update(_tiles(page, [p for p in panels if p.page == index + 1]))
+        span = next(s for s in spans.values() if s.page.page_index == index)
+        tiles.update(_tiles(span.page, span.ppmm, [p for p in panels if p.page == index + 1]))
     windows: TimeWindows = "exact" if exact else "approximate"
     return LayoutResult(
         profile="auto",
-        px_per_mm=round((source.native_dpi or _OVERVIEW_DPI) / MM_PER_INCH, 3),
+        px_per_mm=round(spans[LEADS[0]].ppmm, 3),
         rotation_deg=0.0,
         panels=tuple(panels),
         canonical=stack_6x2(tiles),

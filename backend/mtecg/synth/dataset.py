@@ -39,7 +39,7 @@ from mtecg.synth.scan import Scan, draw_scan, png_bytes, scan_page
 from mtecg.synth.signals import ECG, Expression, Signals, synthesize
 
 #: 3 x 4 printouts (what "mixed" draws from), then strip printouts (6 x 2, 12 x 1, 6 x 1 over
-#: two pages; PDF only, as only a text layer proves their leads).
+#: two pages; as PDF, and the one-page ones also as scans, whose printed labels OCR reads).
 BLOCK_LAYOUT_NAMES: tuple[str, ...] = tuple(LAYOUTS)
 LAYOUT_NAMES: tuple[str, ...] = (*BLOCK_LAYOUT_NAMES, *STRIP_LAYOUT_NAMES)
 MIXED = "mixed"
@@ -149,8 +149,10 @@ def _check(layout: str, fmt: str, photo: bool = False) -> None:
         raise ValueError(f"unknown layout {layout!r}; known: {', '.join((*LAYOUT_NAMES, MIXED))}")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    if layout in STRIP_LAYOUT_NAMES and (fmt != "pdf" or photo):
-        raise ValueError(f"layout {layout} is rendered as PDF only (its labels prove its leads)")
+    if layout in STRIP_LAYOUT_NAMES and (
+        photo or (fmt != "pdf" and strip_layout(layout).pages > 1)
+    ):
+        raise ValueError(f"layout {layout} is rendered as PDF only (a scan is one page)")
 
 
 def _choose_layout(name: str, rng: np.random.Generator) -> Layout:
@@ -186,7 +188,10 @@ def make_record(
     expression = draw_expression(labels, label_rng)
     ecg = synthesize(expression, signal_rng)
     if layout in STRIP_LAYOUT_NAMES:
-        return _strip_record(strip_layout(layout), labels, expression, ecg, header_rng)
+        settings = None if fmt == "pdf" else (draw_scan(scan_rng) if scan is None else scan)
+        return _strip_record(
+            strip_layout(layout), labels, expression, ecg, header_rng, settings, scan_rng
+        )
     chosen = _choose_layout(layout, layout_rng)
     if paper is not None:
         chosen = on_paper(chosen, paper)
@@ -243,29 +248,45 @@ def _photographed(record: SynthRecord, page: np.ndarray, photo: Photo) -> SynthR
 
 
 def _strip_record(
-    strips: StripLayout, labels: Labels, expression: Expression, ecg: ECG, rng: np.random.Generator
+    strips: StripLayout,
+    labels: Labels,
+    expression: Expression,
+    ecg: ECG,
+    rng: np.random.Generator,
+    scan: Scan | None = None,
+    scan_rng: np.random.Generator | None = None,
 ) -> SynthRecord:
-    """A strip printout as a multi-page vector PDF, with its true panels on their pages."""
+    """A strip printout as a multi-page vector PDF, or (`scan`) its one page scanned as PNG.
+
+    The true panels are on their pages, at the scan's px/mm for a scan (its unrotated frame).
+    """
     paper = strips.paper
     header = draw_header(labels, ecg.measurements, paper.gain_mm_per_mv, rng, strips.speed_mm_s)
     doc = render_strip_pdf(strips, ecg.signals, header)
     try:
-        data = pdf_bytes(doc)
-        zoom = RENDER_DPI / 72
-        rect = doc[0].rect.transform(pymupdf.Matrix(zoom, zoom)).irect
+        if scan is None:
+            data = pdf_bytes(doc)
+            zoom = RENDER_DPI / 72
+            rect = doc[0].rect.transform(pymupdf.Matrix(zoom, zoom)).irect
+            px_per_mm, rotation, size = CANONICAL_PX_PER_MM, 0.0, (rect.width, rect.height)
+        else:
+            image = scan_page(doc[0], scan, scan_rng or np.random.default_rng(0))
+            data = png_bytes(image)
+            px_per_mm, rotation = scan.px_per_mm, scan.rotation_deg
+            size = (image.shape[1], image.shape[0])
     finally:
         doc.close()
     return SynthRecord(
         data=data,
-        fmt="pdf",
+        fmt="pdf" if scan is None else "png",
         layout=paper,
         labels=labels,
         expression=expression,
         ecg=ecg,
-        panels=strips.panel_boxes(CANONICAL_PX_PER_MM),
-        px_per_mm=CANONICAL_PX_PER_MM,
-        rotation_deg=0.0,
-        size_px=(rect.width, rect.height),
+        panels=strips.panel_boxes(px_per_mm),
+        px_per_mm=px_per_mm,
+        rotation_deg=rotation,
+        size_px=size,
         strips=strips,
     )
 
