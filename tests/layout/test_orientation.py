@@ -89,7 +89,9 @@ def test_a_sideways_page_without_pulses_or_legible_labels_is_refused(
 
     monkeypatch.setattr(pytesseract, "image_to_data", no_tesseract)
     data = (samples / "images" / "tereshchenko_fullScan.png").read_bytes()
-    assert find_layout(open_document(data)).labels_checked is False  # upright: read as before
+    with pytest.raises(Rejection) as upright:  # upright, its rows are found: it is the layout
+        find_layout(open_document(data))  # (3 rhythm strips or 6 x 2?) that OCR had to prove
+    assert upright.value.code is RejectCode.UNSUPPORTED_LAYOUT
     with pytest.raises(Rejection) as caught:
         find_layout(open_document(_turned_png(data, 1)))
     assert caught.value.code is RejectCode.UNREADABLE
