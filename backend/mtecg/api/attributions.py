@@ -1,10 +1,13 @@
 """Lead attributions of stored screenings: computed after the answer, kept beside the images.
 
 The occlusion attribution costs 12 extra forward passes (about 0.5 s with the demo model and
-2 s with resnet34d on a 2-core CPU), so it never runs on a screening's own path: once the row is
-committed the route hands the screening to this worker and answers. One thread computes one
-attribution at a time, and only while no screening is admitted (up to `MAX_YIELD_S`), so it
-takes what the model thread leaves idle instead of delaying the next answer.
+2 s with resnet34d on a 2-core CPU), more than the screening itself, so it never runs on a
+screening's own path: once the row is committed the route hands the screening to this worker and
+answers. One thread computes one attribution at a time, and only while no screening is admitted,
+so it takes what the screenings leave idle instead of delaying the next answers: under a steady
+stream of uploads (an archive being screened) the attributions wait for a pause. One that
+somebody asks for (`GET .../attribution`) goes first, and waits for a pause at most
+`MAX_YIELD_S`.
 
 The result is `attribution.json` in the screening's image folder, written atomically and
 fsynced, rather than a database column: it is derived data (recomputable from the stored
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
 import uuid
@@ -46,7 +48,7 @@ from mtecg.model.predictor import Clinical, Predictor
 log = logging.getLogger(__name__)
 
 FILE_NAME: Final = "attribution.json"
-MAX_YIELD_S: Final = 10.0  # longest an attribution waits for screenings in progress
+MAX_YIELD_S: Final = 10.0  # longest an asked-for attribution waits for screenings in progress
 _POLL_S: Final = 0.05
 MAX_QUEUED: Final = 256  # beyond this, jobs wait until someone asks for them
 _MAP_SIDE: Final = 256  # maps are compared on at most about this many pixels a side
@@ -97,9 +99,11 @@ class AttributionWorker:
     def __init__(self, predictor: Predictor, busy: Callable[[], bool]) -> None:
         self.predictor = predictor
         self.busy = busy
-        self._jobs: queue.Queue[_Job | None] = queue.Queue(MAX_QUEUED)
-        self._queued: set[uuid.UUID] = set()
-        self._lock = threading.Lock()
+        self._pending: dict[uuid.UUID, _Job] = {}  # in the order they were queued
+        self._asked: dict[uuid.UUID, float] = {}  # asked-for jobs: when they stop yielding
+        self._queued: set[uuid.UUID] = set()  # pending or in hand
+        self._closed = False
+        self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="mtecg-attribution", daemon=True)
         self._thread.start()
 
@@ -109,59 +113,76 @@ class AttributionWorker:
         canonical: Path,
         clinical: Clinical | None,
         heatmaps: Mapping[str, HeatMap] | None = None,
+        asked: bool = False,
     ) -> None:
         """Queues one screening unless it is queued already or the queue is full (then a
-        later request queues it again); never blocks."""
+        later request queues it again); never blocks. `asked`: somebody is waiting for it."""
         maps = None if heatmaps is None else {t: small_map(m) for t, m in heatmaps.items()}
-        with self._lock:
+        with self._changed:
+            if asked and screening_id in self._pending:
+                self._asked.setdefault(screening_id, time.monotonic() + MAX_YIELD_S)
             if screening_id in self._queued:
                 return
-            try:
-                self._jobs.put_nowait(_Job(screening_id, canonical, clinical, maps))
-            except queue.Full:
+            if len(self._pending) >= MAX_QUEUED:
                 log.warning(
                     "attribution queue full; screening %s waits for a request", screening_id
                 )
                 return
+            self._pending[screening_id] = _Job(screening_id, canonical, clinical, maps)
             self._queued.add(screening_id)
+            if asked:
+                self._asked[screening_id] = time.monotonic() + MAX_YIELD_S
+            self._changed.notify()
 
     def is_queued(self, screening_id: uuid.UUID) -> bool:
-        with self._lock:
+        with self._changed:
             return screening_id in self._queued
 
     def close(self) -> None:
         """Stops after the job in hand; queued ones are picked up again on request."""
-        with self._lock:
-            while True:
-                try:
-                    self._jobs.get_nowait()
-                except queue.Empty:
-                    break
+        with self._changed:
+            self._closed = True
+            self._pending.clear()
+            self._asked.clear()
             self._queued.clear()
-        self._jobs.put(None)
+            self._changed.notify()
         self._thread.join()
 
     def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            self._yield_to_screenings()
+        while (job := self._take()) is not None:
             try:
                 self.compute(job)
             except Exception:  # one bad job must not stop the thread
                 log.exception("lead attribution failed for screening %s", job.screening_id)
             finally:
-                with self._lock:
+                with self._changed:
                     self._queued.discard(job.screening_id)
-                    idle = self._jobs.empty()
+                    idle = not self._pending
             if idle:
                 trim()  # the attributions' activations go back to the system, off the answer path
 
-    def _yield_to_screenings(self) -> None:
-        deadline = time.monotonic() + MAX_YIELD_S
-        while self.busy() and time.monotonic() < deadline:
+    def _take(self) -> _Job | None:
+        """The next job to compute, once it may run; None once closed."""
+        while True:
+            with self._changed:
+                while not (self._pending or self._closed):
+                    self._changed.wait()
+                if self._closed:
+                    return None
+                chosen = self._choose(self.busy())
+                if chosen is not None:
+                    self._asked.pop(chosen, None)
+                    return self._pending.pop(chosen)
             time.sleep(_POLL_S)
+
+    def _choose(self, busy: bool) -> uuid.UUID | None:
+        """While screenings are admitted, only an asked-for job that has yielded long enough;
+        otherwise the asked-for jobs first, then the oldest."""
+        asked = sorted(self._asked, key=self._asked.__getitem__)
+        if busy:
+            now = time.monotonic()
+            return next((i for i in asked if self._asked[i] <= now), None)
+        return asked[0] if asked else next(iter(self._pending))
 
     def compute(self, job: _Job) -> None:
         """Attribution and map similarity of one stored screening, written to its folder."""

@@ -224,7 +224,9 @@ def get_attribution(
             status="unavailable",
             reason="the model that made this screening is no longer the one served",
         )
-    model.attributions.schedule(row.id, canonical, attributions.predictor_clinical(row.clinical))
+    model.attributions.schedule(
+        row.id, canonical, attributions.predictor_clinical(row.clinical), asked=True
+    )
     response.status_code = 202
     response.headers["Retry-After"] = str(ATTRIBUTION_RETRY_S)
     return AttributionOut(status="pending")
