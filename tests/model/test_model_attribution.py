@@ -287,3 +287,20 @@ def test_attribute_under_a_served_model_matches_its_answer(clinical: bool) -> No
         assert list(attribution.change[task]) == list(LEAD_ORDER)
     body = attribution.to_json()
     assert [row["lead"] for row in body["scar"]["leads"]] == list(LEAD_ORDER)
+
+
+def test_between_runs_before_every_chunk_but_the_first_and_changes_nothing() -> None:
+    """The server's worker yields to screenings there; the answer must not depend on it."""
+    from support.model_builders import manifest, network_spec, random_network
+
+    from mtecg.model.attribution import CHUNK, attribute
+    from mtecg.model.package import ModelPackage
+    from mtecg.model.predictor import Predictor
+
+    spec = network_spec(clinical=False)
+    predictor = Predictor(ModelPackage(manifest(spec, size=96), random_network(spec), None), "cpu")
+    image = ecg_canonical(6)
+    calls: list[int] = []
+    paused = attribute(predictor, image, between=lambda: calls.append(1))
+    assert len(calls) == -(-(1 + len(LEAD_ORDER)) // CHUNK) - 1
+    assert paused.to_json() == attribute(predictor, image).to_json()

@@ -184,6 +184,13 @@ class AttributionWorker:
             return next((i for i in asked if self._asked[i] <= now), None)
         return asked[0] if asked else next(iter(self._pending))
 
+    def _pause(self) -> None:
+        """Between two chunks of an attribution: let screenings admitted meanwhile go first
+        (at most `MAX_YIELD_S`, so that one asked for is not held back for long)."""
+        deadline = time.monotonic() + MAX_YIELD_S
+        while self.busy() and time.monotonic() < deadline:
+            time.sleep(_POLL_S)
+
     def compute(self, job: _Job) -> None:
         """Attribution and map similarity of one stored screening, written to its folder."""
         if not job.canonical.is_file():
@@ -191,7 +198,7 @@ class AttributionWorker:
         with Image.open(job.canonical) as opened:
             canonical = np.asarray(opened.convert("RGB"))
         started = time.perf_counter()
-        attribution = attribute(self.predictor, canonical, job.clinical)
+        attribution = attribute(self.predictor, canonical, job.clinical, self._pause)
         attribution_ms = (time.perf_counter() - started) * 1000
         maps = job.maps
         if maps is None:

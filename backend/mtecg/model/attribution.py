@@ -26,6 +26,7 @@ It saves 12 resizes of the 2100 x 1402 image.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Final
@@ -113,17 +114,22 @@ def lead_attribution(
     numerical: torch.Tensor | None = None,
     *,
     lock: AbstractContextManager[Any] | None = None,
+    between: Callable[[], None] | None = None,
 ) -> LeadAttribution:
     """Occlusion attribution of one normalised input `[1, 3, H, W]` (clinical inputs `[1, n]`).
 
     The batch of 13 in chunks of at most `CHUNK` under `torch.inference_mode()`; `lock` is held
     for each chunk's pass only (the predictor's, so it never overlaps a change to the shared
-    network, and a screening batch can run between two chunks).
+    network, and a screening batch can run between two chunks). `between` runs before every
+    chunk but the first: a server's background worker waits there while screenings are
+    admitted, so that an upload arriving mid-attribution does not share the CPU with it.
     """
     batch = occlusion_batch(x.detach(), white)
     wrapper = PositiveLogits(network, categorical, numerical)
     parts = []
-    for chunk in torch.tensor_split(batch, -(-len(batch) // CHUNK)):
+    for i, chunk in enumerate(torch.tensor_split(batch, -(-len(batch) // CHUNK))):
+        if i and between is not None:
+            between()
         with lock or nullcontext(), torch.inference_mode():
             parts.append(torch.sigmoid(wrapper(chunk).float()).cpu())
     probabilities = torch.cat(parts).numpy()
@@ -138,7 +144,10 @@ def lead_attribution(
 
 
 def attribute(
-    predictor: Predictor, canonical: np.ndarray, clinical: Clinical | None = None
+    predictor: Predictor,
+    canonical: np.ndarray,
+    clinical: Clinical | None = None,
+    between: Callable[[], None] | None = None,
 ) -> LeadAttribution:
     """`lead_attribution` of one canonical image under a served model (its input transform)."""
     if predictor.needs_clinical and clinical is None:
@@ -152,7 +161,7 @@ def attribute(
     spec = predictor.manifest.input
     white = (1.0 - torch.tensor(spec.mean)) / torch.tensor(spec.std)
     return lead_attribution(
-        predictor.network, x, white, categorical, numerical, lock=predictor.lock
+        predictor.network, x, white, categorical, numerical, lock=predictor.lock, between=between
     )
 
 
