@@ -159,13 +159,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="records per category")
     parser.add_argument("--seed", type=int, default=9001, help="not a development seed")
-    parser.add_argument("--only", default="", help="only categories whose name contains this")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="only categories whose name contains this (several: separated by commas)",
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write rows")
     parser.add_argument("--jobs", type=int, default=1, help="categories evaluated in parallel")
     args = parser.parse_args()
     print("| category | read | within 1.5 mm | misread | refused (code/reason) | box error |")
     print("| --- | --- | --- | --- | --- | --- |")
-    chosen = [c for c in categories() if args.only in c.name]
+    wanted = args.only.split(",")
+    chosen = [c for c in categories() if any(part in c.name for part in wanted)]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(evaluate, c, args.n, args.seed) for c in chosen]
         rows = []
