@@ -282,11 +282,37 @@ def test_a_6x2_scan_is_never_read_as_3x4_when_its_labels_cannot_tell() -> None:
     assert rejection.reason == Reason.LEAD_LABELS_CONTRADICT
 
 
-def test_a_strip_scan_without_legible_settings_is_refused() -> None:
-    """Its rows are 250 mm at 25 and at 50 mm/s alike: the printed speed is the only witness."""
+def test_a_strip_scan_without_legible_settings_is_read_from_its_pulses() -> None:
+    """Its rows are 250 mm at 25 and at 50 mm/s alike; the 0.2 s wide, 1 mV tall calibration
+    pulses tell the speed and gain where the printed settings are gone."""
+    for name in ("6x2", "6x2-50mms-20mm"):
+        record = make_record(23, name, "png", scan=Scan(dpi=300))
+        assert record.strips is not None
+        pixels = np.array(Image.open(io.BytesIO(record.data)).convert("RGB"))
+        pixels[: round((record.strips.paper.baseline0_mm - 15) * _PPMM)] = 255
+        result = find_layout(open_document(png_bytes(pixels)))
+        assert result.layout_name == "6x2"
+        assert result.paper_speed_mm_s == record.strips.speed_mm_s
+        assert result.gain_mm_mv == record.layout.gain_mm_per_mv
+        assert _canonical_error_mm(record, result) <= BOX_TOLERANCE_MM
+
+
+def test_a_strip_scan_without_legible_settings_or_pulses_is_refused() -> None:
     pixels, layout = _scan_6x2()
     pixels[: round((layout.paper.baseline0_mm - 15) * _PPMM)] = 255
+    pixels[:, : round((layout.paper.x0_mm - 2) * _PPMM)] = 255
     assert _scan_refusal(pixels).reason == Reason.PAPER_SPEED
+
+
+def test_a_scans_speed_is_what_its_text_and_pulses_agree_on() -> None:
+    assert strip_scan.speed_from("50mm/s 10mm/mV", None) == 50.0
+    assert strip_scan.speed_from("", 50.0) == 50.0
+    assert strip_scan.speed_from("25 mm/s", 25.0) == 25.0
+    assert strip_scan.speed_from("12.5 mm/s", 25.0) == 25.0  # a speed not read is no witness
+    for text, pulse in (("25 mm/s", 50.0), ("50mm/s", 25.0), ("10 mm/mV", None)):
+        with pytest.raises(Rejection) as refused:
+            strip_scan.speed_from(text, pulse)
+        assert refused.value.reason == Reason.PAPER_SPEED
 
 
 def test_a_scans_gain_is_what_its_text_and_pulses_agree_on() -> None:
