@@ -115,8 +115,7 @@ def test_labels_away_from_the_strip_boundaries_are_refused(name: str, at_s: floa
     past t = 0): no lead can be timed or trusted."""
     layout = strip_layout(name)
     moved = tuple(
-        replace(s, start_s=at_s) if s.start_s > 0 else replace(s, end_s=at_s)
-        for s in layout.strips
+        replace(s, start_s=at_s) if s.start_s > 0 else replace(s, end_s=at_s) for s in layout.strips
     )
     rejection = _refusal(_pdf(replace(layout, strips=moved)))
     assert rejection.reason == Reason.LEAD_LABELS_CONTRADICT

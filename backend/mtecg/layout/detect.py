@@ -327,9 +327,9 @@ def detect_layout(source: PageSource, straightened: bool = False) -> LayoutResul
             if not words and rejection.reason is Reason.ROWS_NOT_10S:
                 # A 50 mm/s strip page's 5 s rows can fail the 10 s span test before the
                 # lead changes are looked at: its labels may still prove a strip layout.
-                result = _strip_scan(source, ppmm / scale, angle, clock)
-                if result is not None:
-                    return result
+                as_strips = _strip_scan(source, ppmm / scale, angle, clock)
+                if as_strips is not None:
+                    return as_strips
             if rejection.code is RejectCode.NOT_ECG and grid_seen:
                 rejection = Rejection(
                     RejectCode.UNREADABLE,
