@@ -224,16 +224,6 @@ def _as_strips(
 ) -> LayoutResult:
     """A raster page the 3 x 4 fit refused as another layout, read as strips if its labels
     prove one (`strip_scan`); otherwise the fit's refusal stands."""
-    result = _strip_scan(source, native_ppmm, angle, clock)
-    if result is None:
-        raise refused
-    return result
-
-
-def _strip_scan(
-    source: PageSource, native_ppmm: float, angle: float, clock: Stopwatch
-) -> LayoutResult | None:
-    """The straightened raster page read as strips, or None where its labels prove none."""
     with clock.stage("strips"):
         page = source
         if angle != 0.0:
@@ -241,7 +231,7 @@ def _strip_scan(
             page = ImagePage(source.kind, straight, DEFAULT_INGEST_LIMITS.max_pixels)
         result = read_strip_scan(page, native_ppmm)
     if result is None:
-        return None
+        raise refused
     return replace(result, rotation_deg=round(angle, 2), timings_ms=clock.ms)
 
 
@@ -324,12 +314,6 @@ def detect_layout(source: PageSource, straightened: bool = False) -> LayoutResul
         except Rejection as rejection:
             if not words and rejection.code is RejectCode.UNSUPPORTED_LAYOUT:
                 return _as_strips(source, ppmm / scale, angle, rejection, clock)
-            if not words and rejection.reason is Reason.ROWS_NOT_10S:
-                # A 50 mm/s strip page's 5 s rows can fail the 10 s span test before the
-                # lead changes are looked at: its labels may still prove a strip layout.
-                as_strips = _strip_scan(source, ppmm / scale, angle, clock)
-                if as_strips is not None:
-                    return as_strips
             if rejection.code is RejectCode.NOT_ECG and grid_seen:
                 rejection = Rejection(
                     RejectCode.UNREADABLE,
