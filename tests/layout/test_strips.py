@@ -53,7 +53,24 @@ def _canonical_error_mm(record: SynthRecord, result: LayoutResult) -> float:
 
 @pytest.mark.parametrize("name", STRIP_LAYOUT_NAMES)
 def test_every_strip_layout_is_read_where_it_was_drawn(name: str) -> None:
-    record = make_record(21, name, "pdf")
+    _assert_read_where_drawn(make_record(21, name, "pdf"), name)
+
+
+# 50 mm/s pages once refused as `lead_labels_contradict`: (31, 2) has 12 rows 14 mm apart with
+# each label 5 mm above its baseline, so a search centred on the label saw only part of the
+# row; on (31, 3) and (33, 11) the trace rises through a label just after t = 0, and erasing
+# the label's whole box cut the row's start off.
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [((31, 2), "12x1-50mms"), ((31, 3), "12x1-50mms"), ((33, 11), "6x1-2page-50mms-20mm")],
+)
+def test_50mms_strips_crowded_or_crossing_their_labels_are_read(
+    key: tuple[int, int], name: str
+) -> None:
+    _assert_read_where_drawn(make_record(key, name, "pdf"), name)
+
+
+def _assert_read_where_drawn(record: SynthRecord, name: str) -> None:
     result = find_layout(open_document(record.data))
     truth = {p["lead"]: p for p in record.panels}
     assert [p.lead for p in result.panels] == list(LEADS)
@@ -75,7 +92,8 @@ def test_every_strip_layout_is_read_where_it_was_drawn(name: str) -> None:
 
 def _pdf(layout: StripLayout) -> bytes:
     record = make_record(4, "12x1", "pdf")
-    return pdf_bytes(render_strip_pdf(layout, record.signals, HEADER))
+    header = replace(HEADER, settings=f"{layout.speed_mm_s:g} mm/s    10 mm/mV")
+    return pdf_bytes(render_strip_pdf(layout, record.signals, header))
 
 
 def _refusal(data: bytes) -> Rejection:
@@ -91,11 +109,13 @@ def test_the_same_layout_drawn_directly_is_read() -> None:
     assert result.layout_name == "6x2"
 
 
-def test_labels_away_from_the_strip_boundaries_are_refused() -> None:
-    """Chest labels at 3.7 s: no 2.5 s boundary there, so no lead can be timed or trusted."""
-    layout = strip_layout("6x2")
+@pytest.mark.parametrize(("name", "at_s"), [("6x2", 3.7), ("6x2-50mms", 1.2)])
+def test_labels_away_from_the_strip_boundaries_are_refused(name: str, at_s: float) -> None:
+    """Chest labels off every 2.5 s boundary (3.7 s; 1.2 s on a 5 s row at 50 mm/s, 30 mm
+    past t = 0): no lead can be timed or trusted."""
+    layout = strip_layout(name)
     moved = tuple(
-        replace(s, start_s=3.7) if s.start_s > 0 else replace(s, end_s=3.7) for s in layout.strips
+        replace(s, start_s=at_s) if s.start_s > 0 else replace(s, end_s=at_s) for s in layout.strips
     )
     rejection = _refusal(_pdf(replace(layout, strips=moved)))
     assert rejection.reason == Reason.LEAD_LABELS_CONTRADICT
@@ -261,11 +281,37 @@ def test_a_6x2_scan_is_never_read_as_3x4_when_its_labels_cannot_tell() -> None:
     assert rejection.reason == Reason.LEAD_LABELS_CONTRADICT
 
 
-def test_a_strip_scan_without_legible_settings_is_refused() -> None:
-    """Its rows are 250 mm at 25 and at 50 mm/s alike: the printed speed is the only witness."""
+def test_a_strip_scan_without_legible_settings_is_read_from_its_pulses() -> None:
+    """Its rows are 250 mm at 25 and at 50 mm/s alike; the 0.2 s wide, 1 mV tall calibration
+    pulses tell the speed and gain where the printed settings are gone."""
+    for name in ("6x2", "6x2-50mms-20mm"):
+        record = make_record(23, name, "png", scan=Scan(dpi=300))
+        assert record.strips is not None
+        pixels = np.array(Image.open(io.BytesIO(record.data)).convert("RGB"))
+        pixels[: round((record.strips.paper.baseline0_mm - 15) * _PPMM)] = 255
+        result = find_layout(open_document(png_bytes(pixels)))
+        assert result.layout_name == "6x2"
+        assert result.paper_speed_mm_s == record.strips.speed_mm_s
+        assert result.gain_mm_mv == record.layout.gain_mm_per_mv
+        assert _canonical_error_mm(record, result) <= BOX_TOLERANCE_MM
+
+
+def test_a_strip_scan_without_legible_settings_or_pulses_is_refused() -> None:
     pixels, layout = _scan_6x2()
     pixels[: round((layout.paper.baseline0_mm - 15) * _PPMM)] = 255
+    pixels[:, : round((layout.paper.x0_mm - 2) * _PPMM)] = 255
     assert _scan_refusal(pixels).reason == Reason.PAPER_SPEED
+
+
+def test_a_scans_speed_is_what_its_text_and_pulses_agree_on() -> None:
+    assert strip_scan.speed_from("50mm/s 10mm/mV", None) == 50.0
+    assert strip_scan.speed_from("", 50.0) == 50.0
+    assert strip_scan.speed_from("25 mm/s", 25.0) == 25.0
+    assert strip_scan.speed_from("12.5 mm/s", 25.0) == 25.0  # a speed not read is no witness
+    for text, pulse in (("25 mm/s", 50.0), ("50mm/s", 25.0), ("10 mm/mV", None)):
+        with pytest.raises(Rejection) as refused:
+            strip_scan.speed_from(text, pulse)
+        assert refused.value.reason == Reason.PAPER_SPEED
 
 
 def test_a_scans_gain_is_what_its_text_and_pulses_agree_on() -> None:

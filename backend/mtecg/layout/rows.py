@@ -18,7 +18,7 @@ import numpy.typing as npt
 BoolMap = npt.NDArray[np.bool_]
 
 MIN_ROW_MM = 100.0  # a trace row is at least 2.5 s x 4 of a 3x4 block, or a 5 s strip
-_BAND_MM = 9.0  # half-height of the band searched around a baseline
+ROW_BAND_MM = 9.0  # half-height of the band searched around a baseline
 _MAX_GAP_MM = 4.0  # gaps a row may have (lead changes, markers)
 _TALL_MM = 2.0  # ink spanning this height in one column: a complex, not a flat line
 _MIN_TALL = 3  # complexes a real trace row shows at least
@@ -91,7 +91,7 @@ def find_rows(
     peaks, _ = find_peaks(
         profile, distance=max(1, round(10 * px_per_mm)), prominence=0.12 * profile.max()
     )
-    band = round(_BAND_MM * px_per_mm)
+    band = round(ROW_BAND_MM * px_per_mm)
     tall = _TALL_MM * px_per_mm
     rows: list[TraceRow] = []
     for y in peaks:

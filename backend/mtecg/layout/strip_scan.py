@@ -9,11 +9,12 @@ layout prints it, and at least `MIN_CONFIRMED` of them stand where it does. Roma
 neither prove nor contradict: an OCR drops or adds strokes of "III". The leads' places then
 follow from the layout, and `strips` cuts their windows as it does for a PDF.
 
-The paper speed must be printed and legible ("25 mm/s" above the traces): a 6 x 2 row is
-250 mm at 25 mm/s (10 s) and at 50 mm/s (5 s) alike, so nothing else on the page tells them
-apart safely. The gain is what the printed "10 mm/mV" and the calibration pulses' height
-(1 mV) agree on, or either where the other is illegible or missing; when they disagree, or
-neither is there, the page is refused.
+A 6 x 2 row is 250 mm at 25 mm/s (10 s) and at 50 mm/s (5 s) alike, so the trace rows do not
+tell the speed. The calibration pulses do: a standard pulse is 0.2 s wide (5 mm at 25 mm/s,
+10 mm at 50 mm/s) and 1 mV tall. The speed is what the printed "25 mm/s" and the pulses' width
+agree on, the gain what the printed "10 mm/mV" and their height agree on, each from either
+witness where the other is illegible or missing; when they disagree, or neither is there, the
+page is refused.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ _CORNER_MAX_H_MM = 14.0
 _PULSE_SEARCH_MM = 20.0  # pulses stand this far left of t = 0 at most (0.2 s at 50 mm/s + gap)
 _PULSE_MAX_MM = 22.0  # the tallest pulse: 1 mV at 20 mm/mV, and a little more
 _PULSE_TOLERANCE = 0.15
+_PULSE_S = 0.2  # a calibration pulse's width in time
+_PULSE_WIDTH_TOLERANCE = 0.25  # 5 mm +- 1.25 and 10 mm +- 2.5: the two speeds never overlap
+_PULSE_TOP_MM = 0.75  # a column is on the pulse's top when its highest ink is this near it
 _SHEET_GAP_PX = 40
 _TEXT_CONFIG = "--psm 11 --dpi 300 -c tessedit_char_whitelist=0123456789.,mVs/"
 # OCR of a blurred scan drops the slash ("25mms", "5mmmV"); "mm" is still required, so a
@@ -149,35 +153,75 @@ def _refuse(reason: Reason, detail: str) -> Rejection:
     )
 
 
-def _speed(text: str) -> float:
-    """The paper speed the page prints: nothing else tells 25 from 50 mm/s on a strip page."""
-    found = _legible(text, _SPEED, SPEEDS_MM_S)
+def speed_from(text: str, pulse: float | None) -> float:
+    """The paper speed the printed text and the pulses' width agree on (either, if one is mute).
+
+    Nothing else tells 25 from 50 mm/s on a strip page.
+    """
+    found = _legible(text, _SPEED, SPEEDS_MM_S) | ({pulse} if pulse is not None else set())
     if len(found) != 1:
-        raise _refuse(Reason.PAPER_SPEED, "the scan's printed paper speed is not legible")
+        shown = ", ".join(f"{v:g}" for v in sorted(found)) or "none legible"
+        raise _refuse(
+            Reason.PAPER_SPEED,
+            f"the scan's printed paper speed and calibration pulse ({shown}) do not agree",
+        )
     return found.pop()
 
 
-def _pulse_gain(trace: BoolMap, rows: list[TraceRow], x_zero: float) -> float | None:
-    """The gain the rows' calibration pulses show (a 1 mV step is `gain` mm tall), or None.
+def _pulses(trace: BoolMap, rows: list[TraceRow], x_zero: float) -> list[tuple[float, float]]:
+    """Each row's calibration pulse as (height, width) in mm, where one is found.
 
     Each pulse stands left of its row's t = 0 (`x_zero`, overview px); its top is the highest
-    ink there above the baseline, searched no nearer the next row up than 15 % of the pitch.
+    ink there above the baseline, searched no nearer the next row up than 15 % of the pitch,
+    and its width the longest run of columns whose highest ink lies on that top.
     """
     ppmm = OVERVIEW_PPMM
     pitch = float(np.diff([r.baseline for r in rows]).min())
     reach = min(_PULSE_MAX_MM * ppmm, 0.85 * pitch)
     x0, x1 = max(0, round(x_zero - _PULSE_SEARCH_MM * ppmm)), max(0, round(x_zero))
-    heights = []
+    found = []
     for row in rows:
         y0 = max(0, round(row.baseline - reach))
-        ink = np.flatnonzero(trace[y0 : round(row.baseline) + 1, x0:x1].any(axis=1))
-        if ink.size:
-            heights.append((row.baseline - y0 - ink[0]) / ppmm)
-    if len(heights) <= len(rows) // 2:
+        region = trace[y0 : round(row.baseline) + 1, x0:x1]
+        ink = np.flatnonzero(region.any(axis=1))
+        if not ink.size:
+            continue
+        top = np.where(region.any(axis=0), region.argmax(axis=0), region.shape[0])
+        on_top = np.abs(top - ink[0]) <= _PULSE_TOP_MM * ppmm
+        found.append(((row.baseline - y0 - ink[0]) / ppmm, _longest_true_run(on_top) / ppmm))
+    return found
+
+
+def _longest_true_run(flags: npt.NDArray[np.bool_]) -> int:
+    padded = np.concatenate([[0], flags.astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[::2]).max(initial=0))
+
+
+def _pulse_setting(
+    values: list[float], allowed: tuple[float, ...], size: float, tolerance: float, rows: int
+) -> float | None:
+    """The allowed setting whose pulse size (`size` x setting mm) the rows' median shows.
+
+    None when half the rows or fewer show a pulse, or the median is near no setting.
+    """
+    if len(values) <= rows // 2:
         return None
-    height = float(np.median(heights))
-    near = [g for g in GAINS_MM_MV if abs(height - g) <= _PULSE_TOLERANCE * g]
+    median = float(np.median(values))
+    near = [v for v in allowed if abs(median - size * v) <= tolerance * size * v]
     return near[0] if near else None
+
+
+def _pulse_settings(
+    trace: BoolMap, rows: list[TraceRow], x_zero: float
+) -> tuple[float | None, float | None]:
+    """The speed and gain the rows' calibration pulses show (0.2 s wide, 1 mV tall)."""
+    pulses = _pulses(trace, rows, x_zero)
+    speed = _pulse_setting(
+        [w for _, w in pulses], SPEEDS_MM_S, _PULSE_S, _PULSE_WIDTH_TOLERANCE, len(rows)
+    )
+    gain = _pulse_setting([h for h, _ in pulses], GAINS_MM_MV, 1.0, _PULSE_TOLERANCE, len(rows))
+    return speed, gain
 
 
 def gain_from(text: str, pulse: float | None) -> float:
@@ -259,8 +303,9 @@ def read_strip_scan(page: PageSource, ppmm: float) -> LayoutResult | None:
     if not _legible(text, _SPEED, SPEEDS_MM_S):
         # A second reading, only when the first fails: what either reads must then agree.
         text += " " + _settings_text(page, first_top, ppmm, binarised=False)
-    speed = _speed(text)
-    gain = gain_from(text, _pulse_gain(trace, rows, x_zero * scale))
+    pulse_speed, pulse_gain = _pulse_settings(trace, rows, x_zero * scale)
+    speed = speed_from(text, pulse_speed)
+    gain = gain_from(text, pulse_gain)
     labels: Labels = {}
     for (r, k), lead in LAYOUTS[name].items():
         x = x_zero + (k * SEGMENT_MM + 1.0) * ppmm

@@ -38,7 +38,7 @@ from mtecg.ingest.pdf import PdfPage
 from mtecg.layout.canonical import stack_6x2
 from mtecg.layout.ink import TRACE_NONE, ink_maps, trace_only
 from mtecg.layout.result import Box, LayoutResult, Panel, RGBImage, TimeWindows
-from mtecg.layout.rows import BoolMap, TraceRow, find_rows, remove_straight_lines
+from mtecg.layout.rows import ROW_BAND_MM, BoolMap, TraceRow, find_rows, remove_straight_lines
 from mtecg.layout.text_layer import Word, gains, lead_labels, paper_speeds
 
 STANDARD_GAIN_MM_MV = 10.0
@@ -118,6 +118,8 @@ def trace_map(
 
     Lead labels are black like the trace and would lengthen the rows they touch; the text
     layer says exactly where they are. (Only labels: some exports draw their grid as text.)
+    Only ink wholly inside a label's box goes: a trace crossing the box (a T wave rising
+    into a label printed just above its baseline) must not break its row there.
     Ink darker than `faint` counts: on a PDF a thin flat trace at 100 dpi is anti-aliased to
     light grey, and the rows must not break up where a lead is flat (a scan's noise needs a
     darker threshold).
@@ -127,11 +129,27 @@ def trace_map(
     for x0, y0, x1, y1, text in words:
         if text.strip() not in LEADS:
             continue
-        binary[
-            max(0, floor(y0 * scale)) : ceil(y1 * scale) + 1,
-            max(0, floor(x0 * scale)) : ceil(x1 * scale) + 1,
-        ] = False
+        _erase_enclosed(
+            binary,
+            max(0, floor(y0 * scale) - 1),
+            max(0, floor(x0 * scale) - 1),
+            ceil(y1 * scale) + 2,
+            ceil(x1 * scale) + 2,
+        )
     return remove_straight_lines(binary, OVERVIEW_PPMM, RULE_MM), scale
+
+
+def _erase_enclosed(binary: BoolMap, y0: int, x0: int, y1: int, x1: int) -> None:
+    """Clears the inked components of binary[y0:y1, x0:x1] that do not reach its edge."""
+    roi = binary[y0:y1, x0:x1]
+    if roi.size == 0:
+        return
+    count, labels = cv2.connectedComponents(roi.astype(np.uint8), connectivity=8)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    enclosed = np.ones(count, dtype=bool)
+    enclosed[edge] = False
+    enclosed[0] = False
+    roi[enclosed[labels]] = False
 
 
 def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | None:
@@ -144,20 +162,28 @@ def _labelled_row(trace: BoolMap, y: float, others: list[float]) -> TraceRow | N
     apart = [abs(o - y) for o in others if abs(o - y) > _SAME_ROW_MM * ppmm]
     half = min(_SEARCH_MM * ppmm, 0.5 * min(apart)) if apart else _SEARCH_MM * ppmm
     # First the baseline nearest the label, then the row's extent in a band centred on that
-    # baseline (a band centred on the label would cut off the trace's far side).
-    row = _strongest_row(trace, y, half)
+    # baseline (a band centred on the label would cut off the trace's far side). The first
+    # search looks a row band beyond `half` so that a baseline near its edge is seen whole
+    # (12 x 1 at 50 mm/s: rows 14 mm apart, the label 5 mm above its baseline), but only a
+    # baseline within `half` of the label counts.
+    row = _strongest_row(trace, y, half, ROW_BAND_MM * ppmm)
     return None if row is None else _strongest_row(trace, row.baseline, half)
 
 
-def _strongest_row(trace: BoolMap, at: float, half: float) -> TraceRow | None:
+def _strongest_row(trace: BoolMap, at: float, half: float, margin: float = 0.0) -> TraceRow | None:
     """The row within `at` +- `half` (page y) whose baseline holds the most trace.
 
     A baseline is where a trace spends most of its time; a clipped trace's flat tops or a
-    neighbour's excursions make weaker rows in the same band, even nearer the label.
+    neighbour's excursions make weaker rows in the same band, even nearer the label. Rows are
+    found in a band `margin` wider on each side, then kept only where their baseline is near.
     """
-    y0 = max(0, round(at - half))
-    band = trace[y0 : round(at + half) + 1]
-    rows = find_rows(band, OVERVIEW_PPMM, min_tall=0, text_filter=False)
+    y0 = max(0, round(at - half - margin))
+    band = trace[y0 : round(at + half + margin) + 1]
+    rows = [
+        r
+        for r in find_rows(band, OVERVIEW_PPMM, min_tall=0, text_filter=False)
+        if abs(r.baseline + y0 - at) <= half
+    ]
     if not rows:
         return None
     counts = band.sum(axis=1)
