@@ -11,6 +11,7 @@ columns the training manifest reader takes.
     .venv/bin/python models/demo-training-data.py training var/demo-data --jobs 2 --cache
     .venv/bin/python models/demo-training-data.py fresh var/demo-fresh --jobs 2 --cache
 
+The fresh set's CATEGORY/data.txt says what that category is, for `mtecg evaluate --data`.
 `--cache` also preprocesses each part as soon as it is written, into the cache `mtecg train`
 and `mtecg evaluate` read (`.mtecg-cache` by the manifest), so generation and preprocessing
 share the workers instead of running one after the other.
@@ -87,7 +88,29 @@ FRESH: dict[str, list[Part]] = {
     ],
 }
 
+#: What each fresh category is, for `mtecg evaluate --data` (written to CATEGORY/data.txt).
+FRESH_WHAT = {
+    "pdf": "flat 3 x 4 PDFs",
+    "scan": "3 x 4 scans (PNG)",
+    "photo": "phone photos of 3 x 4 printouts (JPEG)",
+    "strip": f"strip-layout PDFs, an equal share of each of the {len(STRIP_LAYOUT_NAMES)} layouts",
+    "paper": f"3 x 4 PDFs on light paper styles, an equal share on each of the {len(LIGHT_PAPERS)}",
+}
+
 SETS = {"training": TRAINING, "fresh": FRESH}
+
+
+def describe(category: str, parts: list[Part]) -> str:
+    """The evaluation data in words: what it is and exactly how it was made."""
+    made = (
+        parts[0].command()
+        if len(parts) == 1
+        else f"seeds {parts[0].seed}-{parts[-1].seed}, {parts[0].n} each"
+    )
+    return (
+        f"{sum(p.n for p in parts)} fresh synthetic {FRESH_WHAT[category]} ({made}; "
+        "models/demo-training-data.py fresh), not used in training"
+    )
 
 
 def _write_part(part: Part, root: Path, cache: bool) -> dict[str, object]:
@@ -154,6 +177,8 @@ def main() -> None:
             print(json.dumps(future.result()), flush=True)
     for category, parts in categories.items():
         path = _combine(args.out / category, parts)
+        if args.set == "fresh":
+            (path.parent / "data.txt").write_text(describe(category, parts), encoding="utf-8")
         print(json.dumps({"manifest": str(path), "rows": sum(p.n for p in parts)}), flush=True)
 
 
