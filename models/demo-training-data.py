@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from mtecg.imageio import replace_atomically
 from mtecg.synth.dataset import LABELS_CSV, write_dataset
 from mtecg.synth.layouts import STRIP_LAYOUT_NAMES
 from mtecg.synth.paper import PAPER_NAMES
@@ -151,13 +153,13 @@ def _combine(root: Path, parts: list[Part]) -> Path:
             for row in csv.DictReader(handle):
                 row["file"] = f"{part.folder}/{row['file']}"
                 rows.append({column: row[column] for column in MANIFEST_COLUMNS})
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=MANIFEST_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
     path = root / LABELS_CSV
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=MANIFEST_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
+    with replace_atomically(path) as handle:
+        handle.write(text.getvalue().encode("utf-8"))
     return path
 
 
