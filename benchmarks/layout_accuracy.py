@@ -32,6 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import cv2
 import numpy as np
 
 from mtecg.errors import Rejection
@@ -78,14 +79,28 @@ def _record(seed: int, i: int, category: Category) -> SynthRecord:
 
 
 def _edges_on_page(record: SynthRecord, result: LayoutResult, box: tuple[float, ...]) -> np.ndarray:
-    """A detected box as (x0, y0, x1, y1) in the true page's px (photos mapped back)."""
-    if record.photo is None or result.rectification is None:
+    """A detected box as (x0, y0, x1, y1) in the true page's px.
+
+    A straightened input's boxes (a photo, or a scan `rectify` took for one) are in the
+    straightened page: their edge midpoints go through the result's homography to input px,
+    then through the true camera's exact inverse (photo) or the scan's own turn about its
+    centre (scan) to the page.
+    """
+    if result.rectification is None:
         return np.array(box, dtype=float)
     x0, y0, x1, y1 = box
     xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
     mids = np.array([[x0, ym, 1], [xm, y0, 1], [x1, ym, 1], [xm, y1, 1]], dtype=float)
-    photo_px = mids @ np.array(result.rectification["homography"]).T
-    page = photo_to_page(record.photo, record.size_px, photo_px[:, :2] / photo_px[:, 2:])
+    seen = mids @ np.array(result.rectification["homography"]).T
+    seen = seen[:, :2] / seen[:, 2:]
+    if record.photo is not None:
+        page = photo_to_page(record.photo, record.size_px, seen)
+    else:
+        w, h = record.size_px
+        turn = cv2.invertAffineTransform(
+            cv2.getRotationMatrix2D((w / 2, h / 2), record.rotation_deg, 1.0)
+        )
+        page = np.column_stack([seen, np.ones(len(seen))]) @ turn.T
     return np.array([page[0, 0], page[1, 1], page[2, 0], page[3, 1]])
 
 
@@ -106,7 +121,7 @@ def _score(record: SynthRecord, result: LayoutResult) -> tuple[float, bool]:
         cx, cy = (got[0] + got[2]) / 2, (got[1] + got[3]) / 2
         inside = true_box[0] <= cx <= true_box[2] and true_box[1] <= cy <= true_box[3]
         wrong |= not inside or (panel.page or 1) != truth[panel.lead].get("page", 1)
-    if record.photo is None:
+    if record.photo is None and result.rectification is None:  # else: the straightened page
         wrong |= abs(result.px_per_mm - record.px_per_mm) / record.px_per_mm > 0.01
         wrong |= abs(result.rotation_deg - record.rotation_deg) > 0.3
     return worst / record.px_per_mm, wrong
