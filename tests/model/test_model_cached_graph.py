@@ -76,21 +76,8 @@ def test_cached_start_builds_no_backbone_and_answers_as_pytorch(
             assert np.abs(heat - other_maps[task]).max() < 1e-3
 
 
-def test_cached_start_never_imports_timm(package: Path, exported: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _NO_TIMM, str(package), str(exported)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    assert done.stdout.strip().splitlines()[-1] == "[]"
-
-
-def test_a_first_start_exports_apart_and_never_imports_timm(package: Path, tmp_path: Path) -> None:
-    """With an empty cache the graph is exported and checked by a child process: the loading
-    process still imports no timm, and the cache then holds the verified graph and record."""
-    cache = tmp_path / "runtime"
+def _heavy_imports_of_a_load(package: Path, cache: Path) -> str:
+    """What of timm & co. a fresh process imports while it loads `package` with `cache`."""
     done = subprocess.run(
         [sys.executable, "-c", _NO_TIMM, str(package), str(cache)],
         capture_output=True,
@@ -98,7 +85,18 @@ def test_a_first_start_exports_apart_and_never_imports_timm(package: Path, tmp_p
         check=True,
         timeout=600,
     )
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_cached_start_never_imports_timm(package: Path, exported: Path) -> None:
+    assert _heavy_imports_of_a_load(package, exported) == "[]"
+
+
+def test_a_first_start_exports_apart_and_never_imports_timm(package: Path, tmp_path: Path) -> None:
+    """With an empty cache the graph is exported and checked by a child process: the loading
+    process still imports no timm, and the cache then holds the verified graph and record."""
+    cache = tmp_path / "runtime"
+    assert _heavy_imports_of_a_load(package, cache) == "[]"
     assert len(list(cache.glob("*.onnx"))) == len(list(cache.glob("*.json"))) == 1
 
 
