@@ -56,8 +56,10 @@ def test_killed_twice_and_interrupted_then_resumed_has_every_file_once(
     model: Path, tmp_path: Path
 ) -> None:
     inputs = tmp_path / "in"
-    # Enough files that three interruptions, however fast the machine, leave work to resume.
-    files = [*small_pngs(inputs / "noise", 160), *printouts(inputs / "ecg", 3)]
+    # Enough files that three interruptions, however fast the machine, leave work to resume:
+    # the printouts (a model load and a forward pass each) sort after the quickly refused noise,
+    # so the third run still has them to do when its new part appears.
+    files = [*small_pngs(inputs / "noise", 400), *printouts(inputs / "z-ecg", 3)]
     out = tmp_path / "results.parquet"
     args = [str(inputs), "--out", str(out), "--model", str(model), "--chunk-size", "4"]
 

@@ -48,9 +48,11 @@ def test_the_six_by_one_record_opens_with_a_report_page() -> None:
     assert strip_layout("6x1-2page").pages == 3
 
 
-def test_strip_layouts_are_pdf_only() -> None:
+def test_two_page_strip_layouts_are_pdf_only_one_page_ones_also_scans() -> None:
     with pytest.raises(ValueError, match="PDF only"):
-        make_record(2, "6x2", "png")
+        make_record(2, "6x1-2page", "png")
+    scan = make_record(2, "6x2", "png")
+    assert scan.data.startswith(b"\x89PNG") and scan.strips is not None
 
 
 def test_a_strip_data_set_lists_its_panels_with_pages(tmp_path: Path) -> None:
