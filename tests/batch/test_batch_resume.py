@@ -56,12 +56,12 @@ def test_killed_twice_and_interrupted_then_resumed_has_every_file_once(
     model: Path, tmp_path: Path
 ) -> None:
     inputs = tmp_path / "in"
-    # Enough files that three interruptions, however fast the machine, leave work to resume:
-    # the printouts (a model load and a forward pass each) sort after the quickly refused noise,
-    # so the third run still has them to do when its new part appears.
-    files = [*small_pngs(inputs / "noise", 400), *printouts(inputs / "z-ecg", 3)]
+    # Enough slow files that three interruptions, however late the poller sees a part, leave
+    # work to resume: printouts (a sandboxed parse and a forward pass each) one per part come
+    # first, quickly refused noise after them.
+    files = [*printouts(inputs / "ecg", 24), *small_pngs(inputs / "noise", 16)]
     out = tmp_path / "results.parquet"
-    args = [str(inputs), "--out", str(out), "--model", str(model), "--chunk-size", "4"]
+    args = [str(inputs), "--out", str(out), "--model", str(model), "--chunk-size", "1"]
 
     assert _stop_after_parts(args, out, 1, signal.SIGKILL) == -signal.SIGKILL
     assert _stop_after_parts(args, out, 1, signal.SIGKILL) == -signal.SIGKILL
