@@ -20,12 +20,20 @@ def _parts(out: Path) -> list[Path]:
     return sorted(journal_folder(out).glob("part-*.parquet"))
 
 
+def _interruptible() -> None:
+    """In the child before exec: Ctrl-C back to its default. A test process may have inherited
+    SIGINT ignored (an earlier test's library, a runner), and an ignored signal stays ignored
+    across exec, so the command would never see the Ctrl-C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         batch_command(*args),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: the kill takes its sandbox workers too
+        preexec_fn=_interruptible,
     )
 
 
@@ -56,12 +64,10 @@ def test_killed_twice_and_interrupted_then_resumed_has_every_file_once(
     model: Path, tmp_path: Path
 ) -> None:
     inputs = tmp_path / "in"
-    # Enough slow files that three interruptions, however late the poller sees a part, leave
-    # work to resume: printouts (a sandboxed parse and a forward pass each) one per part come
-    # first, quickly refused noise after them.
-    files = [*printouts(inputs / "ecg", 24), *small_pngs(inputs / "noise", 16)]
+    # Enough files that three interruptions, however fast the machine, leave work to resume.
+    files = [*small_pngs(inputs / "noise", 160), *printouts(inputs / "ecg", 3)]
     out = tmp_path / "results.parquet"
-    args = [str(inputs), "--out", str(out), "--model", str(model), "--chunk-size", "1"]
+    args = [str(inputs), "--out", str(out), "--model", str(model), "--chunk-size", "4"]
 
     assert _stop_after_parts(args, out, 1, signal.SIGKILL) == -signal.SIGKILL
     assert _stop_after_parts(args, out, 1, signal.SIGKILL) == -signal.SIGKILL
